@@ -1,0 +1,364 @@
+"""The one way a case changes: `Engine.nominate` and `Engine.advance`.
+
+Each call is ONE transaction: claim the case's version (a conditional UPDATE, which
+also takes the row's write lock), load it, run the shared Machine and its guards,
+record the effects and the deadlines, append one hash-chained history row, commit.
+Any failure rolls everything back; the Machine only ever moved a throw-away token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine as Database
+from sqlalchemy import and_, func, or_, update
+from sqlmodel import Session, col, select
+
+from workflow import access, effects, history, process, schema
+from workflow.access import Actor
+from workflow.clock import Clock
+from workflow.config import RuleParameters
+from workflow.deadlines import live_deadlines
+from workflow.guards import Guard, Refusal
+from workflow.models import (
+    Case,
+    CaseDeadline,
+    HelperAssignment,
+    HistoryEvent,
+    Member,
+    Organisation,
+    Person,
+    Sponsorship,
+)
+
+
+class Conflict(Exception):
+    """Another write came first (HTTP 409): reload the case and try again."""
+
+    def __init__(self, case_id: int, expected: int, actual: int) -> None:
+        super().__init__(f"case {case_id} is at version {actual}, not {expected}")
+        self.case_id, self.expected, self.actual = case_id, expected, actual
+        self.message_vi = (
+            f"Hồ sơ đã được người khác cập nhật (phiên bản {actual}, bạn đang "
+            f"xem phiên bản {expected}); hãy tải lại trang"
+        )
+        self.message_en = (
+            f"Someone else updated this case (version {actual}, you saw {expected}); reload it"
+        )
+
+
+class NotFound(Exception):
+    """No such case, or not in the actor's scope (HTTP 404: existence does not leak)."""
+
+
+@dataclass
+class Outcome:
+    case: Case
+    event: HistoryEvent
+    failed_vote: Refusal | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.failed_vote is None
+
+
+@dataclass
+class _Act:
+    """Everything one advance knows: the GuardContext and EffectContext of this call."""
+
+    session: Session
+    case: Case
+    person: Person
+    on: date
+    data: dict[str, Any]
+    params: RuleParameters
+    actor: Actor
+    spec: process.Event
+    failed_vote: Refusal | None = None
+    _members: dict[int, Member | None] = field(default_factory=dict)
+
+    def member(self, member_id: int) -> Member | None:
+        if member_id not in self._members:
+            self._members[member_id] = self.session.get(Member, member_id)
+        return self._members[member_id]
+
+    def sponsors(self) -> list[Member]:
+        query = (
+            select(Member)
+            .join(Sponsorship, col(Sponsorship.member_id) == Member.id)
+            .where(Sponsorship.case_id == self.case.id)
+        )
+        return list(self.session.exec(query))
+
+    def helper_ids(self) -> set[int]:
+        query = select(HelperAssignment.member_id).where(HelperAssignment.case_id == self.case.id)
+        return set(self.session.exec(query))
+
+    def organisation(self, org_id: int) -> Organisation | None:
+        return self.session.get(Organisation, org_id)
+
+    def parent_committee(self) -> Organisation | None:
+        cell = self.session.get(Organisation, self.case.cell_id)
+        return self.session.get(Organisation, cell.parent_id) if cell and cell.parent_id else None
+
+    def competent_authority(self) -> Organisation | None:
+        """The nearest ancestor of the case's cell that may decide admissions."""
+        cell = self.session.get(Organisation, self.case.cell_id)
+        ancestor_ids = [int(i) for i in cell.path.strip("/").split("/")[:-1]] if cell else []
+        for org_id in reversed(ancestor_ids):
+            org = self.session.get(Organisation, org_id)
+            if org is not None and org.may_admit:
+                return org
+        return None
+
+    def open_case_of(self, person: dict[str, Any]) -> int | None:
+        return _open_case_of(self.session, person)
+
+    def event_guards(self) -> tuple[Guard, ...]:
+        return self.spec.guards
+
+    def vote_guard(self) -> str | None:
+        return self.spec.vote_guard
+
+    def record_failed_vote(self, refusal: Refusal) -> None:
+        self.failed_vote = refusal
+
+
+def _open_case_of(session: Session, person: dict[str, Any]) -> int | None:
+    same = and_(Person.full_name == person["full_name"], Person.birth_date == person["birth_date"])
+    if person.get("national_id"):
+        same = or_(same, Person.national_id == person["national_id"])
+    query = (
+        select(Case.id)
+        .join(Person, col(Person.id) == Case.person_id)
+        .where(Case.open, same)
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+class Engine:
+    def __init__(self, database: Database, params: RuleParameters, clock: Clock) -> None:
+        self.database, self.params, self.clock = database, params, clock
+
+    def session(self) -> Session:
+        return Session(self.database, expire_on_commit=False)
+
+    # ── a new case ────────────────────────────────────────────────────────
+    def nominate(
+        self, data: dict[str, Any], actor: Actor, *, on: Any, note: str | None = None
+    ) -> Outcome:
+        spec = process.NOMINATE
+        on_date = self._act_date(on)
+        parsed = schema.parse(spec.fields, data)
+        note = _note(note)
+        with self.session() as session:
+            access.check_may_record(actor, spec.acted_by)
+            placeholder = Case(
+                person_id=0, cell_id=parsed["cell_id"], state="nominated", nominated_on=on_date
+            )
+            act = _Act(
+                session,
+                placeholder,
+                Person(**parsed["person"]),
+                on_date,
+                parsed,
+                self.params,
+                actor,
+                spec,
+            )
+            for guard in spec.guards:
+                problem = guard.check(act)
+                if problem is not None:
+                    raise guard.refusal(problem)
+            person = Person(**parsed["person"])
+            session.add(person)
+            session.flush()
+            cell = session.get(Organisation, parsed["cell_id"])
+            assert cell is not None and person.id is not None
+            case = Case(
+                person_id=person.id,
+                cell_id=parsed["cell_id"],
+                org_path=cell.path,
+                state="nominated",
+                nominated_by=parsed["nominated_by"],
+                nomination_ref=parsed["nomination_ref"],
+                nominated_on=on_date,
+                updated_at=self.clock.now(),
+            )
+            session.add(case)
+            session.flush()
+            row = self._append(session, case, "nominate", None, parsed, on_date, actor, note)
+            session.commit()
+            return Outcome(case, row)
+
+    # ── every later step ──────────────────────────────────────────────────
+    def advance(
+        self,
+        case_id: int,
+        event: str,
+        data: dict[str, Any] | None,
+        actor: Actor,
+        expected_version: int,
+        *,
+        on: Any,
+        note: str | None = None,
+    ) -> Outcome:
+        spec = process.event(event)
+        if spec is None or spec is process.NOMINATE:
+            raise schema.InvalidData(
+                "event", f"Không có sự kiện '{event}'", f"There is no event '{event}'"
+            )
+        on_date = self._act_date(on)
+        parsed = schema.parse(spec.fields, data if data is not None else {})
+        note = _note(note)
+        with self.session() as session:
+            case = self._claim(session, case_id, expected_version, actor)
+            access.check_may_record(actor, spec.acted_by)
+            if case.state not in spec.sources:
+                raise _not_allowed(spec, case.state)
+            person = session.get(Person, case.person_id)
+            assert person is not None
+            act = _Act(session, case, person, on_date, parsed, self.params, actor, spec)
+            from_state = case.state
+            token = process.Token(case.state, act)
+            moved = process.MACHINE.events[event].trigger(token)
+            if moved:
+                case.state = token.state
+                spec.effect(act)
+            elif event == "cell_confirm_vote":
+                effects.failed_confirm_vote(act)
+            self._store_deadlines(session, case)
+            case.updated_at = self.clock.now()
+            row = self._append(
+                session,
+                case,
+                event,
+                from_state,
+                parsed,
+                on_date,
+                actor,
+                note,
+                outcome="accepted" if moved else "failed_vote",
+            )
+            session.commit()
+            return Outcome(case, row, act.failed_vote)
+
+    # ── the parts of one transaction ──────────────────────────────────────
+    def _claim(self, session: Session, case_id: int, expected: int, actor: Actor) -> Case:
+        """Take the next version first: the UPDATE locks the row, so racers queue here."""
+        claimed = session.execute(
+            update(Case)
+            .where(col(Case.id) == case_id, col(Case.version) == expected)
+            .values(version=col(Case.version) + 1)
+        )
+        case = session.get(Case, case_id)
+        if case is None or not access.can_see(session, actor, case):
+            raise NotFound(case_id)
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(case_id, expected, case.version)
+        return case
+
+    def _act_date(self, on: Any) -> date:
+        on_date = schema.parse_date(on, "on")
+        today = self.clock.today()
+        if on_date > today:
+            raise Refusal(
+                "on_not_in_future",
+                "PROCESS",
+                f"Ngày {on_date:%d/%m/%Y} ở tương lai; hôm nay là {today:%d/%m/%Y}",
+                f"{on_date:%d/%m/%Y} is in the future; today is {today:%d/%m/%Y}",
+                "on",
+            )
+        return on_date
+
+    def _store_deadlines(self, session: Session, case: Case) -> None:
+        wanted = live_deadlines(case, self.params)
+        stored = {
+            d.deadline: d
+            for d in session.exec(select(CaseDeadline).where(CaseDeadline.case_id == case.id))
+        }
+        for deadline_id, row in stored.items():
+            if deadline_id not in wanted:
+                session.delete(row)
+            elif row.due != wanted[deadline_id]:
+                row.due = wanted[deadline_id]
+                session.add(row)
+        for deadline_id, due in wanted.items():
+            if deadline_id not in stored:
+                assert case.id is not None
+                session.add(CaseDeadline(case_id=case.id, deadline=deadline_id, due=due))
+        case.next_due = min(wanted.values()) if wanted else None
+
+    def _append(
+        self,
+        session: Session,
+        case: Case,
+        event: str,
+        from_state: str | None,
+        data: dict[str, Any],
+        on: date,
+        actor: Actor,
+        note: str | None,
+        outcome: str = "accepted",
+    ) -> HistoryEvent:
+        assert case.id is not None
+        if event == "nominate":
+            case.version = 1
+        row = history.seal(
+            HistoryEvent(
+                case_id=case.id,
+                seq=case.version,
+                event=event,
+                outcome=outcome,
+                from_state=from_state,
+                to_state=case.state,
+                on=on,
+                recorded_at=self.clock.now(),
+                actor=actor.username,
+                data=history.canonical_data(schema.to_json(data)),
+                note=note,
+                prev_hash=case.head_hash or history.GENESIS,
+                hash="",
+            )
+        )
+        case.head_hash = row.hash
+        session.add(case)
+        session.add(row)
+        return row
+
+    # ── reading ───────────────────────────────────────────────────────────
+    def case_for(self, session: Session, case_id: int, actor: Actor) -> Case:
+        case = session.get(Case, case_id)
+        if case is None or not access.can_see(session, actor, case):
+            raise NotFound(case_id)
+        return case
+
+    def count_cases(self, session: Session) -> int:
+        return session.exec(select(func.count()).select_from(Case)).one()
+
+
+def _note(note: Any) -> str | None:
+    if note is None or note == "":
+        return None
+    if not isinstance(note, str):
+        raise schema.InvalidData("note", "Ghi chú phải là chuỗi ký tự", "The note must be text")
+    if len(note) > 4000:
+        raise schema.InvalidData(
+            "note",
+            "Ghi chú quá dài (tối đa 4000 ký tự)",
+            "The note is too long (4000 characters at most)",
+        )
+    return note.strip()
+
+
+def _not_allowed(spec: process.Event, state: str) -> Refusal:
+    current = process.state(state)
+    return Refusal(
+        "event_allowed",
+        "PROCESS",
+        f"Không thể '{spec.label_vi}' khi hồ sơ ở bước '{current.label_vi}'",
+        f"'{spec.label_en}' is not possible while the case is '{current.label_en}'",
+    )

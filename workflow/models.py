@@ -1,0 +1,194 @@
+"""SQLModel tables. A case's state changes only through `engine.advance`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import NaiveDatetime
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Organisation(SQLModel, table=True):
+    """A node of the party tree: committee, grassroots committee, or cell.
+
+    `path` is the chain of ids from the root ("/1/4/9/"): a subtree is one indexed
+    prefix query, whatever its depth.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    kind: str  # committee | grassroots_committee | cell | grassroots_cell
+    parent_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    may_admit: bool = False
+    path: str = Field(default="/", index=True)
+
+
+class Member(SQLModel, table=True):
+    """A party member of a cell: official, or probationary while on probation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str
+    cell_id: int = Field(foreign_key="organisation.id", index=True)
+    status: str = "official"  # official | probationary | removed
+    joined_on: date | None = None  # admission decision: seniority starts here
+    official_since: date | None = None
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class Person(SQLModel, table=True):
+    """The candidate's personal data, as form 2-KNĐ asks it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str = Field(index=True)
+    birth_date: date
+    gender: str  # female | male
+    ethnicity: str = "Kinh"
+    religion: str | None = None
+    education: str | None = None
+    occupation: str = "other"
+    village: str | None = None
+    youth_union_member: bool = False
+    trade_union_member: bool = False
+    national_id: str | None = Field(default=None, index=True)
+
+
+class Case(SQLModel, table=True):
+    """One candidate's way through the procedure.
+
+    The dates are those the rules and reports reason about; each is set by the
+    event that establishes it. `head_hash` is the hash of the newest history row,
+    so appending needs no extra read; `version` counts history rows.
+    """
+
+    __table_args__ = (
+        Index("ix_case_state_cell", "state", "cell_id"),
+        Index("ix_case_org_path_state", "org_path", "state"),
+        Index("ix_case_ceremony_on", "ceremony_on"),
+        Index("ix_case_official_on", "official_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    cell_id: int = Field(foreign_key="organisation.id")
+    org_path: str = ""  # the cell's path, copied so scoping is one indexed prefix query
+    state: str
+    version: int = 0
+    head_hash: str = ""
+    open: bool = True
+    nominated_by: str = ""
+    nomination_ref: str = ""
+    nominated_on: date
+    class_started_on: date | None = None
+    certificate_on: date | None = None
+    certificate_no: str | None = None
+    verification_requested_on: date | None = None
+    cell_resolution_on: date | None = None
+    committee_resolution_on: date | None = None
+    decision_on: date | None = None
+    decision_no: str | None = None
+    decision_received_on: date | None = None
+    ceremony_on: date | None = None
+    probation_end: date | None = None
+    theory_class_on: date | None = None
+    self_review_on: date | None = None
+    helper_comment_on: date | None = None
+    confirmation_cell_resolution_on: date | None = None
+    official_on: date | None = None
+    closed_on: date | None = None
+    union_resolution_ref: str | None = None  # a union stood in for a sponsor
+    failed_confirm_votes: int = 0
+    escalated: bool = False
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    extensions: str = "{}"  # JSON {deadline id: working days granted}
+    next_due: date | None = Field(default=None, index=True)
+    imported: bool = False
+    updated_at: NaiveDatetime | None = None
+
+
+class Sponsorship(SQLModel, table=True):
+    """An official member vouching for the candidate (form 3-KNĐ)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    alongside_since: date
+
+
+class HelperAssignment(SQLModel, table=True):
+    """An official member who guides a probationary member (form 11-KNĐ)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+
+
+class CaseDeadline(SQLModel, table=True):
+    """A live deadline of a case, recomputed by the engine at every transition."""
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "deadline"),
+        Index("ix_casedeadline_due", "due"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    deadline: str
+    due: date
+
+
+class Course(SQLModel, table=True):
+    """A class: the party awareness class, or the new members' theory class."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # awareness | theory
+    name: str
+    issuer: str = ""
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    starts_on: date
+    ends_on: date | None = None
+
+
+class Attendance(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("course_id", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+
+
+class HistoryEvent(SQLModel, table=True):
+    """One accepted event (or recorded failed vote). Never updated, never deleted."""
+
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    seq: int
+    event: str
+    outcome: str = "accepted"  # accepted | failed_vote | imported
+    from_state: str | None = None
+    to_state: str
+    on: date
+    recorded_at: NaiveDatetime  # UTC
+    actor: str
+    data: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON, hashed as stored
+    note: str | None = None
+    prev_hash: str
+    hash: str
+
+
+class User(SQLModel, table=True):
+    """Someone who logs in. Acts for one organisation; sponsors/helpers are members."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True)
+    full_name: str = ""
+    password_hash: str = ""
+    role: str  # secretary | sponsor | officer | auditor | admin
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    email: str | None = None
+    daily_digest: bool = False
+    locale: str = "vi"
+    active: bool = True

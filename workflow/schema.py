@@ -1,0 +1,193 @@
+"""Event data, parsed and checked against the process table's field specs.
+
+Bad input raises InvalidData naming the field, in Vietnamese and English; the same
+specs yield the JSON Schema the API publishes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from workflow.process import FieldSpec
+
+
+class InvalidData(Exception):
+    """Malformed input (HTTP 400): a missing, unknown or ill-typed field."""
+
+    def __init__(self, field: str, message_vi: str, message_en: str) -> None:
+        super().__init__(f"{field}: {message_en}")
+        self.field, self.message_vi, self.message_en = field, message_vi, message_en
+
+    def message(self, locale: str = "vi") -> str:
+        return self.message_en if locale == "en" else self.message_vi
+
+
+def parse_date(value: Any, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InvalidData(
+        field,
+        f"'{value}' không phải ngày hợp lệ (YYYY-MM-DD)",
+        f"'{value}' is not a valid date (YYYY-MM-DD)",
+    )
+
+
+def parse(specs: tuple[FieldSpec, ...], data: Any, prefix: str = "") -> dict[str, Any]:
+    """Validate `data` against `specs`; return it with proper Python types."""
+    if not isinstance(data, dict):
+        raise InvalidData(
+            prefix or "data", "Dữ liệu phải là một đối tượng", "Data must be an object"
+        )
+    known = {s.name for s in specs}
+    for key in data:
+        if key not in known:
+            raise InvalidData(
+                prefix + str(key),
+                f"Trường '{key}' không thuộc sự kiện này",
+                f"Unknown field '{key}'",
+            )
+    result: dict[str, Any] = {}
+    for spec in specs:
+        name = prefix + spec.name
+        value = data.get(spec.name)
+        if value is None or value == "":
+            if spec.required:
+                raise InvalidData(
+                    name, f"Thiếu '{spec.label_vi}'", f"'{spec.label_en}' is required"
+                )
+            result[spec.name] = spec.default
+            continue
+        result[spec.name] = _parse_value(spec, value, name)
+    return result
+
+
+def _parse_value(spec: FieldSpec, value: Any, name: str) -> Any:
+    kind = spec.type
+    if kind == "date":
+        return parse_date(value, name)
+    if kind in ("int", "member", "organisation"):
+        return _parse_int(value, name, spec)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if value in ("true", "1", "on", 1):
+            return True
+        if value in ("false", "0", "off", 0):
+            return False
+        raise InvalidData(
+            name, f"'{spec.label_vi}' phải là có/không", f"'{spec.label_en}' must be true or false"
+        )
+    if kind == "choice":
+        if value not in spec.choices:
+            raise InvalidData(
+                name,
+                f"'{value}' không phải lựa chọn hợp lệ cho '{spec.label_vi}' "
+                f"({', '.join(spec.choices)})",
+                f"'{value}' is not one of {', '.join(spec.choices)}",
+            )
+        return value
+    if kind == "text":
+        if not isinstance(value, str | int | float):
+            raise InvalidData(
+                name, f"'{spec.label_vi}' phải là chuỗi ký tự", f"'{spec.label_en}' must be text"
+            )
+        text = str(value).strip()
+        if len(text) > 2000:
+            raise InvalidData(
+                name,
+                f"'{spec.label_vi}' quá dài (tối đa 2000 ký tự)",
+                f"'{spec.label_en}' is too long (2000 characters at most)",
+            )
+        return text
+    if kind == "members":
+        if not isinstance(value, list):
+            raise InvalidData(
+                name, f"'{spec.label_vi}' phải là danh sách", f"'{spec.label_en}' must be a list"
+            )
+        return [_parse_int(v, f"{name}[{i}]", spec) for i, v in enumerate(value)]
+    if kind == "object":
+        return parse(spec.parts, value, prefix=f"{name}.")
+    if kind == "list":
+        if not isinstance(value, list) or not value:
+            raise InvalidData(
+                name,
+                f"'{spec.label_vi}' phải là danh sách không rỗng",
+                f"'{spec.label_en}' must be a non-empty list",
+            )
+        return [parse(spec.parts, item, prefix=f"{name}[{i}].") for i, item in enumerate(value)]
+    raise AssertionError(f"unknown field type {kind}")
+
+
+def _parse_int(value: Any, name: str, spec: FieldSpec) -> int:
+    if isinstance(value, bool):
+        raise InvalidData(
+            name,
+            f"'{spec.label_vi}' phải là số nguyên",
+            f"'{spec.label_en}' must be a whole number",
+        )
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value.strip())
+    else:
+        raise InvalidData(
+            name, f"'{value}' không phải số nguyên", f"'{value}' is not a whole number"
+        )
+    if not -(2**31) < number < 2**31:
+        raise InvalidData(
+            name, f"'{spec.label_vi}' nằm ngoài giới hạn", f"'{spec.label_en}' is out of range"
+        )
+    return number
+
+
+def to_json(value: Any) -> Any:
+    """Parsed data back to JSON-ready values (dates as ISO strings)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json(v) for v in value]
+    return value
+
+
+_JSON_TYPES: dict[str, dict[str, Any]] = {
+    "text": {"type": "string", "maxLength": 2000},
+    "date": {"type": "string", "format": "date"},
+    "int": {"type": "integer"},
+    "member": {"type": "integer"},
+    "organisation": {"type": "integer"},
+    "bool": {"type": "boolean"},
+    "members": {"type": "array", "items": {"type": "integer"}},
+}
+
+
+def json_schema(specs: tuple[FieldSpec, ...]) -> dict[str, Any]:
+    """The JSON Schema of an event's data, derived from its field specs."""
+    properties = {}
+    for spec in specs:
+        if spec.type == "choice":
+            prop: dict[str, Any] = {"type": "string", "enum": list(spec.choices)}
+        elif spec.type == "object":
+            prop = json_schema(spec.parts)
+        elif spec.type == "list":
+            prop = {"type": "array", "minItems": 1, "items": json_schema(spec.parts)}
+        else:
+            prop = dict(_JSON_TYPES[spec.type])
+        prop["title"] = spec.label_en
+        prop["description"] = spec.label_vi
+        if not spec.required:
+            prop = {"anyOf": [prop, {"type": "null"}], "title": spec.label_en}
+        properties[spec.name] = prop
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+        "required": [s.name for s in specs if s.required],
+    }
