@@ -37,3 +37,20 @@ def live_deadlines(case: Case, params: RuleParameters) -> dict[str, date]:
             continue
         result[spec.id] = due_date(spec, anchor, params, extensions.get(spec.id, 0))
     return result
+
+
+def stage_of(deadline_id: str, due: date, today: date, params: RuleParameters) -> str:
+    """Where a deadline stands on `today` — one of process.REMINDER_STAGES.
+
+    `upcoming` before the due day, `due` on it, `overdue` after it, and `escalated`
+    once `escalate_after_days` more days have passed (PROCESS.md: the organisation
+    above is then told). The one place this is computed, for API, pages and reminders.
+    """
+    del deadline_id  # every deadline escalates alike today; the id keeps callers future-proof
+    if today < due:
+        return "upcoming"
+    if today == due:
+        return "due"
+    if today <= due + timedelta(days=params.escalate_after_days):
+        return "overdue"
+    return "escalated"
