@@ -192,3 +192,73 @@ class User(SQLModel, table=True):
     daily_digest: bool = False
     locale: str = "vi"
     active: bool = True
+
+
+# ── reports: targets, class headcounts, villages (issue 5) ────────────────
+class AdmissionTarget(SQLModel, table=True):
+    """An admission target (chỉ tiêu kết nạp) an organisation sets for its subtree: for a
+    calendar year, for a resolution's period (e.g. 2011–2015, "Nghị quyết 130-NQ/HU"), or
+    for a congress term. Report 1 states the share of each one achieved."""
+
+    __table_args__ = (UniqueConstraint("organisation_id", "kind", "period_start", "period_end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    kind: str  # year | resolution | congress_term
+    period_start: date
+    period_end: date
+    number: int
+    ref: str = ""
+    set_by: str = ""
+    set_at: NaiveDatetime | None = None
+
+
+class CourseHeadcount(SQLModel, table=True):
+    """Attendees of a class as its organiser counted them: classes also teach people who
+    have no case in Ketnap, so a recorded headcount replaces the count of enrolled cases."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", unique=True)
+    attendees: int
+    recorded_by: str = ""
+    recorded_at: NaiveDatetime | None = None
+
+
+class Village(SQLModel, table=True):
+    """A village or residential group (thôn, bản, tổ dân phố) of an organisation's area.
+    Villages merge and split: `established_on`/`dissolved_on` bound when one counts."""
+
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str
+    established_on: date | None = None
+    dissolved_on: date | None = None  # the first day it no longer exists
+
+
+class VillageCensus(SQLModel, table=True):
+    """How many party members live in a village, as counted on a date. Members are filed
+    by cell, not by residence, so this count is kept by hand; the newest count on or
+    before a date says whether the village had a party member then."""
+
+    __table_args__ = (UniqueConstraint("village_id", "counted_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", index=True)
+    counted_on: date
+    party_members: int
+
+
+class VillageOfficial(SQLModel, table=True):
+    """A village head or deputy (trưởng / phó thôn) for a term, and since when they are a
+    party member (None: not a member), so the share of members is known at any date."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", index=True)
+    role: str  # head | deputy
+    full_name: str
+    starts_on: date
+    ends_on: date | None = None  # the last day in office
+    party_member_since: date | None = None
+    member_id: int | None = Field(default=None, foreign_key="member.id")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 12:32:24.167107
+Create Date: 2026-11-22 12:36:40.578899
 """
 from alembic import op
 import sqlalchemy as sa
@@ -50,6 +50,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_person_full_name'), ['full_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_national_id'), ['national_id'], unique=False)
 
+    op.create_table('admissiontarget',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('set_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('set_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('organisation_id', 'kind', 'period_start', 'period_end')
+    )
+    with op.batch_alter_table('admissiontarget', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_admissiontarget_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('course',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -78,6 +95,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('member', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_member_cell_id'), ['cell_id'], unique=False)
+
+    op.create_table('village',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('established_on', sa.Date(), nullable=True),
+    sa.Column('dissolved_on', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('organisation_id', 'name')
+    )
+    with op.batch_alter_table('village', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_village_organisation_id'), ['organisation_id'], unique=False)
 
     op.create_table('case',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -129,6 +159,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_case_person_id'), ['person_id'], unique=False)
         batch_op.create_index('ix_case_state_cell', ['state', 'cell_id'], unique=False)
 
+    op.create_table('courseheadcount',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('attendees', sa.Integer(), nullable=False),
+    sa.Column('recorded_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['course_id'], ['course.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('course_id')
+    )
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -147,6 +187,34 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_username'), ['username'], unique=True)
+
+    op.create_table('villagecensus',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('counted_on', sa.Date(), nullable=False),
+    sa.Column('party_members', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['village_id'], ['village.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('village_id', 'counted_on')
+    )
+    with op.batch_alter_table('villagecensus', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_villagecensus_village_id'), ['village_id'], unique=False)
+
+    op.create_table('villageofficial',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('full_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=True),
+    sa.Column('party_member_since', sa.Date(), nullable=True),
+    sa.Column('member_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['village_id'], ['village.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('villageofficial', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_villageofficial_village_id'), ['village_id'], unique=False)
 
     op.create_table('attendance',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -242,10 +310,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attendance_case_id'))
 
     op.drop_table('attendance')
+    with op.batch_alter_table('villageofficial', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_villageofficial_village_id'))
+
+    op.drop_table('villageofficial')
+    with op.batch_alter_table('villagecensus', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_villagecensus_village_id'))
+
+    op.drop_table('villagecensus')
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_username'))
 
     op.drop_table('user')
+    op.drop_table('courseheadcount')
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.drop_index('ix_case_state_cell')
         batch_op.drop_index(batch_op.f('ix_case_person_id'))
@@ -255,6 +332,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_case_ceremony_on')
 
     op.drop_table('case')
+    with op.batch_alter_table('village', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_village_organisation_id'))
+
+    op.drop_table('village')
     with op.batch_alter_table('member', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_member_cell_id'))
 
@@ -263,6 +344,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_course_organisation_id'))
 
     op.drop_table('course')
+    with op.batch_alter_table('admissiontarget', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_admissiontarget_organisation_id'))
+
+    op.drop_table('admissiontarget')
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_national_id'))
         batch_op.drop_index(batch_op.f('ix_person_full_name'))
