@@ -1,12 +1,27 @@
-"""What a request knows: the engine, and who is acting (from the session or a token)."""
+"""What a request knows: the engine, who is acting, and the helpers every template uses."""
 
 from __future__ import annotations
 
-from flask import abort, current_app
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Flask, abort, current_app
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from workflow import process
 from workflow.access import Actor
 from workflow.engine import Engine
+
+VIETNAM_OFFSET = timedelta(hours=7)  # history timestamps are stored in UTC
+ROLE_LABELS = {
+    "secretary": _l("Cell secretary"),
+    "sponsor": _l("Sponsor / helper"),
+    "officer": _l("Committee officer"),
+    "auditor": _l("Auditor"),
+    "admin": _l("Administrator"),
+}
 
 
 def engine() -> Engine:
@@ -19,3 +34,83 @@ def actor() -> Actor:
         abort(401)
     with engine().session() as session:
         return Actor.of(session, current_user.record)
+
+
+def locale() -> str:
+    try:
+        return str(get_locale() or "vi")
+    except (RuntimeError, KeyError):
+        return "vi"
+
+
+def label(thing: Any) -> str:
+    """A process-table object's label in the user's language."""
+    if thing is None:
+        return ""
+    return str(thing.label_en if locale() == "en" else thing.label_vi)
+
+
+def state_label(name: str | None) -> str:
+    if not name:
+        return "—"
+    try:
+        return label(process.state(name))
+    except KeyError:
+        return name
+
+
+def event_label(name: str) -> str:
+    spec = process.event(name)
+    return label(spec) if spec else name
+
+
+def deadline_label(deadline_id: str) -> str:
+    try:
+        return label(process.deadline(deadline_id))
+    except KeyError:
+        return deadline_id
+
+
+def dmy(value: date | datetime | None) -> str:
+    """Dates as dd/mm/yyyy; moments (stored UTC) as Vietnam's local dd/mm/yyyy HH:MM."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return (value + VIETNAM_OFFSET).strftime("%d/%m/%Y %H:%M")
+    return value.strftime("%d/%m/%Y")
+
+
+def today() -> date:
+    return engine().clock.today()
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def has_endpoint(name: str) -> bool:
+    """True when a blueprint (maybe another helper's) provides this endpoint."""
+    return name in current_app.view_functions
+
+
+def _template_helpers() -> dict[str, Any]:
+    return {
+        "current_app": current_app,
+        "label": label,
+        "state_label": state_label,
+        "event_label": event_label,
+        "deadline_label": deadline_label,
+        "dmy": dmy,
+        "today": today,
+        "has_endpoint": has_endpoint,
+        "role_label": role_label,
+        "current_locale": locale,
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(_template_helpers)
+    app.add_template_filter(dmy, "dmy")
+    app.add_template_filter(state_label, "state_label")
+    app.add_template_filter(event_label, "event_label")
+    app.add_template_filter(deadline_label, "deadline_label")

@@ -118,6 +118,9 @@ def _engine_error(exc: Exception) -> tuple[Any, int]:
         return Response(body["error"]["message"], mimetype="text/plain"), status
 
 
+http_error = _http_error  # for handlers that render most errors the usual way
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     for exc_type in (Refusal, InvalidData, Conflict, NotFound, Forbidden):

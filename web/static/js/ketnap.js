@@ -1,0 +1,33 @@
+// Ketnap: small progressive enhancements; every page works without this file.
+(function () {
+  "use strict";
+  // Open the event form that holds an error, or the one named in the address (#event-...).
+  function openTarget() {
+    var target = document.querySelector("details.has-errors") ||
+      (location.hash ? document.getElementById(location.hash.slice(1)) : null);
+    if (target && target.tagName === "DETAILS") {
+      target.open = true;
+      var focus = target.querySelector(".has-error input, .has-error select, .has-error textarea");
+      if (focus) { focus.focus(); }
+    }
+  }
+  // Ask before a form that closes a case (reject, withdraw, remove) is sent.
+  function confirmations() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+      });
+    });
+  }
+  // Auto-submit filter selects (the search button stays for keyboards and no-JS).
+  function autoFilters() {
+    document.querySelectorAll("form.filters select").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    openTarget();
+    confirmations();
+    autoFilters();
+  });
+})();
