@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import NaiveDatetime
 from sqlalchemy import Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 
 class Organisation(SQLModel, table=True):
@@ -262,3 +262,83 @@ class VillageOfficial(SQLModel, table=True):
     ends_on: date | None = None  # the last day in office
     party_member_since: date | None = None
     member_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+# ── reminders (workflow/reminders.py decides, workflow/notify.py delivers) ──
+class Reminder(SQLModel, table=True):
+    """One reminder of one live deadline at one stage, recorded once, ever, BEFORE delivery.
+
+    Two sweeps at once (web workers, the web process and `ketnap scheduler`) both
+    INSERT ... ON CONFLICT DO NOTHING on the key; the one whose row went in fans the
+    reminder out, the other does nothing. The key holds `due`, so a deadline that
+    moves (an extension) is reminded afresh; `warn` — the days before `due` of an
+    `upcoming` warning, 0 for the other stages — tells the 90- and 30-day warnings
+    apart; `cell_id`, so the receiving cell of a transferred case is told too.
+    """
+
+    __table_args__ = (
+        UniqueConstraint(
+            "case_id", "deadline", "due", "stage", "warn", "cell_id", name="uq_reminder_key"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    deadline: str  # a process.DEADLINES id
+    due: date
+    stage: str  # a process.REMINDER_STAGES name
+    warn: int = 0
+    cell_id: int = Field(foreign_key="organisation.id")
+    cause: str = "deadline"  # deadline | failed_votes (confirm_vote_attempts reached)
+    swept_on: date  # the day (Vietnam) of the sweep that recorded it
+    created_at: NaiveDatetime  # UTC
+
+
+class InboxItem(SQLModel, table=True):
+    """A reminder in one user's in-app inbox: open until done, or closed by the sweep
+    when the deadline is met, moves, or a later stage of it arrives."""
+
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "user_id"),
+        Index("ix_inboxitem_user_status", "user_id", "status"),
+        Index("ix_inboxitem_case_status", "case_id", "status"),
+        Index("ix_inboxitem_status", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reminder_id: int = Field(foreign_key="reminder.id")
+    user_id: int = Field(foreign_key="user.id")
+    case_id: int = Field(foreign_key="case.id")  # copied so a case page finds its flags
+    status: str = "open"  # open | done | closed
+    closed_reason: str | None = None  # met | moved | superseded
+    created_at: NaiveDatetime
+    done_at: NaiveDatetime | None = None
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one message to send for (reminder, user, channel), retried with
+    back-off while the channel is down. `next_attempt_at` is also the claim: a sender
+    moves it forward (a lease) in the same UPDATE that picks the row, so no two
+    senders ever take the same delivery."""
+
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "user_id", "channel"),
+        Index("ix_delivery_status_next", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reminder_id: int = Field(foreign_key="reminder.id")
+    user_id: int = Field(foreign_key="user.id")
+    channel: str = "email"
+    status: str = "pending"  # pending | sent | failed | cancelled
+    digest: bool = False  # goes out in the user's daily digest
+    attempts: int = 0
+    next_attempt_at: NaiveDatetime  # UTC
+    sent_at: NaiveDatetime | None = None
+    last_error: str | None = None
+
+
+# The sweep reads live deadlines as one range of `due` per deadline kind, and the
+# (rare) cases escalated after failed confirmation votes.
+Index("ix_casedeadline_deadline_due", col(CaseDeadline.deadline), col(CaseDeadline.due))
+Index("ix_case_escalated", col(Case.escalated))
