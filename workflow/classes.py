@@ -1,0 +1,135 @@
+"""Classes as records: the party awareness class (lớp bồi dưỡng nhận thức về Đảng) and the
+new members' political theory class (lớp bồi dưỡng lý luận chính trị cho đảng viên mới).
+
+The engine creates a class when a case enrols in it (effects.enrol_in_class /
+complete_theory_class, keyed by kind, name and grassroots organisation). An officer may
+also record a class directly, with the headcount its organiser reported: a class teaches
+people who have no case in Ketnap, and report 4 counts them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from workflow import fields
+from workflow.access import Actor, Forbidden
+from workflow.engine import NotFound
+from workflow.models import Attendance, Course, CourseHeadcount, Organisation
+
+KINDS = {
+    "awareness": "Lớp bồi dưỡng nhận thức về Đảng",
+    "theory": "Lớp bồi dưỡng lý luận chính trị cho đảng viên mới",
+}
+RECORDERS = ("officer", "admin")
+
+
+@dataclass(frozen=True)
+class ClassSpec:
+    kind: str
+    name: str
+    issuer: str
+    organisation_id: int
+    starts_on: date
+    ends_on: date | None
+    attendees: int | None
+
+
+def parse(data: Any) -> ClassSpec:
+    data = fields.record(
+        data,
+        {"kind", "name", "issuer", "organisation_id", "starts_on", "ends_on", "attendees"},
+    )
+    starts_on = fields.day(data, "starts_on", "Ngày khai giảng")
+    ends_on = fields.day(data, "ends_on", "Ngày bế giảng", required=False)
+    fields.not_before(starts_on, ends_on, "ends_on")
+    assert starts_on is not None
+    return ClassSpec(
+        fields.choice(data, "kind", "Loại lớp", tuple(KINDS)),
+        fields.text(data, "name", "Tên lớp"),
+        fields.text(data, "issuer", "Đơn vị mở lớp", required=False),
+        fields.identifier(data, "organisation_id", "Tổ chức"),
+        starts_on,
+        ends_on,
+        fields.whole_number(data, "attendees", "Số học viên", maximum=100_000, required=False),
+    )
+
+
+def record_class(session: Session, actor: Actor, spec: ClassSpec, now: datetime) -> Course:
+    """Record a class (or complete the one the engine created under the same name)."""
+    if actor.role not in RECORDERS:
+        raise Forbidden(f"role {actor.role} may not record classes")
+    org = session.get(Organisation, spec.organisation_id)
+    if org is None or not actor.acts_for(org.path):
+        raise NotFound(spec.organisation_id)
+    course = session.exec(
+        select(Course).where(
+            Course.kind == spec.kind,
+            Course.name == spec.name,
+            Course.organisation_id == spec.organisation_id,
+        )
+    ).first() or Course(
+        kind=spec.kind,
+        name=spec.name,
+        organisation_id=spec.organisation_id,
+        starts_on=spec.starts_on,
+    )
+    course.issuer = spec.issuer or course.issuer
+    course.starts_on, course.ends_on = spec.starts_on, spec.ends_on
+    session.add(course)
+    session.flush()
+    assert course.id is not None
+    if spec.attendees is not None:
+        headcount = session.exec(
+            select(CourseHeadcount).where(CourseHeadcount.course_id == course.id)
+        ).first() or CourseHeadcount(course_id=course.id, attendees=spec.attendees)
+        headcount.attendees = spec.attendees
+        headcount.recorded_by, headcount.recorded_at = actor.username, now
+        session.add(headcount)
+    session.commit()
+    session.refresh(course)
+    return course
+
+
+def enrolled(session: Session, course_id: int) -> int:
+    """Cases enrolled in the class through the engine."""
+    query = select(func.count()).select_from(Attendance).where(Attendance.course_id == course_id)
+    return int(session.exec(query).one())
+
+
+def classes_of(session: Session, actor: Actor, organisation_id: int) -> list[dict[str, Any]]:
+    """The classes held by organisations of a subtree, newest first, with their counts."""
+    org = session.get(Organisation, organisation_id)
+    if org is None or not actor.acts_for(org.path):
+        raise NotFound(organisation_id)
+    attendance = (
+        select(col(Attendance.course_id), func.count().label("n"))
+        .group_by(col(Attendance.course_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(Course, Organisation.name, CourseHeadcount.attendees, attendance.c.n)
+        .join(Organisation, col(Organisation.id) == Course.organisation_id)
+        .outerjoin(CourseHeadcount, col(CourseHeadcount.course_id) == Course.id)
+        .outerjoin(attendance, attendance.c.course_id == Course.id)
+        .where(col(Organisation.path).startswith(org.path))
+        .order_by(col(Course.starts_on).desc(), col(Course.id).desc())
+        .limit(500)
+    ).all()
+    return [
+        {
+            "id": course.id,
+            "kind": course.kind,
+            "name": course.name,
+            "issuer": course.issuer,
+            "organisation": org_name,
+            "starts_on": course.starts_on,
+            "ends_on": course.ends_on,
+            "headcount": headcount,
+            "enrolled": enrolled_cases or 0,
+        }
+        for course, org_name, headcount, enrolled_cases in rows
+    ]

@@ -1,0 +1,201 @@
+"""Villages (thôn, bản, tổ dân phố), their party-member counts and their heads and deputies:
+the data behind report 6, kept by admins and by the officers of the organisation the
+village belongs to.
+
+Members are filed by cell, not by where they live, so "the village has a party member"
+cannot be derived from the member list: it is a dated count (VillageCensus). Heads and
+deputies hold office for a term and may join the Party during it, so each records the
+date they became a member; the share at any date follows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from workflow import fields
+from workflow.access import Actor, Forbidden
+from workflow.engine import NotFound
+from workflow.models import Member, Organisation, Village, VillageCensus, VillageOfficial
+from workflow.schema import InvalidData
+
+KEEPERS = ("officer", "admin")
+ROLES = {"head": "Trưởng thôn", "deputy": "Phó thôn"}
+
+
+def _organisation(session: Session, actor: Actor, organisation_id: int) -> Organisation:
+    org = session.get(Organisation, organisation_id)
+    if org is None or not actor.acts_for(org.path):
+        raise NotFound(organisation_id)
+    return org
+
+
+def _keep(actor: Actor) -> None:
+    if actor.role not in KEEPERS:
+        raise Forbidden(f"role {actor.role} may not keep village records")
+
+
+def village_for(session: Session, actor: Actor, village_id: int) -> Village:
+    village = session.get(Village, village_id)
+    if village is None:
+        raise NotFound(village_id)
+    _organisation(session, actor, village.organisation_id)
+    return village
+
+
+def add_village(session: Session, actor: Actor, data: Any) -> Village:
+    _keep(actor)
+    data = fields.record(data, {"organisation_id", "name", "established_on", "dissolved_on"})
+    org_id = fields.identifier(data, "organisation_id", "Tổ chức")
+    name = fields.text(data, "name", "Tên thôn")
+    established = fields.day(data, "established_on", "Ngày thành lập", required=False)
+    dissolved = fields.day(data, "dissolved_on", "Ngày giải thể/sáp nhập", required=False)
+    fields.not_before(established, dissolved, "dissolved_on")
+    _organisation(session, actor, org_id)
+    duplicate = session.exec(
+        select(Village.id).where(Village.organisation_id == org_id, Village.name == name)
+    ).first()
+    if duplicate is not None:
+        raise InvalidData(
+            "name", f"Đã có thôn '{name}' trong tổ chức này", f"'{name}' already exists here"
+        )
+    village = Village(
+        organisation_id=org_id, name=name, established_on=established, dissolved_on=dissolved
+    )
+    session.add(village)
+    session.commit()
+    session.refresh(village)
+    return village
+
+
+def dissolve(session: Session, actor: Actor, village_id: int, data: Any) -> Village:
+    """Record the day a village stopped existing (merged, split), or clear it."""
+    _keep(actor)
+    village = village_for(session, actor, village_id)
+    data = fields.record(data, {"dissolved_on"})
+    dissolved = fields.day(data, "dissolved_on", "Ngày giải thể/sáp nhập", required=False)
+    fields.not_before(village.established_on, dissolved, "dissolved_on")
+    village.dissolved_on = dissolved
+    session.add(village)
+    session.commit()
+    return village
+
+
+def record_census(session: Session, actor: Actor, village_id: int, data: Any) -> VillageCensus:
+    """The number of party members living in the village on a date (replaces that day's)."""
+    _keep(actor)
+    village_for(session, actor, village_id)
+    data = fields.record(data, {"counted_on", "party_members"})
+    counted_on = fields.day(data, "counted_on", "Ngày thống kê")
+    members = fields.whole_number(data, "party_members", "Số đảng viên", maximum=100_000)
+    assert counted_on is not None and members is not None
+    census = session.exec(
+        select(VillageCensus).where(
+            VillageCensus.village_id == village_id, VillageCensus.counted_on == counted_on
+        )
+    ).first() or VillageCensus(village_id=village_id, counted_on=counted_on, party_members=0)
+    census.party_members = members
+    session.add(census)
+    session.commit()
+    session.refresh(census)
+    return census
+
+
+def add_official(session: Session, actor: Actor, village_id: int, data: Any) -> VillageOfficial:
+    """A head or deputy for a term; `member_id` links a member (membership from joined_on)."""
+    _keep(actor)
+    village_for(session, actor, village_id)
+    data = fields.record(
+        data, {"role", "full_name", "starts_on", "ends_on", "party_member_since", "member_id"}
+    )
+    role = fields.choice(data, "role", "Chức danh", tuple(ROLES))
+    starts_on = fields.day(data, "starts_on", "Ngày bắt đầu nhiệm kỳ")
+    ends_on = fields.day(data, "ends_on", "Ngày kết thúc nhiệm kỳ", required=False)
+    fields.not_before(starts_on, ends_on, "ends_on")
+    assert starts_on is not None
+    since = fields.day(data, "party_member_since", "Vào Đảng từ ngày", required=False)
+    member_id = data.get("member_id")
+    full_name = fields.text(data, "full_name", "Họ và tên", required=member_id is None)
+    if member_id is not None:
+        member = session.get(Member, fields.identifier(data, "member_id", "Đảng viên"))
+        if member is None:
+            raise InvalidData("member_id", "Không có đảng viên này", "No such member")
+        full_name = full_name or member.full_name
+        since = since or member.joined_on
+        member_id = member.id
+    official = VillageOfficial(
+        village_id=village_id,
+        role=role,
+        full_name=full_name,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        party_member_since=since,
+        member_id=member_id,
+    )
+    session.add(official)
+    session.commit()
+    session.refresh(official)
+    return official
+
+
+def update_official(session: Session, actor: Actor, official_id: int, data: Any) -> VillageOfficial:
+    """End a term, or record the day a head or deputy joined the Party."""
+    _keep(actor)
+    official = session.get(VillageOfficial, official_id)
+    if official is None:
+        raise NotFound(official_id)
+    village_for(session, actor, official.village_id)
+    data = fields.record(data, {"ends_on", "party_member_since"})
+    if "ends_on" in data:
+        ends_on = fields.day(data, "ends_on", "Ngày kết thúc nhiệm kỳ")
+        fields.not_before(official.starts_on, ends_on, "ends_on")
+        official.ends_on = ends_on
+    if "party_member_since" in data:
+        official.party_member_since = fields.day(data, "party_member_since", "Vào Đảng từ ngày")
+    session.add(official)
+    session.commit()
+    return official
+
+
+def villages_of(
+    session: Session, actor: Actor, organisation_id: int, on: date
+) -> list[dict[str, Any]]:
+    """The villages of a subtree with their newest count and their officials on `on`."""
+    org = _organisation(session, actor, organisation_id)
+    villages = session.exec(
+        select(Village, Organisation.name)
+        .join(Organisation, col(Organisation.id) == Village.organisation_id)
+        .where(col(Organisation.path).startswith(org.path))
+        .order_by(col(Organisation.path), col(Village.name))
+    ).all()
+    ids = [v.id for v, _ in villages]
+    censuses: dict[int, list[VillageCensus]] = {i: [] for i in ids if i is not None}
+    for census in session.exec(
+        select(VillageCensus)
+        .where(col(VillageCensus.village_id).in_(ids))
+        .order_by(col(VillageCensus.counted_on))
+    ):
+        censuses[census.village_id].append(census)
+    officials: dict[int, list[VillageOfficial]] = {i: [] for i in ids if i is not None}
+    for official in session.exec(
+        select(VillageOfficial)
+        .where(col(VillageOfficial.village_id).in_(ids))
+        .order_by(col(VillageOfficial.role), col(VillageOfficial.starts_on))
+    ):
+        officials[official.village_id].append(official)
+    return [
+        {
+            "village": village,
+            "organisation": org_name,
+            "censuses": censuses.get(village.id or 0, []),
+            "officials": officials.get(village.id or 0, []),
+            "in_office": [
+                o
+                for o in officials.get(village.id or 0, [])
+                if o.starts_on <= on and (o.ends_on is None or o.ends_on >= on)
+            ],
+        }
+        for village, org_name in villages
+    ]
