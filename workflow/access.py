@@ -66,6 +66,15 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
     return col(Case.org_path).startswith(actor.org_path)
 
 
+def visible_organisations(actor: Actor) -> ColumnElement[bool]:
+    """The WHERE clause of the organisations (and so the members) `actor` may read."""
+    if actor.role == "admin":
+        return true()
+    if not actor.org_path:
+        return false()
+    return col(Organisation.path).startswith(actor.org_path)
+
+
 def can_see(session: Session, actor: Actor, case: Case) -> bool:
     if actor.role == "sponsor":
         query = select(col(Case.id)).where(Case.id == case.id, visible_cases(actor))

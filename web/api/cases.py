@@ -1,0 +1,215 @@
+"""Cases: nominate, list, read, advance, and read and verify the history.
+
+Every change goes through engine.nominate / engine.advance; every read is scoped by
+access.visible_cases (a case outside the caller's scope answers 404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from web.api.blueprint import bp
+from web.api.body import (
+    json_object,
+    query_bool,
+    query_choice,
+    query_int,
+    query_text,
+    row_id,
+    whole_number,
+)
+from web.api.openapi import Schema, api_doc, ref
+from web.api.representation import CaseWriter, history_row_json, refusal_json
+from web.context import actor, engine
+from web.errors import locale
+from workflow import access, history, process
+from workflow.access import Actor
+from workflow.models import Case, Person
+from workflow.schema import InvalidData
+
+MAX_PER_PAGE = 100
+EVENT_KEYS = ("event", "on", "data", "version", "note")
+LIST_QUERY: dict[str, Schema] = {
+    "state": {"type": "string", "enum": list(process.STATE_NAMES)},
+    "cell": {"type": "integer", "minimum": 0, "description": "Only cases of this cell"},
+    "overdue": {"type": "boolean", "description": "true: a deadline has passed; false: none"},
+    "q": {"type": "string", "maxLength": 200, "description": "Part of the name, or national ID"},
+    "page": {"type": "integer", "minimum": 1, "default": 1},
+    "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
+}
+RECORDERS = tuple(sorted({r for roles in access.RECORDERS.values() for r in roles}))
+
+
+def _writer(who: Actor) -> CaseWriter:
+    current = engine()
+    return CaseWriter(who, current.clock.today(), current.params)
+
+
+def _required_date(body: dict[str, Any]) -> Any:
+    if body.get("on") in (None, ""):
+        raise InvalidData(
+            "on", "Thiếu ngày ('on', YYYY-MM-DD)", "'on' (the act's date, YYYY-MM-DD) is required"
+        )
+    return body["on"]
+
+
+@bp.post("/cases")
+@api_doc(
+    "Nominate a candidate: a new case",
+    description="The nominate fields of the process table at the top level, with `on` (the "
+    "nomination's date) and an optional `note`.",
+    request=ref("Nomination"),
+    response=ref("Case"),
+    status=201,
+    roles=access.RECORDERS["cell"],
+    tag="cases",
+)
+def nominate() -> ResponseReturnValue:
+    who = actor()
+    body = json_object()
+    on, note = _required_date(body), body.get("note")
+    data = {k: v for k, v in body.items() if k not in ("on", "note")}
+    outcome = engine().nominate(data, who, on=on, note=note)
+    with engine().session() as session:
+        payload = _writer(who).one(session, outcome.case)
+    location = url_for("api.case", case_id=outcome.case.id)
+    return jsonify(payload), 201, {"Location": location}
+
+
+@bp.get("/cases")
+@api_doc(
+    "Cases within the caller's scope, newest first",
+    query=LIST_QUERY,
+    response=ref("CaseList"),
+    tag="cases",
+)
+def cases() -> ResponseReturnValue:
+    who = actor()
+    state = query_choice("state", process.STATE_NAMES)
+    cell, overdue, q = query_int("cell", None), query_bool("overdue"), query_text("q")
+    page = query_int("page", 1, minimum=1, maximum=100_000) or 1
+    per_page = query_int("per_page", 20, minimum=1, maximum=MAX_PER_PAGE) or 20
+    where = [access.visible_cases(who)]
+    if state:
+        where.append(col(Case.state) == state)
+    if cell is not None:
+        where.append(col(Case.cell_id) == cell)
+    if overdue is not None:
+        today = engine().clock.today()
+        late = col(Case.next_due) < today
+        where.append(late if overdue else or_(col(Case.next_due).is_(None), ~late))
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            or_(col(Person.full_name).ilike(pattern, escape="\\"), col(Person.national_id) == q)
+        )
+    with engine().session() as session:
+        return jsonify(_page(session, who, where, page, per_page))
+
+
+def _page(session: Session, who: Actor, where: list[Any], page: int, per_page: int) -> Any:
+    joined = select(Case, Person).join(Person, col(Person.id) == Case.person_id).where(*where)
+    total = session.exec(
+        select(func.count())
+        .select_from(Case)
+        .join(Person, col(Person.id) == Case.person_id)
+        .where(*where)
+    ).one()
+    rows = session.exec(
+        joined.order_by(col(Case.id).desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    items = _writer(who).many(session, list(rows))
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+@bp.get("/cases/<int:case_id>")
+@api_doc(
+    "One case: its state, version, person, dates, live deadlines and allowed events",
+    response=ref("Case"),
+    tag="cases",
+)
+def case(case_id: int) -> ResponseReturnValue:
+    who = actor()
+    with engine().session() as session:
+        found = engine().case_for(session, row_id(case_id), who)
+        return jsonify(_writer(who).one(session, found))
+
+
+@bp.post("/cases/<int:case_id>/events")
+@api_doc(
+    "Record the next step of a case",
+    description="`event` is one of the process's events and `data` its fields (each "
+    "event's schema below). `version` is the case's version you saw: a stale one answers "
+    "409. A guard's refusal answers 422 with the rule's id. A vote that falls short of "
+    "two-thirds is a fact, not an error: 200 with the case, its state unchanged, "
+    "`outcome` = `failed_vote` and `failed_vote` telling why.",
+    request=ref("NewEvent"),
+    response=ref("EventResult"),
+    roles=RECORDERS,
+    errors=(409,),
+    tag="cases",
+)
+def record_event(case_id: int) -> ResponseReturnValue:
+    who = actor()
+    body = json_object(EVENT_KEYS)
+    event = body.get("event")
+    if not isinstance(event, str) or not event:
+        raise InvalidData("event", "Thiếu tên sự kiện ('event')", "'event' is required (text)")
+    if "version" not in body:
+        raise InvalidData("version", "Thiếu phiên bản ('version')", "'version' is required")
+    version = whole_number(body["version"], "version")
+    outcome = engine().advance(
+        row_id(case_id),
+        event,
+        body.get("data"),
+        who,
+        version,
+        on=_required_date(body),
+        note=body.get("note"),
+    )
+    with engine().session() as session:
+        # built from the outcome, not re-read through the scope: after a transfer the
+        # case may have left the caller's cells, yet they should see what they did
+        payload = _writer(who).one(session, outcome.case)
+    failed = outcome.failed_vote
+    payload["outcome"] = "failed_vote" if failed else "accepted"
+    payload["failed_vote"] = refusal_json(failed, locale()) if failed else None
+    return jsonify(payload)
+
+
+@bp.get("/cases/<int:case_id>/history")
+@api_doc(
+    "A case's history, oldest first, with each row's hash chain link",
+    response=ref("History"),
+    tag="history",
+)
+def case_history(case_id: int) -> ResponseReturnValue:
+    who = actor()
+    with engine().session() as session:
+        found = engine().case_for(session, row_id(case_id), who)
+        assert found.id is not None
+        rows = history.rows_of(session, found.id)
+        return jsonify(case_id=found.id, rows=[history_row_json(r) for r in rows])
+
+
+@bp.get("/cases/<int:case_id>/history/verify")
+@api_doc(
+    "Recompute a case's hash chain",
+    description="`intact` false names the first row that does not verify in `broken_at`.",
+    response=ref("ChainCheck"),
+    tag="history",
+)
+def verify_history(case_id: int) -> ResponseReturnValue:
+    who = actor()
+    with engine().session() as session:
+        found = engine().case_for(session, row_id(case_id), who)
+        assert found.id is not None
+        check = history.verify_case(session, found.id)
+    return jsonify(
+        intact=check.intact, broken_at=check.broken_at, rows=check.rows, reason=check.reason
+    )
