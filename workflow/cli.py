@@ -217,6 +217,18 @@ def process_command(mermaid: bool) -> None:
         )
 
 
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--database", "database_url", default=None, help="SQLAlchemy URL.")
+@click.option("--now", default=None, help="Pretend today is YYYY-MM-DD (time travel).")
+def serve(host: str | None, port: int | None, database_url: str | None, now: str | None) -> None:
+    """Serve the web UI and the JSON API (http://127.0.0.1:8000 by default)."""
+    from web.server import serve as run  # lazy: workflow/ never imports Flask at import time
+
+    run(host, port, database_url, now)
+
+
 # Other modules' commands register themselves on `main` when imported here.
 # (one import per line, kept sorted)
 
