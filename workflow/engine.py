@@ -8,12 +8,14 @@ Any failure rolls everything back; the Machine only ever moved a throw-away toke
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine as Database
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, event, func, inspect, or_, update
 from sqlmodel import Session, col, select
 
 from workflow import access, effects, history, process, schema
@@ -126,6 +128,35 @@ class _Act:
         self.failed_vote = refusal
 
 
+@dataclass
+class _NewCase:
+    """A case nominated inside the caller's unit of work. No other transaction can see
+    it before the caller commits, so its version and stored deadlines are known here:
+    advancing it needs neither the claiming UPDATE nor the deadline look-up. The strong
+    references also keep the case and person in the session's (weak) identity map."""
+
+    case: Case
+    person: Person
+    deadlines: dict[str, CaseDeadline] = field(default_factory=dict)
+
+
+_NEW_CASES = "ketnap.cases_new_in_unit_of_work"
+
+
+def _new_cases(session: Session) -> dict[int, _NewCase]:
+    registry: dict[int, _NewCase] | None = session.info.get(_NEW_CASES)
+    if registry is None:
+        registry = session.info[_NEW_CASES] = {}
+        # once committed others may write these cases; after a rollback they are gone
+        event.listen(session, "after_commit", _forget_new_cases)
+        event.listen(session, "after_rollback", _forget_new_cases)
+    return registry
+
+
+def _forget_new_cases(session: Session) -> None:
+    session.info.get(_NEW_CASES, {}).clear()
+
+
 def _open_case_of(session: Session, person: dict[str, Any]) -> int | None:
     same = and_(Person.full_name == person["full_name"], Person.birth_date == person["birth_date"])
     if person.get("national_id"):
@@ -146,15 +177,38 @@ class Engine:
     def session(self) -> Session:
         return Session(self.database, expire_on_commit=False)
 
+    @contextmanager
+    def _transaction(self, outer: Session | None) -> Iterator[Session]:
+        """One call's transaction, or the caller's unit of work when it passes `session`.
+
+        With an outer session the engine flushes but never commits nor rolls back: the
+        caller owns the transaction (the importer replays a row inside one SAVEPOINT and
+        commits rows in batches). After an exception the caller must roll back.
+        """
+        if outer is not None:
+            yield outer
+            return
+        with self.session() as session:
+            yield session
+            session.commit()
+
     # ── a new case ────────────────────────────────────────────────────────
     def nominate(
-        self, data: dict[str, Any], actor: Actor, *, on: Any, note: str | None = None
+        self,
+        data: dict[str, Any],
+        actor: Actor,
+        *,
+        on: Any,
+        note: str | None = None,
+        session: Session | None = None,
+        imported: bool = False,
     ) -> Outcome:
         spec = process.NOMINATE
         on_date = self._act_date(on)
         parsed = schema.parse(spec.fields, data)
         note = _note(note)
-        with self.session() as session:
+        outer = session
+        with self._transaction(outer) as session:
             access.check_may_record(actor, spec.acted_by)
             placeholder = Case(
                 person_id=0, cell_id=parsed["cell_id"], state="nominated", nominated_on=on_date
@@ -186,12 +240,25 @@ class Engine:
                 nominated_by=parsed["nominated_by"],
                 nomination_ref=parsed["nomination_ref"],
                 nominated_on=on_date,
+                imported=imported,
                 updated_at=self.clock.now(),
             )
             session.add(case)
             session.flush()
-            row = self._append(session, case, "nominate", None, parsed, on_date, actor, note)
-            session.commit()
+            if outer is not None:
+                assert case.id is not None
+                _new_cases(session)[case.id] = _NewCase(case, person)
+            row = self._append(
+                session,
+                case,
+                "nominate",
+                None,
+                parsed,
+                on_date,
+                actor,
+                note,
+                outcome="imported" if imported else "accepted",
+            )
             return Outcome(case, row)
 
     # ── every later step ──────────────────────────────────────────────────
@@ -205,7 +272,11 @@ class Engine:
         *,
         on: Any,
         note: str | None = None,
+        session: Session | None = None,
+        imported: bool = False,
     ) -> Outcome:
+        """Record `event` on the case. `imported`: a historical act transcribed by an
+        import; its history row's outcome is "imported" instead of "accepted"."""
         spec = process.event(event)
         if spec is None or spec is process.NOMINATE:
             raise schema.InvalidData(
@@ -214,7 +285,7 @@ class Engine:
         on_date = self._act_date(on)
         parsed = schema.parse(spec.fields, data if data is not None else {})
         note = _note(note)
-        with self.session() as session:
+        with self._transaction(session) as session:
             case = self._claim(session, case_id, expected_version, actor)
             access.check_may_record(actor, spec.acted_by)
             if case.state not in spec.sources:
@@ -241,14 +312,21 @@ class Engine:
                 on_date,
                 actor,
                 note,
-                outcome="accepted" if moved else "failed_vote",
+                outcome=("imported" if imported else "accepted") if moved else "failed_vote",
             )
-            session.commit()
             return Outcome(case, row, act.failed_vote)
 
     # ── the parts of one transaction ──────────────────────────────────────
     def _claim(self, session: Session, case_id: int, expected: int, actor: Actor) -> Case:
         """Take the next version first: the UPDATE locks the row, so racers queue here."""
+        fresh = session.info.get(_NEW_CASES, {}).get(case_id)
+        if fresh is not None:  # nobody else can see it yet: check the version in memory
+            if not access.can_see(session, actor, fresh.case):
+                raise NotFound(case_id)
+            if fresh.case.version != expected:
+                raise Conflict(case_id, expected, fresh.case.version)
+            fresh.case.version += 1
+            return fresh.case
         claimed = session.execute(
             update(Case)
             .where(col(Case.id) == case_id, col(Case.version) == expected)
@@ -276,20 +354,30 @@ class Engine:
 
     def _store_deadlines(self, session: Session, case: Case) -> None:
         wanted = live_deadlines(case, self.params)
-        stored = {
-            d.deadline: d
-            for d in session.exec(select(CaseDeadline).where(CaseDeadline.case_id == case.id))
-        }
-        for deadline_id, row in stored.items():
+        assert case.id is not None
+        fresh = session.info.get(_NEW_CASES, {}).get(case.id)
+        stored = (
+            fresh.deadlines
+            if fresh is not None
+            else {
+                d.deadline: d
+                for d in session.exec(select(CaseDeadline).where(CaseDeadline.case_id == case.id))
+            }
+        )
+        for deadline_id, row in list(stored.items()):
             if deadline_id not in wanted:
-                session.delete(row)
+                if inspect(row).pending:  # added earlier in this unit of work, never flushed
+                    session.expunge(row)
+                else:
+                    session.delete(row)
+                del stored[deadline_id]
             elif row.due != wanted[deadline_id]:
                 row.due = wanted[deadline_id]
                 session.add(row)
         for deadline_id, due in wanted.items():
             if deadline_id not in stored:
-                assert case.id is not None
-                session.add(CaseDeadline(case_id=case.id, deadline=deadline_id, due=due))
+                stored[deadline_id] = CaseDeadline(case_id=case.id, deadline=deadline_id, due=due)
+                session.add(stored[deadline_id])
         case.next_due = min(wanted.values()) if wanted else None
 
     def _append(

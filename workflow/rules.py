@@ -103,6 +103,7 @@ def is_working_day(day: date) -> bool:
     return bool(_calendar().is_working_day(day))
 
 
+@lru_cache(maxsize=65536)  # pure, and every deadline of every transition asks it
 def add_working_days(start: date, count: int) -> date:
     """The `count`-th working day after `start` (`start` itself not counted)."""
     day = start
