@@ -722,3 +722,6 @@ def _shown(spec: process.FieldSpec, value: Any, names: dict[int, str]) -> str:
 @bp.app_context_processor
 def _form_helpers() -> dict[str, Any]:
     return {"choice_label": forms.choice_label, "status_label": forms.status_label}
+
+
+bp.add_app_template_filter(forms.status_label, "status_label")

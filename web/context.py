@@ -114,3 +114,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(state_label, "state_label")
     app.add_template_filter(event_label, "event_label")
     app.add_template_filter(deadline_label, "deadline_label")
+    app.add_template_filter(role_label, "role_label")
+    app.add_template_filter(lambda a, b: list(zip(a, b, strict=False)), "zip")
