@@ -42,7 +42,7 @@ def parse(specs: tuple[FieldSpec, ...], data: Any, prefix: str = "") -> dict[str
     """Validate `data` against `specs`; return it with proper Python types."""
     if not isinstance(data, dict):
         raise InvalidData(
-            prefix or "data", "Dữ liệu phải là một đối tượng", "Data must be an object"
+            prefix.rstrip(".") or "data", "Dữ liệu phải là một đối tượng", "Data must be an object"
         )
     known = {s.name for s in specs}
     for key in data:

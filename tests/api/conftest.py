@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.api.support import Api, DemoTemplate, build_template, copy_engine, make_app
+from tests.api.support import Api, DemoTemplate, Walker, build_template, copy_engine, make_app
 from workflow.engine import Engine
 
 
@@ -29,3 +29,11 @@ def app(engine: Engine) -> Flask:
 @pytest.fixture
 def api(app: Flask) -> Api:
     return Api(app.test_client())
+
+
+@pytest.fixture(scope="module")
+def walker(demo_template: DemoTemplate, tmp_path_factory: pytest.TempPathFactory) -> Walker:
+    """One database per test module, for tests that only read or get refused."""
+    engine = copy_engine(demo_template, tmp_path_factory.mktemp("shared"))
+    app = make_app(engine, RATELIMIT_ENABLED=False)
+    return Walker(Api(app.test_client()), demo_template.world)

@@ -6,9 +6,10 @@ test gets its own copy of the file (tests stay independent and parallel-safe).
 
 from __future__ import annotations
 
+import random
 import shutil
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,62 @@ def error_of(answer: TestResponse) -> dict[str, Any]:
     body = answer.get_json()
     assert set(body) == {"error"} and {"rule", "message", "source", "field"} <= set(body["error"])
     return body["error"]  # type: ignore[no-any-return]
+
+
+class Walker:
+    """Cases walked over HTTP to a state with demo.PATH's data, cached per variant.
+
+    Tests that only provoke refusals (which write nothing) can share these cases.
+    """
+
+    def __init__(self, api: Api, world: World) -> None:
+        self.api, self.world = api, world
+        self.walked: dict[tuple[Any, ...], tuple[dict[str, Any], date]] = {}
+
+    def users(self, cell: int) -> dict[str, str]:
+        w = self.world
+        return {
+            "secretary": w.secretary[cell].username,
+            "committee": w.committee_officer[cell].username,
+            "authority": w.authority_officer[cell].username,
+        }
+
+    def case(
+        self,
+        state: str,
+        cell_index: int = 0,
+        start: date | None = None,
+        age: int | None = None,
+        youth: bool = False,
+    ) -> tuple[dict[str, Any], date]:
+        """A case in `state` and the date of its last act."""
+        key = (state, cell_index, start, age, youth)
+        if key not in self.walked:
+            self.walked[key] = self._walk(state, self.world.cell_ids[cell_index], start, age, youth)
+        return self.walked[key]
+
+    def _walk(
+        self, state: str, cell: int, start: date | None, age: int | None, youth: bool
+    ) -> tuple[dict[str, Any], date]:
+        steps = demo.steps_to(state)
+        on = start or TODAY - timedelta(days=demo.path_days(steps) + 10)
+        nomination = demo.nomination(random.Random(len(self.walked) + 11), cell, on, age)
+        nomination["person"]["youth_union_member"] = youth
+        users = self.users(cell)
+        answer = self.api.post(
+            "/api/v1/cases", as_=users["secretary"], json={"on": on.isoformat(), **nomination}
+        )
+        assert answer.status_code == 201, answer.get_json()
+        case = answer.get_json()
+        for step in steps:
+            on += timedelta(days=step.after_days)
+            data = step.data(self.world, cell, on)
+            answer = self.api.record(case["id"], step.event, data, on, users[step.actor])
+            assert answer.status_code == 200, (step.event, answer.get_json())
+            case = answer.get_json()
+        return case, on
+
+    def members(self, cell_index: int, status: str) -> list[int]:
+        cell = self.world.cell_ids[cell_index]
+        listed = self.api.get(f"/api/v1/members?cell={cell}", as_="admin").get_json()
+        return [m["id"] for m in listed if m["status"] == status]
