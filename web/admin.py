@@ -339,9 +339,8 @@ def _fill_user(session: Session, user: User, form: Any, new: bool) -> Errors:
     if role == "sponsor" and member_id is None:
         errors["member_id"] = _("A sponsor or helper must be linked to their party member record.")
     password = form.get("password") or ""
-    if new or password:
-        if len(password) < MIN_PASSWORD:
-            errors["password"] = _("The password needs at least %(n)s characters.", n=MIN_PASSWORD)
+    if (new or password) and len(password) < MIN_PASSWORD:
+        errors["password"] = _("The password needs at least %(n)s characters.", n=MIN_PASSWORD)
     email = (form.get("email") or "").strip()
     if email and ("@" not in email or len(email) > 200):
         errors["email"] = _("Enter a valid e-mail address, or leave it empty.")
