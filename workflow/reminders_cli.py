@@ -1,0 +1,74 @@
+"""`ketnap remind`, `ketnap deadlines` and `ketnap scheduler` (registered on workflow.cli)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from workflow import config as config_module
+from workflow import process, reminders, scheduler
+from workflow.cli import engine_options, main
+from workflow.engine import Engine
+
+
+@main.command()
+@engine_options
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; write and send nothing.")
+def remind(engine: Engine, dry_run: bool) -> None:
+    """Run one reminder sweep now (or on --now) and say what it sent.
+
+    The last line is `N reminders sent` (or `N reminders would be sent`), for scripts.
+    """
+    result = reminders.sweep(engine, config_module.load(), dry_run=dry_run)
+    for line in reminders.describe(result.reminders):
+        click.echo(line)
+    if not dry_run:
+        if result.closed:
+            click.echo(f"{result.closed} inbox item(s) closed: deadline met or moved")
+        click.echo(result.delivery.summary())
+        for error in result.delivery.errors[:3]:
+            click.echo(f"  {error}", err=True)
+    click.echo(result.summary())
+
+
+@main.command()
+@engine_options
+@click.option("--overdue", is_flag=True, help="Only deadlines already past.")
+@click.option("--limit", default=500, show_default=True)
+def deadlines(engine: Engine, overdue: bool, limit: int) -> None:
+    """List the live deadlines of open cases, soonest first."""
+    today = engine.clock.today()
+    with engine.session() as session:
+        rows = reminders.stored_deadlines(
+            session, today, engine.params, overdue_only=overdue, limit=limit
+        )
+    click.echo(f"{'#':>6}  {'họ và tên':<26} {'thời hạn':<40} {'hạn':<10}  tình trạng")
+    for row in rows:
+        label = process.deadline(row.deadline).label_vi if row.deadline in _IDS else row.deadline
+        days = (row.due - today).days
+        where = f"{row.stage} ({days:+d} ngày)" + (" ⚑ báo cáo cấp trên" if row.escalated else "")
+        click.echo(
+            f"{row.case_id:>6}  {row.person[:26]:<26} {label[:40]:<40} {row.due:%d/%m/%Y}  {where}"
+        )
+    click.echo(f"{len(rows)} deadline{'s' if len(rows) != 1 else ''}")
+
+
+_IDS = {spec.id for spec in process.DEADLINES}
+
+
+@main.command(name="scheduler")
+@engine_options
+def scheduler_command(engine: Engine) -> None:
+    """Run the reminder sweep on its schedule, standalone, until stopped (Ctrl-C, SIGTERM).
+
+    For deployments with several web workers: set `[scheduler] in_web_process = false`
+    so the web processes do not schedule, and run this once.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = config_module.load()
+    click.echo(
+        f"Ketnap scheduler: a sweep now, then every {scheduler.sweep_minutes(config):g} minutes"
+    )
+    scheduler.run_blocking(engine, config)
+    click.echo("Ketnap scheduler stopped")

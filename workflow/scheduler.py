@@ -1,0 +1,132 @@
+"""Running the reminder sweep on a schedule (APScheduler 3).
+
+Two jobs on the scheduler: the sweep every `[scheduler] sweep_minutes` (default 15),
+and one sweep at start-up, so reminders that fell due while the machine was off are
+caught up at once. `coalesce=True` folds the runs a sleeping laptop or a stopped
+server missed into one; a generous `misfire_grace_time` runs that one late instead of
+skipping it; `max_instances=1` (and a lock around the sweep) never lets two sweeps of
+one process overlap.
+
+Where it runs — `[scheduler] in_web_process`:
+
+- true (the default; `make run`'s single process): the web process starts a
+  BackgroundScheduler (`start_in_background`);
+- false: deployments with several web workers run ONE `ketnap scheduler` process
+  (a BlockingScheduler, `run_blocking`) and the web processes do not schedule.
+
+Why not let every process schedule and share the jobs through a database job store?
+An APScheduler 3 job store cannot be shared between processes: each scheduler keeps
+its own idea of when every job runs next, reads the store without locking, and nothing
+tells it that another process has run (or changed) a job — so every process sharing
+the store runs every job, and they overwrite each other's next-run times (the
+APScheduler 3 FAQ: "How do I share a single job store among one or more worker
+processes?" — "Short answer: You can't"). Each scheduler here therefore keeps its jobs
+in memory, and one process schedules. Were two to sweep anyway (a misconfiguration, or
+the web process and a manual `ketnap remind`), nothing is sent twice: each reminder's
+unique key is inserted before delivery and each e-mail is claimed before it is sent
+(workflow.reminders, workflow.notify) — the spare sweep only costs a query.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import signal
+import threading
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from workflow import reminders
+from workflow.config import Config
+from workflow.engine import Engine
+
+log = logging.getLogger("ketnap.scheduler")
+
+SWEEP_JOB = "ketnap-sweep"
+STARTUP_JOB = "ketnap-sweep-at-start"
+DEFAULT_SWEEP_MINUTES = 15
+
+
+def sweep_minutes(config: Config) -> float:
+    return float(config.scheduler.get("sweep_minutes", DEFAULT_SWEEP_MINUTES))
+
+
+def in_web_process(config: Config) -> bool:
+    """Whether the web process runs the sweep (false: `ketnap scheduler` does)."""
+    return bool(config.scheduler.get("in_web_process", True))
+
+
+class SweepJob:
+    """The scheduled callable: one sweep at a time; a failure is logged, never fatal."""
+
+    def __init__(self, engine: Engine, config: Config) -> None:
+        self.engine, self.config = engine, config
+        self._lock = threading.Lock()
+        self.last: reminders.SweepResult | None = None
+
+    def __call__(self) -> reminders.SweepResult | None:
+        if not self._lock.acquire(blocking=False):
+            return None  # the start-up sweep and an interval one met: one is enough
+        try:
+            # An exception is logged by APScheduler (EVENT_JOB_ERROR); the next run retries.
+            result = reminders.sweep(self.engine, self.config)
+        finally:
+            self._lock.release()
+        self.last = result
+        log.info("%s; %s", result.summary(), result.delivery.summary())
+        return result
+
+
+def configure(scheduler: BaseScheduler, engine: Engine, config: Config) -> SweepJob:
+    """Add the interval sweep and the start-up catch-up sweep to `scheduler`."""
+    minutes = sweep_minutes(config)
+    job = SweepJob(engine, config)
+    scheduler.add_job(job, "interval", minutes=minutes, id=SWEEP_JOB, replace_existing=True)
+    scheduler.add_job(job, "date", id=STARTUP_JOB, replace_existing=True)  # now
+    return job
+
+
+def _options(config: Config) -> dict[str, Any]:
+    minutes = sweep_minutes(config)
+    return {
+        "timezone": "UTC",
+        "job_defaults": {
+            "coalesce": True,
+            "max_instances": 1,
+            # A run missed by up to a day (a laptop asleep overnight) still happens once.
+            "misfire_grace_time": int(max(minutes * 60 * 4, 24 * 3600)),
+        },
+    }
+
+
+def start_in_background(engine: Engine, config: Config) -> BackgroundScheduler:
+    """Start the sweep in this process's background (the web process). Call
+    `scheduler.shutdown()` to stop it; it is also stopped at interpreter exit."""
+    scheduler = BackgroundScheduler(**_options(config))
+    configure(scheduler, engine, config)
+    scheduler.start()
+    atexit.register(_shutdown_quietly, scheduler)
+    return scheduler
+
+
+def run_blocking(engine: Engine, config: Config) -> None:
+    """Run the sweep schedule in the foreground until SIGINT or SIGTERM (`ketnap
+    scheduler`); a sweep under way finishes before it returns."""
+    scheduler = BlockingScheduler(**_options(config))
+    configure(scheduler, engine, config)
+
+    def stop(signum: int, _frame: Any) -> None:
+        log.info("signal %s: stopping the scheduler", signum)
+        scheduler.shutdown(wait=False)  # start() returns; its executor then drains
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    scheduler.start()
+
+
+def _shutdown_quietly(scheduler: BaseScheduler) -> None:
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
