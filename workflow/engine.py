@@ -206,6 +206,7 @@ class Engine:
         spec = process.NOMINATE
         on_date = self._act_date(on)
         parsed = schema.parse(spec.fields, data)
+        self._no_future_dates(spec, parsed)
         note = _note(note)
         outer = session
         with self._transaction(outer) as session:
@@ -284,6 +285,7 @@ class Engine:
             )
         on_date = self._act_date(on)
         parsed = schema.parse(spec.fields, data if data is not None else {})
+        self._no_future_dates(spec, parsed)
         note = _note(note)
         with self._transaction(session) as session:
             case = self._claim(session, case_id, expected_version, actor)
@@ -351,6 +353,21 @@ class Engine:
                 "on",
             )
         return on_date
+
+    def _no_future_dates(self, spec: process.Event, parsed: dict[str, Any]) -> None:
+        """No date in the data lies in the future either: a birth, a receipt, a resolution."""
+        today = self.clock.today()
+        for name, field_spec, day in schema.dates(spec.fields, parsed):
+            if day > today:
+                raise Refusal(
+                    "on_not_in_future",
+                    "PROCESS",
+                    f"{field_spec.label_vi}: ngày {day:%d/%m/%Y} ở tương lai; "
+                    f"hôm nay là {today:%d/%m/%Y}",
+                    f"{field_spec.label_en}: {day:%d/%m/%Y} is in the future; "
+                    f"today is {today:%d/%m/%Y}",
+                    name,
+                )
 
     def _store_deadlines(self, session: Session, case: Case) -> None:
         wanted = live_deadlines(case, self.params)
@@ -433,6 +450,10 @@ def _note(note: Any) -> str | None:
         return None
     if not isinstance(note, str):
         raise schema.InvalidData("note", "Ghi chú phải là chuỗi ký tự", "The note must be text")
+    if not schema.storable(note):
+        raise schema.InvalidData(
+            "note", "Ghi chú chứa ký tự không hợp lệ", "The note contains an invalid character"
+        )
     if len(note) > 4000:
         raise schema.InvalidData(
             "note",

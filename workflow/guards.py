@@ -263,6 +263,7 @@ DOSSIER_FORMS = {
     "introductions_on": "3-KNĐ",
     "union_resolution_on": "4-KNĐ",
     "comments_on": "5-KNĐ",
+    "requests_sent_on": "20-KNĐ",
 }
 
 

@@ -6,6 +6,7 @@ specs yield the JSON Schema the API publishes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -98,6 +99,12 @@ def _parse_value(spec: FieldSpec, value: Any, name: str) -> Any:
                 name, f"'{spec.label_vi}' phải là chuỗi ký tự", f"'{spec.label_en}' must be text"
             )
         text = str(value).strip()
+        if not storable(text):
+            raise InvalidData(
+                name,
+                f"'{spec.label_vi}' chứa ký tự không hợp lệ",
+                f"'{spec.label_en}' contains an invalid character",
+            )
         if len(text) > 2000:
             raise InvalidData(
                 name,
@@ -144,6 +151,33 @@ def _parse_int(value: Any, name: str, spec: FieldSpec) -> int:
             name, f"'{spec.label_vi}' nằm ngoài giới hạn", f"'{spec.label_en}' is out of range"
         )
     return number
+
+
+def storable(text: str) -> bool:
+    """False for what no database may store: NUL (PostgreSQL refuses it) and lone
+    surrogates (not UTF-8, so they could not be hashed into the history either)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def dates(
+    specs: tuple[FieldSpec, ...], parsed: dict[str, Any], prefix: str = ""
+) -> Iterator[tuple[str, FieldSpec, date]]:
+    """Every date in parsed data: (its path as InvalidData names it, its spec, the date)."""
+    for spec in specs:
+        value, name = parsed.get(spec.name), prefix + spec.name
+        if spec.type == "date" and isinstance(value, date):
+            yield name, spec, value
+        elif spec.type == "object" and isinstance(value, dict):
+            yield from dates(spec.parts, value, f"{name}.")
+        elif spec.type == "list" and isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from dates(spec.parts, item, f"{name}[{i}].")
 
 
 def to_json(value: Any) -> Any:

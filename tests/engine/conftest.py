@@ -25,7 +25,7 @@ from tests.support.postgres import (
     postgres_server_url,
     temporary_database,
 )
-from workflow import db, demo
+from workflow import db, demo, process
 from workflow.access import Actor
 from workflow.clock import FixedClock
 from workflow.config import RuleParameters
@@ -151,6 +151,36 @@ class Setup:
         demo.walk(self.engine, self.world, case.id, cell, start, steps)
         return case.id
 
+    def actor_for(self, event: str, cell: int) -> Actor:
+        """Who records `event` for a case of `cell` (process.Event.acted_by)."""
+        spec = process.event(event)
+        assert spec is not None
+        return {
+            "cell": self.world.secretary,
+            "helper": self.world.secretary,
+            "committee": self.world.committee_officer,
+            "authority": self.world.authority_officer,
+        }[spec.acted_by][cell]
+
+    def plausible_data(self, event: str, cell: int, on: date) -> dict[str, Any]:
+        """Data a secretary or an officer would really record for `event`."""
+        scripted = {step.event: step for step in demo.PATH}
+        if event in scripted:
+            return scripted[event].data(self.world, cell, on)
+        neighbour = next(c for c in self.world.cell_ids if c != cell)
+        return {
+            "fail_class": {"reason": "Vắng quá số buổi quy định"},
+            "remove": {"decision_no": "3-QĐ/ĐU", "reason": "Vi phạm tư cách đảng viên"},
+            "reject": {"by": "cell", "reason": "Không đủ tiêu chuẩn"},
+            "withdraw": {"reason": "Chuyển công tác ra khỏi địa phương"},
+            "transfer": {"to_cell_id": neighbour},
+            "grant_extension": {
+                "deadline": "decision",
+                "working_days": 10,
+                "consent_ref": "45-CV/TU",
+            },
+        }[event]
+
     def advance(
         self,
         case_id: int,
@@ -221,34 +251,54 @@ def open_setup(url: str, world: World, today: date = TODAY) -> Setup:
     return Setup(new_engine(url, today), world, random.Random(11))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setup]:
-    """The demo tree on a database of the test's own: SQLite, and a real PostgreSQL."""
-    if request.param == "sqlite":
+@contextmanager
+def setup_on(kind: str, request: pytest.FixtureRequest, directory: Path) -> Iterator[Setup]:
+    """A Setup on a copy of the session's template database of `kind`."""
+    if kind == "sqlite":
         template: Template = request.getfixturevalue("sqlite_template")
-        built = open_setup(copy_sqlite(template, tmp_path), template.world)
-        yield built
-        built.engine.database.dispose()
+        built = open_setup(copy_sqlite(template, directory), template.world)
+        try:
+            yield built
+        finally:
+            built.engine.database.dispose()
         return
     template = request.getfixturevalue("postgres_template")
     with copy_postgres(template) as url:
         built = open_setup(url, template.world)
+        try:
+            yield built
+        finally:
+            built.engine.database.dispose()
+
+
+BOTH = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BOTH)
+def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setup]:
+    """The demo tree on a database of the test's own: SQLite, and a real PostgreSQL."""
+    with setup_on(request.param, request, tmp_path) as built:
         yield built
-        built.engine.database.dispose()
+
+
+@pytest.fixture(scope="module", params=BOTH)
+def module_setup(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Setup]:
+    """One database per test module, for tests that prove nothing is written."""
+    with setup_on(request.param, request, tmp_path_factory.mktemp("module")) as built:
+        yield built
 
 
 @pytest.fixture
-def sqlite_setup(sqlite_template: Template, tmp_path: Path) -> Iterator[Setup]:
+def sqlite_setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setup]:
     """The demo tree on SQLite only (for tests whose subject is not the database)."""
-    built = open_setup(copy_sqlite(sqlite_template, tmp_path), sqlite_template.world)
-    yield built
-    built.engine.database.dispose()
+    with setup_on("sqlite", request, tmp_path) as built:
+        yield built
 
 
 @pytest.fixture
-def postgres_setup(postgres_template: Template) -> Iterator[Setup]:
+def postgres_setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setup]:
     """The demo tree on a real PostgreSQL only."""
-    with copy_postgres(postgres_template) as url:
-        built = open_setup(url, postgres_template.world)
+    with setup_on("postgres", request, tmp_path) as built:
         yield built
-        built.engine.database.dispose()

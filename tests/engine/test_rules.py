@@ -403,6 +403,11 @@ def test_dossier_form_dated_after_the_dossier_is_refused() -> None:
     assert "Ngày của mẫu 5-KNĐ (17/03/2026) sau ngày hoàn thiện hồ sơ" in refusal_.message_vi
 
 
+def test_dossier_verification_requests_dated_after_the_dossier_are_refused() -> None:
+    ctx = Context(data=dossier(requests_sent_on=date(2026, 3, 20)))
+    assert refused(guards.dossier_dates, ctx).field == "requests_sent_on"
+
+
 def test_dossier_application_after_the_declaration_is_refused() -> None:
     ctx = Context(data=dossier(application_on=date(2026, 2, 4)))
     refusal_ = refused(guards.dossier_dates, ctx)
