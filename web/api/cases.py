@@ -27,7 +27,7 @@ from web.api.openapi import Schema, api_doc, ref
 from web.api.representation import CaseWriter, history_row_json, refusal_json
 from web.context import actor, engine
 from web.errors import locale
-from workflow import access, history, process
+from workflow import access, history, process, search
 from workflow.access import Actor
 from workflow.models import Case, Person
 from workflow.schema import InvalidData
@@ -104,10 +104,7 @@ def cases() -> ResponseReturnValue:
         late = col(Case.next_due) < today
         where.append(late if overdue else or_(col(Case.next_due).is_(None), ~late))
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append(
-            or_(col(Person.full_name).ilike(pattern, escape="\\"), col(Person.national_id) == q)
-        )
+        where.append(search.person_matches(q))
     with engine().session() as session:
         return jsonify(_page(session, who, where, page, per_page))
 
