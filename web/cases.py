@@ -559,6 +559,12 @@ def render_case(
                 version=page.case.version,
             )
         )
+    shown = {f.event.name for f in event_forms}
+    problem = None
+    if failed and failed[0] not in shown:  # e.g. an event not allowed from this state
+        problem = failed[1].form_error or next(
+            (w.error for top in failed[1].widgets for w in top.walk() if w.error), None
+        )
     primary = next(
         (f.event.name for f in event_forms if f.event.target and f.event.target not in CLOSING),
         event_forms[0].event.name if event_forms else None,
@@ -573,6 +579,7 @@ def render_case(
         primary=primary,
         closing=CLOSING,
         notice=notice,
+        problem=problem,
         case_dates=[(str(text), getattr(page.case, name)) for name, text in CASE_DATES],
         diagram=process.mermaid(highlight=page.case.state),
         timeline=[timeline_entry(row, page.member_names) for row in page.rows],

@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 
 from tests.web.support import DemoTemplate, build_template, copy_engine, make_app
+from workflow.demo import World
 from workflow.engine import Engine
 
 
@@ -30,3 +31,8 @@ def app(engine: Engine) -> Flask:
 def shared_app(demo_template: DemoTemplate, tmp_path_factory: pytest.TempPathFactory) -> Flask:
     """One database per module, for tests that only read or get refused."""
     return make_app(copy_engine(demo_template, tmp_path_factory.mktemp("web-shared")))
+
+
+@pytest.fixture
+def world(demo_template: DemoTemplate) -> World:
+    return demo_template.world

@@ -7,7 +7,7 @@ import pickle
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +92,23 @@ def members_of(engine: Engine, cell_id: int, status: str) -> list[Member]:
     with engine.session() as session:
         query = select(Member).where(Member.cell_id == cell_id, Member.status == status)
         return list(session.exec(query.order_by(col(Member.id))))
+
+
+def fresh_case(engine: Engine, world: World, cell_id: int, state: str, seed: int = 7) -> Case:
+    """A new candidate of `cell_id` walked by the demo's script to `state`."""
+    import random
+
+    from workflow.demo import nomination, path_days, steps_to, walk
+
+    steps = steps_to(state)
+    start = TODAY - timedelta(days=path_days(steps) + 5)
+    data = nomination(random.Random(seed), cell_id, start, age_years=30)
+    data["person"]["youth_union_member"] = False
+    data["nominated_by"] = "cell"
+    outcome = engine.nominate(data, world.secretary[cell_id], on=start.isoformat())
+    assert outcome.case.id is not None
+    walk(engine, world, outcome.case.id, cell_id, start, steps)
+    with engine.session() as session:
+        case = session.get(Case, outcome.case.id)
+    assert case is not None and case.state == state
+    return case
