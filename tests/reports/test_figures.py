@@ -1,0 +1,107 @@
+"""Figures as the articles print them: half-up rounding to one decimal, Vietnamese number
+formatting, a dash where there is nothing to divide by, and the narrative's phrases.
+Pure functions: no database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from workflow import narrative, reports
+from workflow.figures import percent, percent_tenths, vi_number, vi_percent
+from workflow.schema import InvalidData
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "printed"),
+    [
+        (625, 1100, "56,8%"),  # Hiệp Hòa: 56,818…
+        (625, 1000, "62,5%"),
+        (846, 750, "112,8%"),  # Ba Bể
+        (248, 250, "99,2%"),  # Lộc Bình
+        (226, 625, "36,2%"),  # the article printed 36,1% (rounded down by hand)
+        (1, 8, "12,5%"),  # exactly half: up
+        (1, 16, "6,3%"),  # 6,25 → 6,3 (binary floats would say 6,2)
+        (0, 5, "0,0%"),
+        (5, 5, "100,0%"),
+    ],
+)
+def test_percentages_round_half_up_to_one_decimal(part: int, whole: int, printed: str) -> None:
+    assert vi_percent(part, whole) == printed
+
+
+def test_a_share_of_nothing_is_a_dash_not_a_division_by_zero() -> None:
+    assert vi_percent(0, 0) == "—"
+    assert vi_percent(3, None) == "—"
+    assert percent(3, 0) is None and percent_tenths(0, 0) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "printed"), [(625, "625"), (2365, "2.365"), (1681, "1.681"), (1000000, "1.000.000")]
+)
+def test_thousands_are_grouped_with_a_dot(value: int, printed: str) -> None:
+    assert vi_number(value) == printed
+
+
+def test_small_counts_take_a_leading_zero_as_in_the_articles() -> None:
+    assert [narrative.count(n) for n in (0, 2, 8, 10, 2365)] == ["0", "02", "08", "10", "2.365"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "phrase"),
+    [
+        (date(2010, 11, 1), date(2013, 8, 31), "Từ đầu nhiệm kỳ đến hết tháng 8/2013"),
+        (date(2009, 1, 1), date(2009, 12, 31), "Năm 2009"),
+        (date(2010, 1, 1), date(2020, 12, 31), "Từ năm 2010 đến năm 2020"),
+        (date(2025, 1, 1), date(2025, 6, 30), "Từ đầu năm 2025 đến hết tháng 6/2025"),
+        (date(2025, 3, 15), date(2025, 6, 20), "Từ ngày 15/03/2025 đến ngày 20/06/2025"),
+    ],
+)
+def test_the_period_is_said_the_way_reports_say_it(start: date, end: date, phrase: str) -> None:
+    assert narrative.period_phrase(start, end, {date(2010, 11, 1)}) == phrase
+
+
+def test_a_period_that_ends_before_it_starts_is_refused_in_vietnamese() -> None:
+    with pytest.raises(InvalidData) as refused:
+        reports.period(date(2025, 6, 1), date(2025, 1, 1))
+    assert refused.value.field == "to"
+    assert "trước ngày bắt đầu" in refused.value.message_vi
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"from": "2025-13-01"}, "from"),
+        ({"to": "hôm qua"}, "to"),
+        ({"org": "abc"}, "org"),
+        ({"org": "99999999999999"}, "org"),
+        ({"from": "2025-06-01", "to": "2025-01-01"}, "to"),
+        ({"from": "1800-01-01"}, "from"),
+    ],
+)
+def test_bad_query_parameters_name_the_field(query: dict[str, str], field: str) -> None:
+    with pytest.raises(InvalidData) as refused:
+        reports.parse_query(query, date(2026, 6, 30))
+    assert refused.value.field == field
+
+
+def test_the_query_defaults_to_this_year_up_to_today() -> None:
+    assert reports.parse_query({}, date(2026, 6, 30)) == (
+        None,
+        date(2026, 1, 1),
+        date(2026, 6, 30),
+    )
+
+
+def test_every_report_is_listed_with_a_title() -> None:
+    listed = reports.catalogue()
+    assert [r["name"] for r in listed] == [
+        "admissions",
+        "breakdown",
+        "confirmations",
+        "classes",
+        "pipeline",
+        "villages",
+    ]
+    assert all(r["title"] for r in listed)

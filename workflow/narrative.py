@@ -1,0 +1,273 @@
+"""The narrative summary: the period's figures stated in the sentences district reports
+use ("Từ đầu nhiệm kỳ đến hết tháng 8/2013, toàn Đảng bộ huyện kết nạp được 625 đảng
+viên, đạt 56,8% so với mục tiêu Nghị quyết số 130-NQ/HU …"). Every number comes from
+`reports.compute`, so the text can never disagree with the tables.
+
+Counts below ten are written with a leading zero ("02 tháng", "04 lớp") as the
+administrative style of the articles does; thousands are grouped with "." (2.365).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from workflow import reports
+from workflow.figures import vi_number, vi_percent_value
+from workflow.models import AdmissionTarget, Organisation
+
+
+def count(n: int) -> str:
+    """625 → "625"; 2365 → "2.365"; 4 → "04" (the articles' style)."""
+    return f"{n:02d}" if 0 < n < 10 else vi_number(n)
+
+
+def _join(items: list[str]) -> str:
+    """ "a, b và c"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " và " + items[-1]
+
+
+def whole_of(org: Organisation) -> str:
+    """How the articles name an organisation's whole membership: "toàn Đảng bộ xã …"."""
+    if org.kind in ("cell", "grassroots_cell"):
+        return org.name
+    name = org.name
+    if name.startswith("Đảng ủy "):
+        name = "Đảng bộ " + name[len("Đảng ủy ") :]
+    return "toàn " + name
+
+
+def _term_starts(session: Session, org_id: int) -> set[date]:
+    query = select(col(AdmissionTarget.period_start)).where(
+        AdmissionTarget.organisation_id == org_id, AdmissionTarget.kind == "congress_term"
+    )
+    return set(session.exec(query).all())
+
+
+def period_phrase(start: date, end: date, term_starts: set[date]) -> str:
+    """ "Từ đầu nhiệm kỳ đến hết tháng 8/2013", "Năm 2009", "Từ đầu năm 2024 đến ngày …"."""
+    month_end = (end + timedelta(days=1)).day == 1
+    whole_years = start == date(start.year, 1, 1) and end == date(end.year, 12, 31)
+    if whole_years and start.year == end.year:
+        return f"Năm {start.year}"
+    if whole_years and start not in term_starts:
+        return f"Từ năm {start.year} đến năm {end.year}"
+    if start in term_starts:
+        opening = "Từ đầu nhiệm kỳ"
+    elif start == date(start.year, 1, 1):
+        opening = f"Từ đầu năm {start.year}" if start.year == end.year else f"Từ năm {start.year}"
+    else:
+        opening = f"Từ ngày {start:%d/%m/%Y}"
+    closing = f"đến hết tháng {end.month}/{end.year}" if month_end else f"đến ngày {end:%d/%m/%Y}"
+    return f"{opening} {closing}"
+
+
+def _target_phrase(row: dict[str, Any]) -> str:
+    achieved = vi_percent_value(row["percent"])
+    if row["kind"] == "year":
+        return f"{achieved} chỉ tiêu {row['label']}"
+    ref = row["ref"].strip()
+    if row["kind"] == "resolution" and not ref.casefold().startswith("nghị quyết"):
+        ref = f"Nghị quyết số {ref}"
+    return f"{achieved} so với mục tiêu {ref or row['label']}"
+
+
+def _years_phrase(admissions: dict[str, Any], from_term_start: bool) -> str:
+    """ "(02 tháng đầu nhiệm kỳ kết nạp 63 đảng viên, năm 2011 kết nạp 205 đảng viên …)"."""
+    years = admissions["by_year"]
+    if len(years) < 2:
+        return ""
+    parts = []
+    for index, year in enumerate(years):
+        if year["months"] == 12:
+            label = f"năm {year['year']}"
+        elif index == 0:
+            label = (
+                f"{year['months']:02d} tháng đầu nhiệm kỳ"
+                if from_term_start
+                else f"{year['months']:02d} tháng cuối năm {year['year']}"
+            )
+        else:
+            label = f"{year['months']:02d} tháng năm {year['year']}"
+        parts.append(f"{label} kết nạp {count(year['admitted'])} đảng viên")
+    return f" ({_join(parts)})"
+
+
+def admissions_paragraph(
+    admissions: dict[str, Any], org: Organisation, opening: str, from_term_start: bool
+) -> str:
+    set_targets = [row for row in admissions["targets"] if row["number"] is not None]
+    if len(admissions["by_year"]) > 1:  # year targets then belong to each year's figure
+        set_targets = [row for row in set_targets if row["kind"] != "year"]
+    achieved = f", đạt {_join([_target_phrase(r) for r in set_targets])}" if set_targets else ""
+    return (
+        f"{opening}, {whole_of(org)} kết nạp được {count(admissions['admitted'])} đảng viên"
+        f"{achieved}{_years_phrase(admissions, from_term_start)}."
+    )
+
+
+def _share(label: str, figure: dict[str, Any]) -> str:
+    return f"{label} {count(figure['count'])} ({vi_percent_value(figure['percent'])})"
+
+
+def breakdown_paragraph(breakdown: dict[str, Any]) -> str:
+    if not breakdown["admitted"]:
+        return ""
+    headline = [
+        _share("nữ", breakdown["women"]),
+        _share("đoàn viên TNCS Hồ Chí Minh", breakdown["youth_union"]),
+    ]
+    if breakdown["ethnic_minorities"]["count"]:
+        headline.append(_share("dân tộc ít người", breakdown["ethnic_minorities"]))
+    sentences = [f"Trong đó: {'; '.join(headline)}."]
+    groups = [
+        (label, [r for r in breakdown[key] if r["count"]])
+        for label, key in (
+            ("Phân loại theo lĩnh vực bao gồm", "by_occupation"),
+            ("Theo độ tuổi khi kết nạp", "by_age_band"),
+            ("Theo trình độ học vấn", "by_education"),
+        )
+    ]
+    religious = [
+        r for r in breakdown["by_religion"] if r["count"] and r["key"] != reports.NO_RELIGION
+    ]
+    if religious:
+        groups.append(("Theo tôn giáo", religious))
+    for label, rows in groups:
+        items = [_share(_lower_first(r["label"]), r) for r in rows]
+        if label == "Theo độ tuổi khi kết nạp":
+            items = [_share(f"{r['label'].lower()} tuổi", r) for r in rows]
+        sentences.append(f"{label}: {'; '.join(items)}.")
+    return " ".join(sentences)
+
+
+def _lower_first(text: str) -> str:
+    """ "Nông dân" → "nông dân" mid-sentence; free-text values ("12/12") stay as typed."""
+    return text[0].lower() + text[1:] if text in _COMMON_LABELS else text
+
+
+_COMMON_LABELS = set(reports.OCCUPATION_LABELS.values()) | {reports.NOT_RECORDED}
+
+
+def confirmations_paragraph(confirmations: dict[str, Any], as_of: date) -> str:
+    sentence = (
+        "Xét công nhận thành đảng viên chính thức đối với "
+        f"{count(confirmations['confirmed'])} đảng viên dự bị"
+    )
+    if confirmations["removed"]:
+        sentence += f"; xóa tên {count(confirmations['removed'])} đảng viên dự bị"
+    sentence += "."
+    if confirmations["awaiting_after_probation"]:
+        sentence += (
+            f" Đến ngày {as_of:%d/%m/%Y} còn "
+            f"{count(confirmations['awaiting_after_probation'])} đảng viên dự bị đã hết thời "
+            "gian dự bị nhưng chưa được xét công nhận chính thức."
+        )
+    return sentence
+
+
+def classes_paragraph(classes: dict[str, Any]) -> str:
+    kinds = {k["kind"]: k for k in classes["by_kind"]}
+    awareness, theory = kinds["awareness"], kinds["theory"]
+    if not awareness["classes"] and not theory["classes"]:
+        return ""
+    return (
+        f"Tổ chức mở được {count(awareness['classes'])} lớp bồi dưỡng nhận thức về Đảng, với "
+        f"{count(awareness['attendees'])} quần chúng tham dự; tổ chức bồi dưỡng lý luận chính "
+        f"trị cho đảng viên mới được {count(theory['classes'])} lớp, với "
+        f"{count(theory['attendees'])} đảng viên tham dự."
+    )
+
+
+def pipeline_paragraph(pipeline: dict[str, Any]) -> str:
+    if not pipeline["open"]:
+        return ""
+    sentence = (
+        f"Hiện có {count(pipeline['open'])} hồ sơ quần chúng đang được xem xét kết nạp "
+        "hoặc đảng viên dự bị đang chờ công nhận chính thức"
+    )
+    late = [d for d in pipeline["overdue_by_deadline"] if d["overdue"]]
+    if late:
+        details = "; ".join(f"{d['label'].lower()}: {count(d['overdue'])}" for d in late)
+        sentence += f", trong đó {count(pipeline['overdue_cases'])} hồ sơ đã quá hạn ({details})"
+    return sentence + "."
+
+
+def villages_paragraph(villages: dict[str, Any], org: Organisation) -> str:
+    first, last = villages["at"][0], villages["at"][-1]
+    if not last["villages"]:
+        return ""
+    intro = (
+        f"{whole_of(org)[:1].upper()}{whole_of(org)[1:]} hiện có {count(last['villages'])} "
+        f"thôn, tổ dân phố, với {count(last['heads']['total'])} trưởng thôn, "
+        f"{count(last['deputies']['total'])} phó thôn"
+    )
+    if last["without_member"]:
+        intro += f"; còn {count(last['without_member'])} thôn chưa có đảng viên"
+    sentences = [intro + "."]
+    if first is not last:
+        sentences.append(
+            f"Ngày {first['label']}, có {_officials(first, 'heads', 'trưởng thôn')}; có "
+            f"{_officials(first, 'deputies', 'phó thôn')}."
+        )
+    change = villages["change"] if first is not last else {}
+    sentences.append(
+        f"Đến ngày {last['label']}, có "
+        f"{_officials(last, 'heads', 'trưởng thôn', change.get('heads_points'))}; có "
+        f"{_officials(last, 'deputies', 'phó thôn', change.get('deputies_points'))}."
+    )
+    return " ".join(sentences)
+
+
+def _officials(moment: dict[str, Any], key: str, title: str, points: float | None = None) -> str:
+    share = moment[key]
+    text = (
+        f"{count(share['members'])} {title} là đảng viên, chiếm tỷ lệ "
+        f"{vi_percent_value(share['percent'])} trong tổng số {title}"
+    )
+    if points is not None:
+        verb = "tăng" if points > 0 else "giảm" if points < 0 else "không đổi"
+        text += f", {verb} {vi_percent_value(abs(points))}" if points else f", {verb}"
+    return text
+
+
+def narrative(
+    session: Session, org_id: int, date_from: date, date_to: date, *, today: date
+) -> dict[str, Any]:
+    """{"title", "paragraphs": [{"topic", "text"}], "figures": the reports used}."""
+    figures = {
+        name: reports.compute(session, name, org_id, date_from, date_to, as_of=today)
+        for name in reports.NAMES
+    }
+    org = session.get(Organisation, org_id)
+    assert org is not None
+    term_starts = _term_starts(session, org_id)
+    opening = period_phrase(date_from, date_to, term_starts)
+    paragraphs = [
+        (
+            "admissions",
+            admissions_paragraph(figures["admissions"], org, opening, date_from in term_starts),
+        ),
+        ("breakdown", breakdown_paragraph(figures["breakdown"])),
+        ("confirmations", confirmations_paragraph(figures["confirmations"], min(today, date_to))),
+        ("classes", classes_paragraph(figures["classes"])),
+        ("pipeline", pipeline_paragraph(figures["pipeline"]) if date_to >= today else ""),
+        ("villages", villages_paragraph(figures["villages"], org)),
+    ]
+    return {
+        "title": f"Kết quả công tác phát triển đảng viên — {org.name}",
+        "period": opening,
+        "organisation": {"id": org.id, "name": org.name},
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "paragraphs": [{"topic": topic, "text": text} for topic, text in paragraphs if text],
+        "figures": figures,
+    }
+
+
+def as_text(summary: dict[str, Any]) -> str:
+    return "\n\n".join([summary["title"], *(p["text"] for p in summary["paragraphs"])])
