@@ -138,9 +138,12 @@ def breakdown_paragraph(breakdown: dict[str, Any]) -> str:
     if religious:
         groups.append(("Theo tôn giáo", religious))
     for label, rows in groups:
-        items = [_share(_lower_first(r["label"]), r) for r in rows]
-        if label == "Theo độ tuổi khi kết nạp":
+        if label == "Phân loại theo lĩnh vực bao gồm":
+            items = [_share(_lower_first(r["label"]), r) for r in rows]
+        elif label == "Theo độ tuổi khi kết nạp":
             items = [_share(f"{r['label'].lower()} tuổi", r) for r in rows]
+        else:  # free text as recorded ("12/12", "Công giáo"): set off with a colon
+            items = [_share(f"{_lower_first(r['label'])}:", r) for r in rows]
         sentences.append(f"{label}: {'; '.join(items)}.")
     return " ".join(sentences)
 
@@ -173,14 +176,19 @@ def confirmations_paragraph(confirmations: dict[str, Any], as_of: date) -> str:
 def classes_paragraph(classes: dict[str, Any]) -> str:
     kinds = {k["kind"]: k for k in classes["by_kind"]}
     awareness, theory = kinds["awareness"], kinds["theory"]
-    if not awareness["classes"] and not theory["classes"]:
-        return ""
-    return (
-        f"Tổ chức mở được {count(awareness['classes'])} lớp bồi dưỡng nhận thức về Đảng, với "
-        f"{count(awareness['attendees'])} quần chúng tham dự; tổ chức bồi dưỡng lý luận chính "
-        f"trị cho đảng viên mới được {count(theory['classes'])} lớp, với "
-        f"{count(theory['attendees'])} đảng viên tham dự."
-    )
+    parts = []
+    if awareness["classes"]:
+        parts.append(
+            f"tổ chức mở được {count(awareness['classes'])} lớp bồi dưỡng nhận thức về Đảng, "
+            f"với {count(awareness['attendees'])} quần chúng tham dự"
+        )
+    if theory["classes"]:
+        parts.append(
+            "tổ chức bồi dưỡng lý luận chính trị cho đảng viên mới được "
+            f"{count(theory['classes'])} lớp, với {count(theory['attendees'])} đảng viên tham dự"
+        )
+    text = "; ".join(parts)
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
 
 
 def pipeline_paragraph(pipeline: dict[str, Any]) -> str:

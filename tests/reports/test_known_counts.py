@@ -164,7 +164,7 @@ def _targets_classes_villages(engine: Engine, data: Dataset) -> None:
             {"organisation_id": data.dong_lo, "kind": "year", "year": 2025, "number": 45},
         ):
             targets.set_target(session, ADMIN, targets.parse(spec), NOW)
-        spec = classes.parse(
+        recorded = classes.parse(
             {
                 "kind": "awareness",
                 "name": "Lớp nhận thức khóa I/2025",
@@ -175,7 +175,7 @@ def _targets_classes_villages(engine: Engine, data: Dataset) -> None:
                 "attendees": 45,
             }
         )
-        classes.record_class(session, ADMIN, spec, NOW)
+        classes.record_class(session, ADMIN, recorded, NOW)
         v1, v2, v3 = (
             villages.add_village(session, ADMIN, {"organisation_id": data.dong_lo, "name": name})
             for name in ("Thôn Hương Câu", "Thôn Trung Hưng", "Thôn Đông Lỗ")

@@ -1,0 +1,129 @@
+"""A report's tables as text (the CLI), CSV and XLSX (download). One source — the
+"tables" of `reports.compute` — so every format shows the same figures.
+
+CSV starts with a byte-order mark so spreadsheet programs read the Vietnamese
+correctly, and writes decimals with a dot (it is for machines); text and XLSX show the
+percentages as people read them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from workflow.figures import NO_FIGURE, vi_number, vi_percent_value
+
+
+def cell_text(value: Any, kind: str) -> str:
+    """A table cell as a person reads it: 2.365; 56,8%; —."""
+    if value is None:
+        return NO_FIGURE if kind != "text" else ""
+    if kind == "percent":
+        return vi_percent_value(float(value))
+    if kind == "int" and isinstance(value, int):
+        return vi_number(value)
+    return str(value)
+
+
+def heading(result: dict[str, Any]) -> list[str]:
+    org = result["organisation"]["name"]
+    return [result["title"], f"{org} — từ {_dmy(result['from'])} đến {_dmy(result['to'])}"]
+
+
+def _dmy(iso: str) -> str:
+    year, month, day = iso.split("-")
+    return f"{day}/{month}/{year}"
+
+
+def to_text(result: dict[str, Any]) -> str:
+    lines = heading(result)
+    for table in result["tables"]:
+        kinds = [c["type"] for c in table["columns"]]
+        cells = [[c["label"] for c in table["columns"]]] + [
+            [cell_text(v, k) for v, k in zip(row, kinds, strict=True)] for row in table["rows"]
+        ]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(kinds))]
+        lines += ["", table["title"]]
+        for row in cells:
+            lines.append(
+                "  ".join(
+                    text.ljust(width) if kind == "text" else text.rjust(width)
+                    for text, width, kind in zip(row, widths, kinds, strict=True)
+                ).rstrip()
+            )
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(result: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for line in heading(result):
+        writer.writerow([line])
+    for table in result["tables"]:
+        writer.writerow([])
+        writer.writerow([table["title"]])
+        writer.writerow([c["label"] for c in table["columns"]])
+        for row in table["rows"]:
+            writer.writerow([NO_FIGURE if v is None else v for v in row])
+    return "\ufeff" + out.getvalue()
+
+
+def to_xlsx(result: dict[str, Any]) -> bytes:
+    """A workbook: a cover sheet, then one sheet per table."""
+    book = Workbook()
+    cover = book.active
+    assert cover is not None
+    cover.title = "Báo cáo"
+    for line in heading(result):
+        cover.append([line])
+    cover["A1"].font = Font(bold=True, size=13)
+    used = {cover.title}
+    for index, table in enumerate(result["tables"], start=1):
+        sheet = book.create_sheet(_sheet_name(f"{index}. {table['title']}", used))
+        sheet.append([c["label"] for c in table["columns"]])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        kinds = [c["type"] for c in table["columns"]]
+        for row in table["rows"]:
+            sheet.append([_xlsx_value(v, k) for v, k in zip(row, kinds, strict=True)])
+            for cell, kind in zip(sheet[sheet.max_row], kinds, strict=True):
+                if kind == "percent" and isinstance(cell.value, float):
+                    cell.number_format = "0.0%"
+        for letter, width in zip("ABCDEFGHIJ", _widths(table), strict=False):
+            sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _xlsx_value(value: Any, kind: str) -> Any:
+    if value is None:
+        return NO_FIGURE if kind != "text" else ""
+    if kind == "percent":
+        return round(float(value) / 100, 4)
+    return value
+
+
+def _widths(table: dict[str, Any]) -> list[int]:
+    columns = len(table["columns"])
+    longest = [len(c["label"]) for c in table["columns"]]
+    for row in table["rows"]:
+        for i in range(columns):
+            longest[i] = max(longest[i], len(str(row[i] or "")))
+    return [min(max(10, n + 2), 60) for n in longest]
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    """Excel sheet names: ≤ 31 characters, none of []:*?/\\, unique."""
+    base = re.sub(r"[\[\]:*?/\\]", "-", title)[:31]
+    name, n = base, 2
+    while name in used:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    used.add(name)
+    return name

@@ -1,0 +1,198 @@
+"""`ketnap report`, `ketnap narrative` and `ketnap target …`: the district reports from a
+terminal. The terminal is the operator's, so reports are not scoped to a user; setting a
+target names the user who sets it (--actor), whose role and scope are checked."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import click
+from sqlmodel import Session, select
+
+from workflow import narrative, reports, targets
+from workflow.access import Actor, Forbidden
+from workflow.cli import engine_options, main
+from workflow.engine import Engine, NotFound
+from workflow.models import User
+from workflow.report_files import to_csv, to_text
+from workflow.schema import InvalidData
+
+
+def _period(engine: Engine, date_from: str | None, date_to: str | None) -> tuple[date, date]:
+    try:
+        _, start, end = reports.parse_query(
+            {"from": date_from, "to": date_to}, engine.clock.today()
+        )
+    except InvalidData as error:
+        raise click.UsageError(f"[{error.field}] {error.message_vi}") from error
+    return start, end
+
+
+def _organisation(session: Session, org_id: int | None) -> int:
+    if org_id is not None:
+        return org_id
+    root = reports.organisation_for(session, Actor("cli", "admin", None, ""), None).id
+    assert root is not None
+    return root
+
+
+@main.command(name="report")
+@engine_options
+@click.argument("name", type=click.Choice(reports.NAMES))
+@click.option(
+    "--org", "org_id", type=int, default=None, help="Organisation id (default: the root)."
+)
+@click.option(
+    "--from", "date_from", default=None, help="First day, YYYY-MM-DD (default: 1 January)."
+)
+@click.option("--to", "date_to", default=None, help="Last day, YYYY-MM-DD (default: today).")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+)
+def report_command(
+    engine: Engine,
+    name: str,
+    org_id: int | None,
+    date_from: str | None,
+    date_to: str | None,
+    output: str,
+) -> None:
+    """Print report NAME for an organisation's subtree over a period."""
+    start, end = _period(engine, date_from, date_to)
+    with engine.session() as session:
+        try:
+            result = reports.compute(
+                session,
+                name,
+                _organisation(session, org_id),
+                start,
+                end,
+                as_of=engine.clock.today(),
+            )
+        except NotFound as error:
+            raise click.ClickException(f"không có tổ chức {org_id}") from error
+    if output == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    elif output == "csv":
+        click.echo(to_csv(result).lstrip("\ufeff"), nl=False)
+    else:
+        click.echo(to_text(result), nl=False)
+
+
+@main.command(name="narrative")
+@engine_options
+@click.option(
+    "--org", "org_id", type=int, default=None, help="Organisation id (default: the root)."
+)
+@click.option("--from", "date_from", default=None, help="First day, YYYY-MM-DD.")
+@click.option("--to", "date_to", default=None, help="Last day, YYYY-MM-DD.")
+def narrative_command(
+    engine: Engine, org_id: int | None, date_from: str | None, date_to: str | None
+) -> None:
+    """Print the period's figures as the sentences of a district report."""
+    start, end = _period(engine, date_from, date_to)
+    with engine.session() as session:
+        try:
+            told = narrative.narrative(
+                session, _organisation(session, org_id), start, end, today=engine.clock.today()
+            )
+        except NotFound as error:
+            raise click.ClickException(f"không có tổ chức {org_id}") from error
+    click.echo(narrative.as_text(told))
+
+
+@main.group(name="target")
+def target_group() -> None:
+    """Admission targets (chỉ tiêu kết nạp) of an organisation."""
+
+
+def _actor(session: Session, username: str) -> Actor:
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise click.ClickException(f"không có người dùng '{username}'")
+    return Actor.of(session, user)
+
+
+def _fail(error: Exception) -> click.ClickException:
+    if isinstance(error, InvalidData):
+        return click.ClickException(f"[{error.field}] {error.message_vi}")
+    if isinstance(error, Forbidden):
+        return click.ClickException("vai trò của người dùng không được đặt chỉ tiêu")
+    return click.ClickException("không có tổ chức này trong phạm vi của người dùng")
+
+
+@target_group.command(name="set")
+@engine_options
+@click.option("--org", "org_id", type=int, required=True, help="Organisation id.")
+@click.option("--kind", type=click.Choice(targets.KIND_NAMES), required=True)
+@click.option("--year", type=int, default=None, help="For --kind year.")
+@click.option("--start", "period_start", default=None, help="First day of the period (YYYY-MM-DD).")
+@click.option("--end", "period_end", default=None, help="Last day of the period (YYYY-MM-DD).")
+@click.option("--number", type=int, required=True, help="How many admissions.")
+@click.option("--ref", default="", help='Reference, e.g. "Nghị quyết số 130-NQ/HU".')
+@click.option("--actor", "username", required=True, help="The officer or admin setting it.")
+def target_set(engine: Engine, username: str, **values: Any) -> None:
+    """Set (or change) a target for a year, a resolution's period or a congress term."""
+    data = {
+        "organisation_id": values["org_id"],
+        "kind": values["kind"],
+        "year": values["year"],
+        "period_start": values["period_start"],
+        "period_end": values["period_end"],
+        "number": values["number"],
+        "ref": values["ref"],
+    }
+    with engine.session() as session:
+        try:
+            target = targets.set_target(
+                session, _actor(session, username), targets.parse(data), engine.clock.now()
+            )
+        except (InvalidData, Forbidden, NotFound) as error:
+            raise _fail(error) from error
+    click.echo(f"Chỉ tiêu #{target.id}: {_describe(targets.as_dict(target))}")
+
+
+@target_group.command(name="list")
+@engine_options
+@click.option("--org", "org_id", type=int, default=None, help="Only this organisation's.")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+def target_list(engine: Engine, org_id: int | None, output: str) -> None:
+    """List the targets (all organisations, or one)."""
+    with engine.session() as session:
+        rows = targets.visible(session, Actor("cli", "admin", None, ""), org_id)
+    listed = [targets.as_dict(target, org) for target, org in rows]
+    if output == "json":
+        click.echo(json.dumps(listed, ensure_ascii=False, indent=2))
+        return
+    for row in listed:
+        click.echo(f"#{row['id']:<4} {row['organisation_name']}: {_describe(row)}")
+    if not listed:
+        click.echo("Chưa có chỉ tiêu nào.")
+
+
+@target_group.command(name="delete")
+@engine_options
+@click.argument("target_id", type=int)
+@click.option("--actor", "username", required=True, help="The officer or admin deleting it.")
+def target_delete(engine: Engine, target_id: int, username: str) -> None:
+    """Delete a target set by mistake."""
+    with engine.session() as session:
+        try:
+            targets.delete_target(session, _actor(session, username), target_id)
+        except (Forbidden, NotFound) as error:
+            raise _fail(error) from error
+    click.echo(f"Đã xóa chỉ tiêu #{target_id}.")
+
+
+def _describe(row: dict[str, Any]) -> str:
+    if row["kind"] == "year":
+        return f"Chỉ tiêu năm {row['year']}: {row['number']} đảng viên"
+    ref = f" ({row['ref']})" if row["ref"] else ""
+    period = f"{row['period_start']} → {row['period_end']}"
+    return f"{row['kind_label']} {period}: {row['number']} đảng viên{ref}"
