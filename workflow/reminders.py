@@ -436,9 +436,9 @@ class SweepResult:
         return len(self.reminders)
 
     def summary(self) -> str:
-        """The last line scripts read."""
-        verb = "would be sent" if self.dry_run else "sent"
-        return f"{self.count} reminder{'s' if self.count != 1 else ''} {verb}"
+        """The last line, which scripts read: always `N reminders sent` (or `... would
+        be sent`), whatever N, so one pattern matches."""
+        return f"{self.count} reminders {'would be sent' if self.dry_run else 'sent'}"
 
 
 def sweep(engine: Engine, config: Config | None = None, *, dry_run: bool = False) -> SweepResult:
