@@ -8,6 +8,7 @@ Any failure rolls everything back; the Machine only ever moved a throw-away toke
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine as Database
-from sqlalchemy import and_, event, func, inspect, or_, update
+from sqlalchemy import and_, event, false, func, inspect, or_, update
 from sqlmodel import Session, col, select
 
 from workflow import access, effects, history, process, schema
@@ -157,6 +158,25 @@ def _forget_new_cases(session: Session) -> None:
     session.info.get(_NEW_CASES, {}).clear()
 
 
+def _serialise_nominations(session: Session, person: dict[str, Any]) -> None:
+    """`one_open_case` reads before the nomination writes: two nominations of one person
+    at once (a double click) would both find no open case. Take a write lock first, held
+    to the commit: per person on PostgreSQL (advisory locks on each identity the rule
+    matches, in order), the database's one write lock on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(update(Case).where(false()).values(version=Case.version))
+        return
+    identities = [f"name:{person['full_name']}|{person['birth_date']}"]
+    if person.get("national_id"):
+        identities.append(f"id:{person['national_id']}")
+    for key in sorted(_lock_key(identity) for identity in identities):
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def _lock_key(identity: str) -> int:
+    return int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big", signed=True)
+
+
 def _open_case_of(session: Session, person: dict[str, Any]) -> int | None:
     same = and_(Person.full_name == person["full_name"], Person.birth_date == person["birth_date"])
     if person.get("national_id"):
@@ -224,6 +244,7 @@ class Engine:
                 actor,
                 spec,
             )
+            _serialise_nominations(session, parsed["person"])
             for guard in spec.guards:
                 problem = guard.check(act)
                 if problem is not None:
