@@ -1,0 +1,183 @@
+"""The issue's browser scenario, in real Chromium against a real server: a secretary
+nominates a candidate, records the class and the sponsors, sees a refusal next to the
+field, fixes it and sees the timeline; an auditor finds the history intact. In Vietnamese."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import col, select
+
+from tests.browser.conftest import LiveServer, screenshot
+from tests.web.support import members_of, user
+from workflow.models import Case, Person
+
+pytestmark = pytest.mark.browser
+
+CANDIDATE = "Hoàng Thị Minh Nguyệt"
+
+
+def log_in(page: Page, server: LiveServer, username: str) -> None:
+    page.goto(f"{server.url}/login")
+    expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill("ketnap-demo")
+    page.locator("form.stacked button[type=submit]").click()
+    expect(page.locator(".flash-success")).to_contain_text("Xin chào")
+
+
+def wait_for_diagram(page: Page) -> None:
+    expect(page.locator("body")).to_have_attribute("data-diagram", "ready", timeout=30000)
+    expect(page.locator(".diagram svg").first).to_be_visible()
+
+
+def record(page: Page, event: str, fields: dict[str, str]) -> None:
+    form = page.locator(f"#event-{event}")
+    if form.get_attribute("open") is None:
+        form.locator("summary").click()
+    for name, value in fields.items():
+        widget = form.locator(f'[name="{name}"]')
+        if widget.evaluate("e => e.tagName") == "SELECT":
+            widget.select_option(value)
+        else:
+            widget.fill(value)
+    form.locator("button[type=submit]").click()
+
+
+def test_a_secretary_takes_a_candidate_from_nomination_to_sponsors(
+    page: Page, live_server: LiveServer
+) -> None:
+    engine = live_server.engine
+    cell = user(engine, "secretary").organisation_id
+    assert cell is not None
+    officials = members_of(engine, cell, "official")
+    probationary = members_of(engine, cell, "probationary")[0]
+
+    log_in(page, live_server, "secretary")
+    expect(page.get_by_role("heading", name="Tổng quan")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Việc cần làm theo thời hạn")
+    screenshot(page, "01-dashboard-secretary")
+
+    page.get_by_role("link", name="Giới thiệu quần chúng").first.click()
+    expect(page.get_by_role("heading", name="Giới thiệu quần chúng ưu tú")).to_be_visible()
+    page.locator('[name="f.person.full_name"]').fill(CANDIDATE)
+    page.locator('[name="f.person.birth_date"]').fill("04/09/1991")
+    page.locator('[name="f.person.gender"]').select_option("female")
+    page.locator('[name="f.person.occupation"]').select_option("public_employee")
+    page.locator('[name="f.person.village"]').fill("Thôn Hương Câu")
+    page.locator('[name="f.nominated_by"]').select_option("womens_union")
+    page.locator('[name="f.nomination_ref"]').fill("15-GT/PN")
+    screenshot(page, "02-nominate-form")
+    page.get_by_role("button", name="Lập hồ sơ").click()
+
+    expect(page.get_by_role("heading", name=CANDIDATE)).to_be_visible()
+    expect(page.locator(".flash-success")).to_contain_text("Đã mở hồ sơ số")
+    wait_for_diagram(page)
+    screenshot(page, "03-case-nominated")
+
+    record(
+        page,
+        "enrol_in_class",
+        {
+            "f.class_name": "Lớp nhận thức về Đảng khóa 3/2026",
+            "f.issuer": "Trung tâm Chính trị huyện",
+        },
+    )
+    expect(page.locator(".flash-success")).to_contain_text("Cử đi học lớp nhận thức về Đảng")
+    record(page, "pass_class", {"f.certificate_no": "GCN-0316"})
+    expect(page.locator(".case-title .badge")).to_have_text("Đã có giấy chứng nhận")
+
+    # A probationary member cannot sponsor: the refusal sits next to the sponsors.
+    record(
+        page,
+        "assign_sponsors",
+        {
+            "f.sponsors.0.member_id": str(officials[2].id),
+            "f.sponsors.0.alongside_since": "01/01/2022",
+            "f.sponsors.1.member_id": str(probationary.id),
+            "f.sponsors.1.alongside_since": "01/01/2022",
+        },
+    )
+    sponsors = page.locator("#w-f-sponsors")
+    error = sponsors.locator(":scope > .field-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("không phải đảng viên chính thức")
+    expect(error).to_contain_text("Điều lệ Đảng")
+    expect(page.locator('[name="f.sponsors.1.alongside_since"]')).to_have_value("01/01/2022")
+    error.scroll_into_view_if_needed()
+    screenshot(page, "04-sponsor-refused")
+
+    page.locator('[name="f.sponsors.1.member_id"]').select_option(str(officials[3].id))
+    page.locator("#event-assign_sponsors button[type=submit]").click()
+    expect(page.locator(".flash-success")).to_contain_text("Phân công người giới thiệu")
+    timeline = page.locator("#timeline")
+    for step in (
+        "Giới thiệu quần chúng ưu tú",
+        "Cử đi học lớp nhận thức về Đảng",
+        "Hoàn thành lớp, cấp giấy chứng nhận",
+        "Phân công người giới thiệu",
+    ):
+        expect(timeline).to_contain_text(step)
+    expect(timeline).to_contain_text("Lịch sử toàn vẹn")
+    wait_for_diagram(page)
+    screenshot(page, "05-case-sponsored-timeline")
+
+    page.locator(".main-nav").get_by_role("link", name="Hồ sơ", exact=True).click()
+    page.get_by_label("Họ tên hoặc số CCCD").fill("Nguyệt")
+    page.get_by_role("button", name="Tìm kiếm").click()
+    expect(page.locator("main table")).to_contain_text(CANDIDATE)
+    screenshot(page, "06-case-list-search")
+
+
+def test_an_auditor_sees_the_history_intact_in_vietnamese(
+    page: Page, live_server: LiveServer
+) -> None:
+    with live_server.engine.session() as session:
+        case_id = session.exec(
+            select(Case.id).join(Person, col(Person.id) == Case.person_id).order_by(col(Case.id))
+        ).first()
+    log_in(page, live_server, "auditor")
+    page.goto(f"{live_server.url}/cases/{case_id}")
+    expect(page.locator("main")).to_contain_text("Chế độ chỉ xem")
+    expect(page.locator("form.event-form")).to_have_count(0)
+    wait_for_diagram(page)
+    screenshot(page, "07-case-auditor")
+    page.get_by_role("link", name="Lịch sử và toàn vẹn").click()
+    expect(page.locator("#integrity")).to_contain_text("Lịch sử toàn vẹn")
+    expect(page.locator("#integrity")).to_have_attribute("data-intact", "true")
+    screenshot(page, "08-audit-history")
+    page.get_by_role("link", name="Bản in (PDF)").click()
+    expect(page.locator("main")).to_contain_text("Lịch sử toàn vẹn")
+    screenshot(page, "09-audit-print")
+
+
+def test_the_other_pages_render_in_vietnamese(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, "officer")
+    page.goto(f"{live_server.url}/process")
+    expect(page.get_by_role("heading", name="Quy trình kết nạp đảng viên")).to_be_visible()
+    wait_for_diagram(page)
+    screenshot(page, "10-process")
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("main")).to_contain_text(re.compile("Hồ sơ của mọi chi bộ trực thuộc"))
+    screenshot(page, "11-dashboard-officer")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    page.get_by_role("button", name="Tiếng Việt").click()
+    expect(page.get_by_role("heading", name="Tổng quan")).to_be_visible()
+
+    page.context.clear_cookies()
+    log_in(page, live_server, "sponsor")
+    expect(page.get_by_role("heading", name="Người tôi giới thiệu, giúp đỡ")).to_be_visible()
+    screenshot(page, "12-dashboard-sponsor")
+
+    page.context.clear_cookies()
+    log_in(page, live_server, "admin")
+    page.goto(f"{live_server.url}/admin/users")
+    expect(page.get_by_role("heading", name="Người dùng", exact=True)).to_be_visible()
+    screenshot(page, "13-admin-users")
+    page.goto(f"{live_server.url}/login")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/cases")
+    screenshot(page, "14-cases-phone")
