@@ -5,11 +5,29 @@ from __future__ import annotations
 import logging
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from workflow import config as config_module
-from workflow import process, reminders, scheduler
+from workflow import db, process, reminders, scheduler
 from workflow.cli import engine_options, main
 from workflow.engine import Engine
+
+
+def _ready(engine: Engine) -> None:
+    """A clear error, not a traceback, when the database is missing or empty."""
+    where = engine.database.url.render_as_string(hide_password=True)
+    try:
+        initialised = db.is_initialised(engine.database)
+    except SQLAlchemyError as error:
+        raise click.ClickException(
+            f"Không mở được cơ sở dữ liệu {where} / cannot open the database: "
+            f"{type(getattr(error, 'orig', None) or error).__name__}"
+        ) from error
+    if not initialised:
+        raise click.ClickException(
+            f"Cơ sở dữ liệu {where} chưa được khởi tạo: chạy `ketnap init` hoặc `ketnap demo`"
+            " / the database is not initialised: run `ketnap init` or `ketnap demo`"
+        )
 
 
 @main.command()
@@ -20,6 +38,7 @@ def remind(engine: Engine, dry_run: bool) -> None:
 
     The last line is `N reminders sent` (or `N reminders would be sent`), for scripts.
     """
+    _ready(engine)
     result = reminders.sweep(engine, config_module.load(), dry_run=dry_run)
     for line in reminders.describe(result.reminders):
         click.echo(line)
@@ -38,6 +57,7 @@ def remind(engine: Engine, dry_run: bool) -> None:
 @click.option("--limit", default=500, show_default=True)
 def deadlines(engine: Engine, overdue: bool, limit: int) -> None:
     """List the live deadlines of open cases, soonest first."""
+    _ready(engine)
     today = engine.clock.today()
     with engine.session() as session:
         rows = reminders.stored_deadlines(
@@ -65,6 +85,7 @@ def scheduler_command(engine: Engine) -> None:
     For deployments with several web workers: set `[scheduler] in_web_process = false`
     so the web processes do not schedule, and run this once.
     """
+    _ready(engine)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = config_module.load()
     click.echo(

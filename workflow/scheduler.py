@@ -39,6 +39,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from workflow import config as config_module
 from workflow import reminders
 from workflow.config import Config
 from workflow.engine import Engine
@@ -102,9 +103,11 @@ def _options(config: Config) -> dict[str, Any]:
     }
 
 
-def start_in_background(engine: Engine, config: Config) -> BackgroundScheduler:
-    """Start the sweep in this process's background (the web process). Call
-    `scheduler.shutdown()` to stop it; it is also stopped at interpreter exit."""
+def start_in_background(engine: Engine, config: Config | None = None) -> BackgroundScheduler:
+    """Start the sweep in this process's background (the web process; `config`
+    defaults to config.toml). Call `scheduler.shutdown()` to stop it; it is also
+    stopped at interpreter exit. The caller checks `in_web_process(config)` first."""
+    config = config or config_module.load()
     scheduler = BackgroundScheduler(**_options(config))
     configure(scheduler, engine, config)
     scheduler.start()
