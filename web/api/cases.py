@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from web.api.blueprint import bp
 from web.api.body import (
+    MAX_ID,
     json_object,
     query_bool,
     query_choice,
@@ -36,9 +37,14 @@ MAX_PER_PAGE = 100
 EVENT_KEYS = ("event", "on", "data", "version", "note")
 LIST_QUERY: dict[str, Schema] = {
     "state": {"type": "string", "enum": list(process.STATE_NAMES)},
-    "cell": {"type": "integer", "minimum": 0, "description": "Only cases of this cell"},
+    "cell": {"type": "integer", "minimum": 0, "maximum": MAX_ID, "description": "Only this cell"},
     "overdue": {"type": "boolean", "description": "true: a deadline has passed; false: none"},
-    "q": {"type": "string", "maxLength": 200, "description": "Part of the name, or national ID"},
+    "q": {
+        "type": "string",
+        "maxLength": 200,
+        "pattern": "^[^\\x00]*$",
+        "description": "Part of the name, or the national ID",
+    },
     "page": {"type": "integer", "minimum": 1, "default": 1},
     "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
 }

@@ -6,7 +6,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from web.api.blueprint import bp
-from web.api.body import json_object, query_int
+from web.api.body import MAX_ID, json_object, query_int
 from web.api.openapi import api_doc, ref
 from web.api.representation import member_json, organisation_json
 from web.context import actor, engine
@@ -49,7 +49,14 @@ def add_organisation() -> ResponseReturnValue:
 @bp.get("/members")
 @api_doc(
     "Party members of the cells within the caller's scope",
-    query={"cell": {"type": "integer", "minimum": 0, "description": "Only this cell"}},
+    query={
+        "cell": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_ID,
+            "description": "Only this cell",
+        }
+    },
     response={"type": "array", "items": ref("Member")},
     tag="organisations",
 )
