@@ -39,7 +39,7 @@ def case(case_id: int) -> ResponseReturnValue:
     who = current_actor()
     with engine().session() as session:
         page = load_case(session, case_id, who)
-    entries = [timeline_entry(row, page.member_names) for row in page.rows]
+    entries = [timeline_entry(row, page.member_names, page.org_names) for row in page.rows]
     return render_template("audit/case.html", page=page, case=page.case, entries=entries)
 
 
@@ -49,7 +49,7 @@ def print_view(case_id: int) -> ResponseReturnValue:
     who = current_actor()
     with engine().session() as session:
         page = load_case(session, case_id, who)
-    entries = [timeline_entry(row, page.member_names) for row in page.rows]
+    entries = [timeline_entry(row, page.member_names, page.org_names) for row in page.rows]
     return render_template("audit/print.html", page=page, case=page.case, entries=entries)
 
 

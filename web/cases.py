@@ -465,6 +465,7 @@ class CasePage:
     members: list[Member]
     chain: history.ChainCheck
     member_names: dict[int, str] = field(default_factory=dict)
+    org_names: dict[int, str] = field(default_factory=dict)
 
 
 def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
@@ -505,6 +506,11 @@ def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
     for m in helpers:
         names.setdefault(m.id or 0, m.full_name)
     chain = history.verify_rows(case_id, rows, case.head_hash)
+    org_names = {
+        org_id: name
+        for org_id, name in session.exec(select(Organisation.id, Organisation.name))
+        if org_id is not None
+    }
     return CasePage(
         case,
         person,
@@ -516,6 +522,7 @@ def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
         members,
         chain,
         names,
+        org_names,
     )
 
 
@@ -582,7 +589,7 @@ def render_case(
         problem=problem,
         case_dates=[(str(text), getattr(page.case, name)) for name, text in CASE_DATES],
         diagram=process.mermaid(highlight=page.case.state),
-        timeline=[timeline_entry(row, page.member_names) for row in page.rows],
+        timeline=[timeline_entry(row, page.member_names, page.org_names) for row in page.rows],
         read_only=who.role in ("auditor", "admin") or not event_forms,
     ), status
 
@@ -677,18 +684,23 @@ class TimelineEntry:
     facts: list[tuple[str, str]]
 
 
-def timeline_entry(row: HistoryEvent, member_names: dict[int, str]) -> TimelineEntry:
+def timeline_entry(
+    row: HistoryEvent, member_names: dict[int, str], org_names: dict[int, str] | None = None
+) -> TimelineEntry:
     spec = process.event(row.event)
     try:
         data = json.loads(row.data or "{}")
     except ValueError:
         data = {}
-    facts = describe(spec.fields if spec else (), data, member_names)
+    facts = describe(spec.fields if spec else (), data, member_names, org_names or {})
     return TimelineEntry(row, label(spec) if spec else row.event, facts)
 
 
 def describe(
-    specs: tuple[process.FieldSpec, ...], data: dict[str, Any], names: dict[int, str]
+    specs: tuple[process.FieldSpec, ...],
+    data: dict[str, Any],
+    names: dict[int, str],
+    orgs: dict[int, str] | None = None,
 ) -> list[tuple[str, str]]:
     """(label, shown value) for each datum of an event, as its field specs say."""
     facts = []
@@ -696,11 +708,11 @@ def describe(
         value = data.get(spec.name)
         if value in (None, "", [], {}):
             continue
-        facts.append((label(spec), _shown(spec, value, names)))
+        facts.append((label(spec), _shown(spec, value, names, orgs or {})))
     return facts
 
 
-def _shown(spec: process.FieldSpec, value: Any, names: dict[int, str]) -> str:
+def _shown(spec: process.FieldSpec, value: Any, names: dict[int, str], orgs: dict[int, str]) -> str:
     kind = spec.type
     if kind == "date":
         try:
@@ -713,13 +725,16 @@ def _shown(spec: process.FieldSpec, value: Any, names: dict[int, str]) -> str:
         return forms.choice_label(str(value))
     if kind == "member":
         return names.get(int(value), f"#{value}") if str(value).isdigit() else str(value)
+    if kind == "organisation":
+        return orgs.get(int(value), f"#{value}") if str(value).isdigit() else str(value)
     if kind == "members":
-        return ", ".join(_shown(process.FieldSpec("", "member", "", ""), v, names) for v in value)
+        member = process.FieldSpec("", "member", "", "")
+        return ", ".join(_shown(member, v, names, orgs) for v in value)
     if kind == "object" and isinstance(value, dict):
-        return "; ".join(f"{a}: {b}" for a, b in describe(spec.parts, value, names))
+        return "; ".join(f"{a}: {b}" for a, b in describe(spec.parts, value, names, orgs))
     if kind == "list" and isinstance(value, list):
         return " | ".join(
-            "; ".join(f"{a}: {b}" for a, b in describe(spec.parts, item, names))
+            "; ".join(f"{a}: {b}" for a, b in describe(spec.parts, item, names, orgs))
             for item in value
             if isinstance(item, dict)
         )
