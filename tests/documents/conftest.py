@@ -1,0 +1,246 @@
+"""Fixtures of the documents tests (official forms, import, export): the demo
+organisation tree on a migrated SQLite file, copied per test from one template (users'
+password hashing is slow on purpose), an engine on a fixed clock, and row builders for
+import files.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import SQLModel, func, select
+
+from workflow import db, demo, importer
+from workflow.access import Actor
+from workflow.clock import FixedClock
+from workflow.config import RuleParameters
+from workflow.demo import World
+from workflow.engine import Engine
+from workflow.models import (
+    Attendance,
+    Case,
+    CaseDeadline,
+    Course,
+    CourseHeadcount,
+    HelperAssignment,
+    HistoryEvent,
+    Member,
+    Person,
+    Sponsorship,
+    User,
+)
+
+TODAY = date(2026, 3, 2)  # a Monday
+COUNTED: tuple[type[SQLModel], ...] = (
+    Case,
+    HistoryEvent,
+    CaseDeadline,
+    Member,
+    Person,
+    Sponsorship,
+    HelperAssignment,
+    Course,
+    CourseHeadcount,
+    Attendance,
+)
+# Days after the nomination of each step of an official's path (see workflow.demo.PATH).
+OFFICIAL_PATH = {
+    "class_started_on": 20,
+    "certificate_on": 32,
+    "sponsors_on": 57,
+    "dossier_on": 97,
+    "verified_on": 132,
+    "cell_resolution_on": 142,
+    "committee_resolution_on": 162,
+    "decision_on": 187,
+    "ceremony_on": 207,
+    "theory_class_on": 327,
+    "self_review_on": 537,
+    "helper_comment_on": 542,
+    "confirmation_cell_resolution_on": 582,
+    "confirmation_committee_resolution_on": 597,
+    "official_decision_on": 612,
+}
+
+
+def new_engine(path: Path) -> Engine:
+    database = db.connect(f"sqlite:///{path}")
+    db.migrate(database)
+    return Engine(database, RuleParameters(), FixedClock.on(TODAY))
+
+
+@dataclass
+class Template:
+    path: Path
+    world: World
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    path = tmp_path_factory.mktemp("documents-template") / "ketnap.db"
+    engine = new_engine(path)
+    with engine.session() as session:
+        world = demo.build_world(session, random.Random(7))
+    engine.database.dispose()
+    return Template(path, world)
+
+
+@dataclass
+class Docs:
+    """The demo tree on a database of this test's own, and helpers to act on it."""
+
+    engine: Engine
+    world: World
+    directory: Path
+    rng: random.Random
+
+    # ── the tree ─────────────────────────────────────────────────────────
+    @property
+    def dong_lo_cell(self) -> int:
+        """A cell whose grassroots committee (Đông Lỗ) may admit."""
+        return self.world.cell_ids[0]
+
+    @property
+    def bang_lung_cell(self) -> int:
+        """A cell whose grassroots committee (Bằng Lũng) may not admit: its committee votes."""
+        return self.world.cell_ids[3]
+
+    def user(self, username: str) -> Actor:
+        with self.engine.session() as session:
+            user = session.exec(select(User).where(User.username == username)).one()
+            return Actor.of(session, user)
+
+    @property
+    def admin(self) -> Actor:
+        return self.user("admin")
+
+    # ── reading ──────────────────────────────────────────────────────────
+    def counts(self) -> dict[str, int]:
+        """Rows per table, to prove that a rejected row wrote nothing."""
+        with self.engine.session() as session:
+            return {
+                table.__name__: session.exec(select(func.count()).select_from(table)).one()
+                for table in COUNTED
+            }
+
+    def case(self, case_id: int) -> Case:
+        with self.engine.session() as session:
+            case = session.get(Case, case_id)
+            assert case is not None
+            return case
+
+    def cases_of(self, full_name: str) -> list[Case]:
+        with self.engine.session() as session:
+            query = (
+                select(Case)
+                .join(Person, Person.id == Case.person_id)  # type: ignore[arg-type]
+                .where(Person.full_name == full_name)
+            )
+            return list(session.exec(query))
+
+    # ── acting through the engine ────────────────────────────────────────
+    def case_in(self, state: str, cell: int | None = None) -> int:
+        """A new case walked along the demo path to `state`, its last act before today."""
+        cell = self.dong_lo_cell if cell is None else cell
+        steps = demo.steps_to(state)
+        start = TODAY - timedelta(days=demo.path_days(steps) + 3)
+        data = demo.nomination(self.rng, cell, start)
+        data["person"]["youth_union_member"] = False
+        outcome = self.engine.nominate(data, self.world.secretary[cell], on=start.isoformat())
+        assert outcome.case.id is not None
+        demo.walk(self.engine, self.world, outcome.case.id, cell, start, steps)
+        return outcome.case.id
+
+    # ── import files ─────────────────────────────────────────────────────
+    def case_row(
+        self, n: int, cell: int | None = None, target: str = "official", start: date | None = None
+    ) -> dict[str, Any]:
+        """An import row for a case that reached `target` along the usual path."""
+        cell = self.dong_lo_cell if cell is None else cell
+        start = start or date(2018, 1, 8) + timedelta(days=n % 900)
+        sponsor1, sponsor2 = self.world.officials[cell][:2]
+        row: dict[str, Any] = {
+            "full_name": f"Nguyễn Thị Thử {n}",
+            "birth_date": date(1990, 1, 1) + timedelta(days=n % 3000),
+            "gender": "female" if n % 2 else "male",
+            "ethnicity": "Tày" if n % 5 == 0 else "Kinh",
+            "occupation": "farmer",
+            "village": "Thôn Hương Câu",
+            "national_id": f"0{n:011d}",
+            "cell": cell,
+            "nominated_on": start,
+            "nominated_by": "cell",
+            "nomination_ref": f"{n}-GT/CB",
+            "target_state": target,
+            "class_name": "Lớp nhận thức về Đảng khóa 1",
+            "class_issuer": "Trung tâm Chính trị huyện",
+            "certificate_no": f"GCN-{n}",
+            "sponsor1": sponsor1,
+            "sponsor1_since": start - timedelta(days=500),
+            "sponsor2": sponsor2,
+            "sponsor2_since": start - timedelta(days=500),
+            "cell_voters": 9,
+            "cell_votes_for": 9,
+            "cell_resolution_ref": f"{n}-NQ/CB",
+            "committee_members": 7,
+            "committee_votes_for": 7,
+            "committee_resolution_ref": f"{n}-NQ/ĐU",
+            "decision_no": f"{n}-QĐ/ĐU",
+            "theory_certificate_no": f"LL-{n}",
+            "confirmation_voters": 9,
+            "confirmation_votes_for": 8,
+            "confirmation_resolution_ref": f"{n}-NQ/CT",
+            "confirmation_committee_members": 7,
+            "confirmation_committee_votes_for": 7,
+            "confirmation_committee_resolution_ref": f"{n}-NQ/CT-ĐU",
+            "official_decision_no": f"{n}-QĐ/CT",
+        }
+        needs_committee = cell in self.world.cell_ids[3:]
+        reached = importer.PATH_STATES.index(target) if target in importer.PATH_STATES else 0
+        steps = [s.date_column for s in importer.MAIN_STEPS[:reached]]
+        if reached >= importer.PATH_STATES.index("probationary"):
+            steps += [s.date_column for s in importer.PROBATION_STEPS]
+        for column, days in OFFICIAL_PATH.items():
+            committee = column in (
+                "committee_resolution_on",
+                "confirmation_committee_resolution_on",
+            )
+            if column in steps and (needs_committee or not committee):
+                row[column] = start + timedelta(days=days)
+        return row
+
+
+def write_csv(path: Path, rows: Iterable[dict[str, Any]], columns: list[str] | None = None) -> Path:
+    rows = list(rows)
+    header = columns or importer.columns("cases")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([_text(row.get(c)) for c in header])
+    return path
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+@pytest.fixture
+def docs(template: Template, tmp_path: Path) -> Docs:
+    path = tmp_path / "ketnap.db"
+    shutil.copyfile(template.path, path)
+    engine = Engine(db.connect(f"sqlite:///{path}"), RuleParameters(), FixedClock.on(TODAY))
+    yield Docs(engine, template.world, tmp_path, random.Random(11))  # type: ignore[misc]
+    engine.database.dispose()

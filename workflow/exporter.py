@@ -1,0 +1,258 @@
+"""Export of cases and members to CSV (UTF-8) or XLSX, scoped by who asks.
+
+The columns are the import's layout (workflow/importer.py), preceded by a few read-only
+ones (case id, state, cell name …) that the import ignores: an exported file can be
+read back into another Ketnap, or corrected and compared. Rows are read in batches by
+id and written as they come, so an export of a million cases never sits in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import date
+from typing import IO, Any
+
+from sqlmodel import Session, col, select
+
+from workflow import access, case_facts, importer
+from workflow.access import Actor, Forbidden
+from workflow.case_facts import CaseFacts, Organisations
+from workflow.engine import Engine
+from workflow.models import Case, Member, Organisation, Person
+
+WHAT = ("cases", "members")
+FORMATS = ("csv", "xlsx")
+MEMBER_READERS = ("secretary", "officer", "auditor", "admin")
+BATCH = 1000
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
+
+
+def header(what: str) -> list[str]:
+    return list(importer.INFORMATIONAL[what]) + importer.columns(what)
+
+
+# ── cases ─────────────────────────────────────────────────────────────────
+def case_rows(session: Session, actor: Actor) -> Iterator[list[Any]]:
+    """Every case the actor may read, oldest first, as values in `header("cases")` order."""
+    columns = header("cases")
+    organisations = Organisations(session)
+    last_id = 0
+    while True:
+        cases = list(
+            session.exec(
+                select(Case)
+                .where(access.visible_cases(actor), col(Case.id) > last_id)
+                .order_by(col(Case.id))
+                .limit(BATCH)
+            )
+        )
+        if not cases:
+            return
+        for facts in case_facts.load_many(session, cases, organisations):
+            values = case_values(facts)
+            yield [values.get(c) for c in columns]
+        last_id = cases[-1].id or last_id
+        session.expunge_all()  # a long export must not grow the identity map
+
+
+def case_values(facts: CaseFacts) -> dict[str, Any]:
+    """One case as the import layout's columns (the inverse of importer.plan_case)."""
+    case, person = facts.case, facts.person
+    values: dict[str, Any] = {
+        "case_id": case.id,
+        "state": case.state,
+        "cell_name": facts.cell.name,
+        "imported": case.imported,
+        "next_due": case.next_due,
+        "full_name": person.full_name,
+        "birth_date": person.birth_date,
+        "gender": person.gender,
+        "ethnicity": person.ethnicity,
+        "religion": person.religion,
+        "education": person.education,
+        "occupation": person.occupation,
+        "village": person.village,
+        "youth_union_member": person.youth_union_member,
+        "trade_union_member": person.trade_union_member,
+        "national_id": person.national_id,
+        "cell": case.cell_id,
+        "nominated_on": case.nominated_on,
+        "nominated_by": case.nominated_by,
+        "nomination_ref": case.nomination_ref,
+        "target_state": case.state,
+    }
+    steps = (*importer.MAIN_STEPS, *importer.PROBATION_STEPS, *importer.CLOSING_STEPS.values())
+    for layout in steps:
+        if layout.event not in facts.act_dates:
+            continue
+        values[layout.date_column] = facts.act_dates[layout.event]
+        for name, column in layout.fields:
+            value = facts.act(layout.event, name)
+            values[column] = _day(value) if column in importer.DATE_COLUMNS else value
+    values.update(_special_values(facts))
+    return values
+
+
+def _special_values(facts: CaseFacts) -> dict[str, Any]:
+    """The columns a step's data does not hold one to one."""
+    values: dict[str, Any] = {}
+    for n, sponsor in enumerate(facts.sponsors[:2], start=1):
+        values[f"sponsor{n}"] = sponsor.member.id
+        values[f"sponsor{n}_since"] = sponsor.alongside_since
+    union = facts.act("assign_sponsors", "union_resolution")
+    if isinstance(union, dict):
+        values["union_resolution_kind"] = union.get("kind")
+        values["union_resolution_ref"] = union.get("ref")
+        values["union_resolution_on"] = _day(union.get("dated"))
+    for name in ("application_on", "declaration_on", "introductions_on", "comments_on"):
+        values[name] = _day(facts.act("submit_dossier", name))
+    if facts.act("submit_dossier", "union_resolution_on"):
+        values["union_resolution_on"] = _day(facts.act("submit_dossier", "union_resolution_on"))
+    requested = facts.act("verify_background", "requests_sent_on")
+    values["verification_requested_on"] = _day(requested) or facts.case.verification_requested_on
+    if facts.helpers:
+        values["helper"] = facts.helpers[0].id
+    return values
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, date) or value is None:
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+# ── members ───────────────────────────────────────────────────────────────
+def member_rows(session: Session, actor: Actor) -> Iterator[list[Any]]:
+    """The members of the cells in the actor's subtree (every member for an admin)."""
+    if actor.role not in MEMBER_READERS:
+        raise Forbidden(f"role {actor.role} may not export members")
+    columns = header("members")
+    names = {org.id: org.name for org in session.exec(select(Organisation)) if org.id is not None}
+    query = (
+        select(Member, Person)
+        .join(Organisation, col(Organisation.id) == Member.cell_id)
+        .outerjoin(Person, col(Person.id) == Member.person_id)
+    )
+    if actor.role != "admin":
+        if not actor.org_path:
+            return
+        query = query.where(col(Organisation.path).startswith(actor.org_path))
+    last_id = 0
+    while True:
+        rows = list(
+            session.exec(
+                query.where(col(Member.id) > last_id).order_by(col(Member.id)).limit(BATCH)
+            )
+        )
+        if not rows:
+            return
+        for member, person in rows:
+            values = {
+                "member_id": member.id,
+                "cell_name": names.get(member.cell_id),
+                "full_name": member.full_name,
+                "cell": member.cell_id,
+                "status": member.status,
+                "joined_on": member.joined_on,
+                "official_since": member.official_since,
+                "birth_date": person.birth_date if person else None,
+                "gender": person.gender if person else None,
+                "national_id": person.national_id if person else None,
+            }
+            yield [values.get(c) for c in columns]
+        last_id = rows[-1][0].id or last_id
+        session.expunge_all()
+
+
+# ── writing ───────────────────────────────────────────────────────────────
+def cell_text(value: Any) -> Any:
+    """A value for a CSV cell: ISO dates, yes/no, and no text a spreadsheet would run."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value  # the import strips it again
+    return value
+
+
+def csv_chunks(columns: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
+    """The CSV as text chunks (UTF-8 with a BOM so spreadsheet programs read Vietnamese)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(columns)
+    for n, row in enumerate(rows, start=1):
+        writer.writerow([cell_text(v) for v in row])
+        if n % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_xlsx(columns: list[str], rows: Iterator[list[Any]], out: IO[bytes], title: str) -> int:
+    """An XLSX workbook in openpyxl's streaming (write-only) mode; returns the row count."""
+    from openpyxl import Workbook  # noqa: PLC0415
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+    from openpyxl.styles import Font  # noqa: PLC0415
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    bold = Font(bold=True)
+    heading = []
+    for name in columns:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        heading.append(cell)
+    sheet.append(heading)
+    count = 0
+    for row in rows:
+        cells = []
+        for value in row:
+            if isinstance(value, date):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "DD/MM/YYYY"
+                cells.append(cell)
+            elif isinstance(value, bool):
+                cells.append(WriteOnlyCell(sheet, value="yes" if value else "no"))
+            else:
+                cells.append(
+                    WriteOnlyCell(sheet, value=cell_text(value) if value is not None else None)
+                )
+        sheet.append(cells)
+        count += 1
+    book.save(out)
+    return count
+
+
+def export(engine: Engine, actor: Actor, what: str, fmt: str, out: IO[bytes]) -> int:
+    """Write the export to a binary stream; returns the number of rows."""
+    if what not in WHAT or fmt not in FORMATS:
+        raise ValueError(f"cannot export {what} as {fmt}")
+    with engine.session() as session:
+        rows = case_rows(session, actor) if what == "cases" else member_rows(session, actor)
+        columns = header(what)
+        if fmt == "xlsx":
+            return write_xlsx(columns, rows, out, what)
+        count = 0
+
+        def counted() -> Iterator[list[Any]]:
+            nonlocal count
+            for row in rows:
+                count += 1
+                yield row
+
+        for chunk in csv_chunks(columns, counted()):
+            out.write(chunk.encode("utf-8"))
+        return count
