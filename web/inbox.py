@@ -1,0 +1,195 @@
+"""The reminders inbox: /inbox for people, /api/v1/inbox for API callers, and the flags
+the case page shows (`inbox/_case_reminders.html`). What a reminder says, and who gets
+it, is decided in workflow.reminders and workflow.notify; this only translates HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from web.context import actor, engine, locale
+from workflow import notify
+from workflow.deadlines import stage_of
+from workflow.models import Case, CaseDeadline
+from workflow.schema import InvalidData
+
+bp = Blueprint("inbox", __name__)
+SHOWN = ("open", "done", "closed", "all")
+BADGES = {
+    "upcoming": "badge-soon",
+    "due": "badge-soon",
+    "overdue": "badge-overdue",
+    "escalated": "badge-overdue",
+}
+
+
+def _user_id() -> int:
+    return int(current_user.record.id)
+
+
+def _shown(raw: str | None) -> str:
+    shown = raw or "open"
+    if shown not in SHOWN:
+        raise InvalidData(
+            "status",
+            f"Trạng thái phải là một trong: {', '.join(SHOWN)}",
+            f"status must be one of: {', '.join(SHOWN)}",
+        )
+    return shown
+
+
+def _entries(shown: str) -> tuple[list[notify.InboxEntry], int]:
+    who = actor()
+    with engine().session() as session:
+        entries = notify.inbox(
+            session, _user_id(), who, status=None if shown == "all" else shown, limit=500
+        )
+        still_open = notify.open_count(session, _user_id(), who)
+    return entries, still_open
+
+
+# ── pages ─────────────────────────────────────────────────────────────────
+@bp.get("/inbox")
+@login_required
+def index() -> ResponseReturnValue:
+    shown = request.args.get("show", "open")
+    if shown not in SHOWN:
+        shown = "open"
+    entries, still_open = _entries(shown)
+    return render_template(
+        "inbox/index.html",
+        entries=entries,
+        shown=shown,
+        still_open=still_open,
+        marked=request.args.get("done", type=int),
+        badges=BADGES,
+    )
+
+
+@bp.post("/inbox/<int:item_id>/done")
+@login_required
+def done(item_id: int) -> ResponseReturnValue:
+    """Mark one's own item done (the form carries the CSRF token, checked app-wide)."""
+    _mark_done(item_id)
+    return redirect(url_for("inbox.index", done=item_id))
+
+
+def _mark_done(item_id: int) -> None:
+    with engine().session() as session:
+        if not notify.mark_done(session, item_id, _user_id(), engine().clock.now()):
+            abort(404)  # not theirs, or no such item: the same answer
+        session.commit()
+
+
+# ── API ───────────────────────────────────────────────────────────────────
+def _entry_json(entry: notify.InboxEntry, today: date, lang: str) -> dict[str, Any]:
+    view = entry.view
+    return {
+        "id": entry.item_id,
+        "status": entry.status,
+        "closed_reason": entry.closed_reason,
+        "case_id": view.case_id,
+        "case_url": url_for("cases.show", case_id=view.case_id, _external=True),
+        "person": view.person,
+        "cell": view.cell,
+        "deadline": view.deadline,
+        "deadline_label": view.spec.label_en if lang == "en" else view.spec.label_vi,
+        "stage": view.stage,
+        "stage_label": view.stage_label(lang),
+        "warn_days": view.warn,
+        "cause": view.cause,
+        "due": view.due.isoformat(),
+        "what": view.what(lang),
+        "when": view.when(today, lang),
+        "source": view.spec.source,
+        "created_at": entry.created_at.isoformat() + "Z",
+        "done_at": entry.done_at.isoformat() + "Z" if entry.done_at else None,
+    }
+
+
+@bp.get("/api/v1/inbox")
+@login_required
+def api_index() -> ResponseReturnValue:
+    """The caller's reminders as JSON (`?status=open|done|closed|all`, default open)."""
+    shown = _shown(request.args.get("status"))
+    entries, still_open = _entries(shown)
+    today, lang = engine().clock.today(), locale()
+    return jsonify({"open": still_open, "items": [_entry_json(e, today, lang) for e in entries]})
+
+
+@bp.post("/api/v1/inbox/<int:item_id>/done")
+@login_required
+def api_done(item_id: int) -> ResponseReturnValue:
+    """Mark an item done. Exempt from the form CSRF token like the rest of the API, so
+    it takes a bearer token or a JSON body — neither of which a cross-site form sends."""
+    bearer = request.headers.get("Authorization", "").startswith("Bearer ")
+    if not bearer and not request.is_json:
+        raise InvalidData(
+            "body",
+            "Gửi yêu cầu dạng JSON (Content-Type: application/json) hoặc kèm mã Bearer",
+            "Send a JSON request (Content-Type: application/json) or a bearer token",
+        )
+    _mark_done(item_id)
+    return jsonify({"id": item_id, "status": "done"})
+
+
+@bp.record_once
+def _exempt_api_from_csrf(state: BlueprintSetupState) -> None:
+    csrf = state.app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(f"{__name__}.api_done")
+
+
+# ── what every template may ask ───────────────────────────────────────────
+@dataclass(frozen=True)
+class DeadlineFlag:
+    deadline: str
+    due: date
+    stage: str  # where it stands today (deadlines.stage_of)
+
+    @property
+    def badge(self) -> str:
+        return BADGES.get(self.stage, "badge-soon")
+
+
+@dataclass(frozen=True)
+class CaseFlags:
+    deadlines: list[DeadlineFlag]
+    reminders: list[notify.CaseReminder]
+    escalated: bool
+    failed_votes: int
+
+    @property
+    def late(self) -> bool:
+        return self.escalated or any(d.stage in ("overdue", "escalated") for d in self.deadlines)
+
+
+@bp.app_template_global()
+def case_flags(case: Case) -> CaseFlags:
+    """The case's live deadlines with where each stands today, and its open reminders."""
+    today, params = engine().clock.today(), engine().params
+    with engine().session() as session:
+        rows = list(session.exec(select(CaseDeadline).where(CaseDeadline.case_id == case.id)))
+        reminders = notify.case_reminders(session, int(case.id or 0))
+    flags = [
+        DeadlineFlag(row.deadline, row.due, stage_of(row.deadline, row.due, today, params))
+        for row in sorted(rows, key=lambda r: r.due)
+    ]
+    return CaseFlags(flags, reminders, bool(case.escalated), case.failed_confirm_votes)
+
+
+@bp.app_template_global()
+def inbox_count() -> int:
+    """The logged-in user's open reminders (0 for nobody): for a badge in the menu."""
+    if not current_user.is_authenticated:
+        return 0
+    with engine().session() as session:
+        return notify.open_count(session, _user_id(), actor())
