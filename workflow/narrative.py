@@ -81,6 +81,11 @@ def _years_phrase(admissions: dict[str, Any], from_term_start: bool) -> str:
     years = admissions["by_year"]
     if len(years) < 2:
         return ""
+    year_targets = {
+        row["year"]: row
+        for row in admissions["targets"]
+        if row["kind"] == "year" and row["number"] is not None
+    }
     parts = []
     for index, year in enumerate(years):
         if year["months"] == 12:
@@ -93,7 +98,11 @@ def _years_phrase(admissions: dict[str, Any], from_term_start: bool) -> str:
             )
         else:
             label = f"{year['months']:02d} tháng năm {year['year']}"
-        parts.append(f"{label} kết nạp {count(year['admitted'])} đảng viên")
+        part = f"{label} kết nạp {count(year['admitted'])} đảng viên"
+        target = year_targets.get(year["year"])
+        if target is not None:
+            part += f", đạt {vi_percent_value(target['percent'])} chỉ tiêu năm"
+        parts.append(part)
     return f" ({_join(parts)})"
 
 

@@ -284,6 +284,7 @@ def _target_rows(
     year_targets = {t.period_start.year: t for t in applicable if t.kind == "year"}
     rows = [
         _target_row("year", year_targets.get(year), by_year.get(year, 0), f"năm {year}")
+        | {"year": year}
         for year in range(period.start.year, period.end.year + 1)
     ]
     for kind in ("resolution", "congress_term"):
@@ -304,6 +305,9 @@ def _target_row(
         "kind": kind,
         "kind_label": targets.kind(kind).label_vi,
         "label": label,
+        "title": f"Chỉ tiêu {label}"
+        if kind == "year"
+        else f"{targets.kind(kind).label_vi} ({label})",
         "ref": target.ref if target else "",
         "period_start": target.period_start.isoformat() if target else None,
         "period_end": target.period_end.isoformat() if target else None,
@@ -360,7 +364,7 @@ def _admission_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
         [("Chỉ tiêu", "text"), ("Số chỉ tiêu", "int"), ("Đã kết nạp", "int"), ("Đạt", "percent")],
         [
             [
-                f"{row['kind_label']} ({row['label']})",
+                row["title"],
                 row["number"],
                 row["admitted"],
                 row["percent"],

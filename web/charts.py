@@ -1,0 +1,189 @@
+"""Charts drawn on the server as SVG: nothing to download, nothing to run in the browser,
+and the page's Content-Security-Policy stays strict (presentation attributes only, no
+inline style). Each chart carries a <title> and <desc>; the table beside it holds the
+same figures for screen readers and for copying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+from xml.sax.saxutils import escape
+
+from markupsafe import Markup
+
+from workflow.figures import vi_number, vi_percent_value
+
+RED, GOLD, INK, GRID, MUTED = "#b71c1c", "#f9a825", "#263238", "#e0e0e0", "#607d8b"
+TARGET_COLOURS = ("#1565c0", "#2e7d32", "#6a1b9a")
+FONT = 12
+
+
+class Chart(NamedTuple):
+    title: str
+    svg: Markup
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    text: str  # what is printed at the bar's end ("313 (50,1%)")
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10ⁿ not below `value`, at least 5: five whole steps."""
+    if value <= 5:
+        return 5
+    step = 1.0
+    while step * 10 < value:
+        step *= 10
+    for factor in (1, 2, 5, 10):
+        if step * factor >= value:
+            return step * factor
+    return step * 10
+
+
+def _text(
+    x: float, y: float, content: str, anchor: str = "start", fill: str = INK, size: int = FONT
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
+        f'fill="{fill}">{escape(content)}</text>'
+    )
+
+
+def _svg(width: int, height: int, title: str, desc: str, body: list[str], key: str) -> Chart:
+    return Chart(
+        title,
+        Markup(
+            f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            f'width="100%" role="img" aria-labelledby="{key}-t {key}-d">'
+            f'<title id="{key}-t">{escape(title)}</title><desc id="{key}-d">{escape(desc)}</desc>'
+            + "".join(body)
+            + "</svg>"
+        ),
+    )
+
+
+def bar_chart(title: str, bars: Sequence[Bar], key: str) -> Chart:
+    """Horizontal bars, one per category, the longest scaled to the full width."""
+    label_width, bar_width, row = 190, 330, 24
+    height = 16 + row * max(len(bars), 1)
+    top = max((b.value for b in bars), default=0) or 1
+    body: list[str] = []
+    for n, bar in enumerate(bars):
+        y = 8 + n * row
+        length = bar_width * bar.value / top
+        body.append(_text(label_width - 8, y + 15, _clip(bar.label, 30), "end"))
+        body.append(
+            f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" '
+            f'fill="{RED}" rx="2"/>'
+        )
+        body.append(_text(label_width + length + 6, y + 15, bar.text))
+    if not bars:
+        body.append(_text(label_width, 24, "Không có số liệu", fill=MUTED))
+    desc = "; ".join(f"{b.label}: {b.text}" for b in bars) or "Không có số liệu"
+    return _svg(label_width + bar_width + 110, height, title, desc, body, key)
+
+
+def _clip(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    label: str
+    number: int
+
+
+def monthly_chart(
+    title: str, months: Sequence[dict[str, Any]], field: str, lines: Sequence[TargetLine], key: str
+) -> Chart:
+    """Bars per month, the running total as a line, and each target as a dashed line."""
+    left, right, top, bottom, width, height = 48, 16, 16, 64, 720, 300
+    plot_w, plot_h = width - left - right, height - top - bottom
+    cumulative = [m[f"{field}_cumulative"] for m in months]
+    monthly = [m[field] for m in months]
+    ceiling = _nice_ceiling(max([*cumulative, *(t.number for t in lines), 1]))
+    slot = plot_w / max(len(months), 1)
+
+    def y_of(value: float) -> float:
+        return top + plot_h - plot_h * value / ceiling
+
+    body = _axes(left, top, plot_w, plot_h, ceiling, y_of)
+    for n, (count, month) in enumerate(zip(monthly, months, strict=True)):
+        x = left + n * slot
+        if count:
+            body.append(
+                f'<rect x="{x + slot * 0.15:.1f}" y="{y_of(count):.1f}" width="{slot * 0.7:.1f}" '
+                f'height="{top + plot_h - y_of(count):.1f}" fill="{GOLD}"/>'
+            )
+        if n % max(1, len(months) // 12) == 0:
+            body.append(_text(x + slot / 2, top + plot_h + 16, month["label"], "middle", size=10))
+    points = " ".join(
+        f"{left + (n + 0.5) * slot:.1f},{y_of(v):.1f}" for n, v in enumerate(cumulative)
+    )
+    body.append(f'<polyline points="{points}" fill="none" stroke="{RED}" stroke-width="2.5"/>')
+    for line, colour in zip(lines, TARGET_COLOURS, strict=False):
+        y = y_of(line.number)
+        body.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
+            f'stroke="{colour}" stroke-width="2" stroke-dasharray="6 4"/>'
+        )
+        body.append(_text(left + plot_w - 4, y - 5, line.label, "end", fill=colour))
+    body += _legend(left, height - 22, lines)
+    total = cumulative[-1] if cumulative else 0
+    desc = f"Lũy kế {vi_number(total)}; " + "; ".join(
+        f"{t.label}: {vi_number(t.number)}" for t in lines
+    )
+    return _svg(width, height, title, desc, body, key)
+
+
+def _axes(
+    left: int, top: int, plot_w: float, plot_h: float, ceiling: float, y_of: Any
+) -> list[str]:
+    body = []
+    for step in range(6):
+        value = ceiling * step / 5
+        y = y_of(value)
+        body.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w:.1f}" y2="{y:.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
+        body.append(_text(left - 6, y + 4, vi_number(round(value)), "end", fill=MUTED))
+    body.append(
+        f'<line x1="{left}" y1="{top + plot_h:.1f}" x2="{left + plot_w:.1f}" '
+        f'y2="{top + plot_h:.1f}" stroke="{INK}" stroke-width="1"/>'
+    )
+    return body
+
+
+def _legend(x: int, y: int, lines: Sequence[TargetLine]) -> list[str]:
+    items = [
+        f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{GOLD}"/>',
+        _text(x + 16, y, "Kết nạp trong tháng"),
+        f'<line x1="{x + 150}" y1="{y - 4}" x2="{x + 174}" y2="{y - 4}" stroke="{RED}" '
+        'stroke-width="2.5"/>',
+        _text(x + 180, y, "Lũy kế"),
+    ]
+    if lines:
+        items.append(
+            f'<line x1="{x + 250}" y1="{y - 4}" x2="{x + 274}" y2="{y - 4}" stroke="{TARGET_COLOURS[0]}" '
+            'stroke-width="2" stroke-dasharray="6 4"/>'
+        )
+        items.append(_text(x + 280, y, "Chỉ tiêu"))
+    return items
+
+
+def share_bars(rows: Sequence[dict[str, Any]]) -> list[Bar]:
+    """Breakdown rows ({label, count, percent}) as bars: "313 (50,1%)"."""
+    return [
+        Bar(r["label"], r["count"], f"{vi_number(r['count'])} ({vi_percent_value(r['percent'])})")
+        for r in rows
+    ]
+
+
+def count_bars(rows: Sequence[tuple[str, int]]) -> list[Bar]:
+    return [Bar(label, n, vi_number(n)) for label, n in rows]

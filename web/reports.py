@@ -1,0 +1,641 @@
+"""Reports: the pages under /reports (six reports with charts, the narrative summary,
+targets, village and class records) and their JSON API under /api/v1 (reports as JSON,
+CSV and XLSX; targets).
+
+The figures come from workflow.reports; this module only reads the request, checks who
+asks (`reports.organisation_for`: an organisation outside the user's subtree is a 404,
+a sponsor may not read figures) and renders. Bad query parameters are a 400 with the
+field named, in Vietnamese.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from sqlmodel import Session, col, select
+
+from web import charts
+from web.api.body import json_object
+from web.api.openapi import api_doc
+from web.app import csrf
+from web.context import actor, engine, locale
+from workflow import classes, narrative, reports, targets, villages
+from workflow.access import Actor, Forbidden
+from workflow.engine import NotFound
+from workflow.models import Organisation
+from workflow.report_files import cell_text, to_csv, to_xlsx
+from workflow.schema import InvalidData
+
+bp = Blueprint("reports", __name__)
+READERS = reports.READERS
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PERIOD_QUERY: dict[str, dict[str, Any]] = {
+    "org": {"type": "integer", "minimum": 1, "description": "Organisation (default: yours)"},
+    "from": {"type": "string", "format": "date", "description": "First day (default: 1 January)"},
+    "to": {"type": "string", "format": "date", "description": "Last day (default: today)"},
+}
+TABLE = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "columns": {"type": "array", "items": {"type": "object"}},
+        "rows": {"type": "array", "items": {"type": "array"}},
+    },
+}
+REPORT = {
+    "type": "object",
+    "description": "The report's figures (fields depend on the report) and its tables",
+    "properties": {
+        "name": {"type": "string", "enum": list(reports.NAMES)},
+        "title": {"type": "string"},
+        "organisation": {"type": "object"},
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "tables": {"type": "array", "items": TABLE},
+    },
+    "required": ["name", "title", "organisation", "from", "to", "tables"],
+}
+TARGET = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "organisation_id": {"type": "integer"},
+        "organisation_name": {"type": "string"},
+        "kind": {"type": "string", "enum": list(targets.KIND_NAMES)},
+        "kind_label": {"type": "string"},
+        "year": {"type": "integer"},
+        "period_start": {"type": "string", "format": "date"},
+        "period_end": {"type": "string", "format": "date"},
+        "number": {"type": "integer"},
+        "ref": {"type": "string"},
+        "set_by": {"type": "string"},
+    },
+}
+NEW_TARGET = {
+    "type": "object",
+    "description": "A year target gives `year`; resolution and congress-term targets give "
+    "`period_start` and `period_end`; a resolution target needs its `ref`.",
+    "properties": {
+        "organisation_id": {"type": "integer", "minimum": 1},
+        "kind": {"type": "string", "enum": list(targets.KIND_NAMES)},
+        "year": {"type": "integer", "minimum": 1930, "maximum": 2100},
+        "period_start": {"type": "string", "format": "date"},
+        "period_end": {"type": "string", "format": "date"},
+        "number": {"type": "integer", "minimum": 1, "maximum": targets.MAX_NUMBER},
+        "ref": {"type": "string", "maxLength": 300},
+    },
+    "required": ["organisation_id", "kind", "number"],
+    "additionalProperties": False,
+}
+
+
+def say(vi: str, en: str) -> str:
+    """The page's words in the user's language (the figures themselves are Vietnamese)."""
+    return en if locale() == "en" else vi
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "say": say,
+        "cell_text": cell_text,
+        "iso_dmy": iso_dmy,
+        "report_specs": reports.REPORTS,
+    }
+
+
+def iso_dmy(value: str | None) -> str:
+    """ "2025-08-31" → "31/08/2025"."""
+    if not value:
+        return ""
+    year, month, day = value.split("-")
+    return f"{day}/{month}/{year}"
+
+
+# ── what the request asks for ─────────────────────────────────────────────
+def _today() -> date:
+    return engine().clock.today()
+
+
+def _asked(who: Actor) -> tuple[Organisation, date, date]:
+    """The organisation and period of the query string (400/403/404 when unacceptable)."""
+    org_id, start, end = reports.parse_query(request.args, _today())
+    with engine().session() as session:
+        org = reports.organisation_for(session, who, org_id)
+    return org, start, end
+
+
+def _figures(name: str, who: Actor) -> dict[str, Any]:
+    if reports.report(name) is None:
+        raise NotFound(name)
+    org, start, end = _asked(who)
+    assert org.id is not None
+    with engine().session() as session:
+        return reports.compute(session, name, org.id, start, end, as_of=_today())
+
+
+def _download_name(result: dict[str, Any], extension: str) -> str:
+    return (
+        f"ketnap-{result['name']}-{result['organisation']['id']}-"
+        f"{result['from']}-{result['to']}.{extension}"
+    )
+
+
+# ── JSON API ──────────────────────────────────────────────────────────────
+@bp.get("/api/v1/reports")
+@api_doc(
+    "The reports the districts publish",
+    response={
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "title": {"type": "string"}},
+        },
+    },
+    roles=READERS,
+    tag="reports",
+)
+def api_catalogue() -> ResponseReturnValue:
+    who = actor()
+    if who.role not in READERS:
+        raise Forbidden(who.role)
+    return jsonify(reports.catalogue(locale()))
+
+
+@bp.get("/api/v1/reports/<name>")
+@api_doc(
+    "One report for an organisation's subtree and a period",
+    description="`name` is one of " + ", ".join(reports.NAMES) + ". Percentages are "
+    "rounded half up to one decimal; `text` fields print them as the reports do "
+    '("56,8%"), "—" when there is no target or nothing to divide by.',
+    query=PERIOD_QUERY,
+    response=REPORT,
+    roles=READERS,
+    errors=(404,),
+    tag="reports",
+)
+def api_report(name: str) -> ResponseReturnValue:
+    return jsonify(_figures(name, actor()))
+
+
+@bp.get("/api/v1/reports/<name>.csv")
+@api_doc(
+    "One report as CSV (UTF-8 with BOM; one block per table)",
+    query=PERIOD_QUERY,
+    roles=READERS,
+    media_type="text/csv",
+    errors=(404,),
+    tag="reports",
+)
+def api_report_csv(name: str) -> ResponseReturnValue:
+    result = _figures(name, actor())
+    return Response(
+        to_csv(result),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{_download_name(result, "csv")}"'},
+    )
+
+
+@bp.get("/api/v1/reports/<name>.xlsx")
+@api_doc(
+    "One report as an Excel workbook (a sheet per table)",
+    query=PERIOD_QUERY,
+    roles=READERS,
+    media_type=XLSX,
+    errors=(404,),
+    tag="reports",
+)
+def api_report_xlsx(name: str) -> ResponseReturnValue:
+    result = _figures(name, actor())
+    return Response(
+        to_xlsx(result),
+        mimetype=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{_download_name(result, "xlsx")}"'},
+    )
+
+
+@bp.get("/api/v1/narrative")
+@api_doc(
+    "The period's figures as the sentences of a district report",
+    query=PERIOD_QUERY,
+    response={
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "period": {"type": "string"},
+            "paragraphs": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"topic": {"type": "string"}, "text": {"type": "string"}},
+                },
+            },
+            "text": {"type": "string"},
+        },
+    },
+    roles=READERS,
+    tag="reports",
+)
+def api_narrative() -> ResponseReturnValue:
+    told = _narrative(actor())
+    told.pop("figures")
+    return jsonify(told | {"text": narrative.as_text(told)})
+
+
+def _narrative(who: Actor) -> dict[str, Any]:
+    org, start, end = _asked(who)
+    assert org.id is not None
+    with engine().session() as session:
+        return narrative.narrative(session, org.id, start, end, today=_today())
+
+
+@bp.get("/api/v1/targets")
+@api_doc(
+    "Admission targets of the organisations in the caller's subtree",
+    query={"org": {"type": "integer", "minimum": 1, "description": "Only this organisation's"}},
+    response={"type": "array", "items": TARGET},
+    roles=READERS,
+    tag="reports",
+)
+def api_targets() -> ResponseReturnValue:
+    who = actor()
+    org_id, _, _ = reports.parse_query({"org": request.args.get("org")}, _today())
+    if who.role not in READERS:
+        raise Forbidden(who.role)
+    with engine().session() as session:
+        if org_id is not None:
+            reports.organisation_for(session, who, org_id)  # 404 outside the subtree
+        rows = targets.visible(session, who, org_id)
+    return jsonify([targets.as_dict(t, o) for t, o in rows])
+
+
+@bp.post("/api/v1/targets")
+@csrf.exempt
+@api_doc(
+    "Set an admission target (or change the number of the same kind and period)",
+    request=NEW_TARGET,
+    response=TARGET,
+    status=201,
+    roles=targets.SETTERS,
+    errors=(404,),
+    tag="reports",
+)
+def api_set_target() -> ResponseReturnValue:
+    who = actor()
+    spec = targets.parse(json_object())
+    with engine().session() as session:
+        target = targets.set_target(session, who, spec, engine().clock.now())
+        org = session.get(Organisation, target.organisation_id)
+        return jsonify(targets.as_dict(target, org)), 201
+
+
+@bp.delete("/api/v1/targets/<int:target_id>")
+@csrf.exempt
+@api_doc("Delete a target set by mistake", status=204, roles=targets.SETTERS, tag="reports")
+def api_delete_target(target_id: int) -> ResponseReturnValue:
+    who = actor()
+    with engine().session() as session:
+        targets.delete_target(session, who, target_id)
+    return Response(status=204)
+
+
+# ── pages ─────────────────────────────────────────────────────────────────
+def _organisations(session: Session, who: Actor) -> list[dict[str, Any]]:
+    """The organisations the user may pick, as a tree (root first, children indented)."""
+    query = select(Organisation)
+    if who.role != "admin":
+        query = query.where(col(Organisation.path).startswith(who.org_path or "/none/"))
+    rows = list(session.exec(query).all())
+    rows.sort(key=lambda o: [int(part) for part in o.path.strip("/").split("/") if part])
+    return [
+        {"id": o.id, "name": o.name, "depth": o.path.strip("/").count("/"), "kind": o.kind}
+        for o in rows
+    ]
+
+
+def _picker(who: Actor, org: Organisation | None, start: date, end: date) -> dict[str, Any]:
+    with engine().session() as session:
+        choices = _organisations(session, who)
+    base = choices[0]["depth"] if choices else 0
+    for choice in choices:
+        choice["indent"] = "\u2003" * (choice["depth"] - base)
+    return {
+        "organisations": choices,
+        "org": org,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "args": {"org": org.id if org else "", "from": start.isoformat(), "to": end.isoformat()},
+    }
+
+
+def _page_query(who: Actor) -> tuple[Organisation | None, date, date, str | None]:
+    """Like `_asked`, but a bad value is shown on the page (with a 400) instead."""
+    today = _today()
+    try:
+        org, start, end = _asked(who)
+    except InvalidData as error:
+        with engine().session() as session:
+            org = reports.organisation_for(session, who, None)
+        return org, date(today.year, 1, 1), today, error.message(locale())
+    return org, start, end, None
+
+
+@bp.get("/reports")
+@login_required
+def index() -> ResponseReturnValue:
+    who = actor()
+    org, start, end, problem = _page_query(who)
+    return render_template(
+        "reports/index.html",
+        picker=_picker(who, org, start, end),
+        problem=problem,
+        may_keep=who.role in villages.KEEPERS,
+    ), (400 if problem else 200)
+
+
+@bp.get("/reports/summary")
+@login_required
+def summary() -> ResponseReturnValue:
+    who = actor()
+    org, start, end, problem = _page_query(who)
+    told = None
+    if problem is None:
+        told = _narrative(who)
+    return render_template(
+        "reports/summary.html", picker=_picker(who, org, start, end), problem=problem, told=told
+    ), (400 if problem else 200)
+
+
+@bp.get("/reports/<name>")
+@login_required
+def show(name: str) -> ResponseReturnValue:
+    who = actor()
+    spec = reports.report(name)
+    if spec is None:
+        raise NotFound(name)
+    org, start, end, problem = _page_query(who)
+    result = None if problem else _figures(name, who)
+    return render_template(
+        "reports/report.html",
+        spec=spec,
+        picker=_picker(who, org, start, end),
+        problem=problem,
+        result=result,
+        charts=_charts(result) if result else [],
+    ), (400 if problem else 200)
+
+
+def _charts(result: dict[str, Any]) -> list[charts.Chart]:
+    name = result["name"]
+    if name == "admissions":
+        return _admission_charts(result)
+    if name == "breakdown":
+        return [
+            charts.bar_chart(title, charts.share_bars(rows), key)
+            for title, rows, key in (
+                (
+                    "Nữ, đoàn viên, dân tộc ít người",
+                    [
+                        {"label": "Nữ", **result["women"]},
+                        {"label": "Đoàn viên TNCS Hồ Chí Minh", **result["youth_union"]},
+                        {"label": "Dân tộc ít người", **result["ethnic_minorities"]},
+                    ],
+                    "groups",
+                ),
+                ("Theo lĩnh vực, nghề nghiệp", result["by_occupation"], "occupation"),
+                ("Theo độ tuổi khi kết nạp", result["by_age_band"], "age"),
+            )
+        ]
+    if name == "confirmations":
+        return [
+            charts.monthly_chart(
+                "Công nhận đảng viên chính thức theo tháng",
+                result["by_month"],
+                "confirmed",
+                [],
+                "m",
+            )
+        ]
+    if name == "classes":
+        kinds = result["by_kind"]
+        return [
+            charts.bar_chart(
+                "Số học viên", charts.count_bars([(k["label"], k["attendees"]) for k in kinds]), "c"
+            )
+        ]
+    if name == "pipeline":
+        return [
+            charts.bar_chart(
+                "Hồ sơ theo bước",
+                charts.count_bars([(r["label"], r["cases"]) for r in result["by_state"]]),
+                "states",
+            ),
+            charts.bar_chart(
+                "Quá hạn theo thời hạn",
+                charts.count_bars(
+                    [(d["label"], d["overdue"]) for d in result["overdue_by_deadline"]]
+                ),
+                "overdue",
+            ),
+        ]
+    return _village_charts(result)
+
+
+def _admission_charts(result: dict[str, Any]) -> list[charts.Chart]:
+    one_year = len(result["by_year"]) == 1
+    lines = [
+        charts.TargetLine(f"{row['label']}: {row['number']}", row["number"])
+        for row in result["targets"]
+        if row["number"] is not None and (row["kind"] != "year" or one_year)
+    ]
+    shown = [
+        charts.monthly_chart(
+            "Kết nạp theo tháng và lũy kế so với chỉ tiêu",
+            result["by_month"],
+            "admitted",
+            lines,
+            "a",
+        )
+    ]
+    if result["by_unit"]:
+        units = [(u["name"], u["admitted"]) for u in result["by_unit"]]
+        shown.append(charts.bar_chart("Theo đơn vị", charts.count_bars(units), "units"))
+    return shown
+
+
+def _village_charts(result: dict[str, Any]) -> list[charts.Chart]:
+    bars = []
+    for moment in result["at"]:
+        for key, title in (("heads", "Trưởng thôn"), ("deputies", "Phó thôn")):
+            share = moment[key]
+            bars.append(
+                charts.Bar(
+                    f"{title} là đảng viên ({moment['label']})",
+                    share["percent"] or 0,
+                    f"{share['members']}/{share['total']} ({share['text']})",
+                )
+            )
+    return [charts.bar_chart("Trưởng, phó thôn là đảng viên", bars, "v")]
+
+
+# ── targets page ──────────────────────────────────────────────────────────
+TARGET_FIELDS = ("organisation_id", "kind", "year", "period_start", "period_end", "number", "ref")
+
+
+@bp.route("/reports/targets", methods=["GET", "POST"])
+@login_required
+def targets_page() -> ResponseReturnValue:
+    who = actor()
+    if who.role not in READERS:
+        raise Forbidden(who.role)
+    form: dict[str, str] = {}
+    problem, status = None, 200
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in TARGET_FIELDS}
+        try:
+            with engine().session() as session:
+                targets.set_target(session, who, targets.parse(form), engine().clock.now())
+            flash(say("Đã lưu chỉ tiêu.", "Target saved."), "success")
+            return redirect(url_for("reports.targets_page"))
+        except InvalidData as error:
+            problem, status = (error.field, error.message(locale())), 400
+    with engine().session() as session:
+        rows = [targets.as_dict(t, o) for t, o in targets.visible(session, who)]
+        choices = _organisations(session, who)
+    return render_template(
+        "reports/targets.html",
+        rows=rows,
+        organisations=choices,
+        kinds=targets.KINDS,
+        may_set=who.role in targets.SETTERS,
+        form=form,
+        problem=problem,
+    ), status
+
+
+@bp.post("/reports/targets/<int:target_id>/delete")
+@login_required
+def delete_target_page(target_id: int) -> ResponseReturnValue:
+    who = actor()
+    with engine().session() as session:
+        targets.delete_target(session, who, target_id)
+    flash(say("Đã xóa chỉ tiêu.", "Target deleted."), "success")
+    return redirect(url_for("reports.targets_page"))
+
+
+# ── village records ───────────────────────────────────────────────────────
+VILLAGE_ACTIONS = {
+    "add_village": ("organisation_id", "name", "established_on", "dissolved_on"),
+    "dissolve": ("dissolved_on",),
+    "census": ("counted_on", "party_members"),
+    "add_official": ("role", "full_name", "starts_on", "ends_on", "party_member_since"),
+    "update_official": ("ends_on", "party_member_since"),
+}
+
+
+@bp.route("/reports/village-records", methods=["GET", "POST"])
+@login_required
+def village_records() -> ResponseReturnValue:
+    who = actor()
+    if who.role not in READERS:
+        raise Forbidden(who.role)
+    problem, status = None, 200
+    if request.method == "POST":
+        try:
+            _village_action(who, request.form)
+            flash(say("Đã lưu.", "Saved."), "success")
+            return redirect(request.url)
+        except InvalidData as error:
+            problem, status = (error.field, error.message(locale())), 400
+    org, start, end, query_problem = _page_query(who)
+    on = end
+    assert org is not None and org.id is not None
+    with engine().session() as session:
+        listed = villages.villages_of(session, who, org.id, on)
+    return render_template(
+        "reports/villages.html",
+        picker=_picker(who, org, start, end),
+        villages=listed,
+        on=on,
+        roles=villages.ROLES,
+        may_keep=who.role in villages.KEEPERS,
+        problem=problem or ((None, query_problem) if query_problem else None),
+    ), (400 if query_problem else status)
+
+
+def _village_action(who: Actor, form: Any) -> None:
+    action = form.get("action", "")
+    if action not in VILLAGE_ACTIONS:
+        raise InvalidData("action", "Thao tác không hợp lệ", "Unknown action")
+    data = {k: form.get(k, "").strip() for k in VILLAGE_ACTIONS[action]}
+    target = _form_id(form, "official_id" if action == "update_official" else "village_id")
+    with engine().session() as session:
+        if action == "add_village":
+            villages.add_village(session, who, data)
+        elif action == "dissolve":
+            villages.dissolve(session, who, target or 0, data)
+        elif action == "census":
+            villages.record_census(session, who, target or 0, data)
+        elif action == "add_official":
+            villages.add_official(session, who, target or 0, data)
+        else:
+            villages.update_official(session, who, target or 0, data)
+
+
+def _form_id(form: Any, field: str) -> int | None:
+    text = (form.get(field) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) > 2**31 - 1:
+        raise InvalidData(field, "Mã không hợp lệ", "Invalid id")
+    return int(text)
+
+
+# ── class records ─────────────────────────────────────────────────────────
+CLASS_FIELDS = ("kind", "name", "issuer", "organisation_id", "starts_on", "ends_on", "attendees")
+
+
+@bp.route("/reports/class-records", methods=["GET", "POST"])
+@login_required
+def class_records() -> ResponseReturnValue:
+    who = actor()
+    if who.role not in READERS:
+        raise Forbidden(who.role)
+    form: dict[str, str] = {}
+    problem, status = None, 200
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in CLASS_FIELDS}
+        try:
+            with engine().session() as session:
+                classes.record_class(session, who, classes.parse(form), engine().clock.now())
+            flash(say("Đã ghi nhận lớp học.", "Class recorded."), "success")
+            return redirect(url_for("reports.class_records"))
+        except InvalidData as error:
+            problem, status = (error.field, error.message(locale())), 400
+    with engine().session() as session:
+        org = reports.organisation_for(session, who, None)
+        assert org.id is not None
+        listed = classes.classes_of(session, who, org.id)
+        choices = _organisations(session, who)
+    return render_template(
+        "reports/classes.html",
+        classes=listed,
+        kinds=classes.KINDS,
+        organisations=choices,
+        may_record=who.role in classes.RECORDERS,
+        form=form,
+        problem=problem,
+    ), status
