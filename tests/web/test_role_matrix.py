@@ -37,7 +37,72 @@ def row(
 
 
 # (method, rule): row(anonymous, secretary, sponsor, officer, auditor, admin)
-MATRIX: dict[tuple[str, str], dict[str, int]] = {}
+MATRIX: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/"): row(302, 200, 200, 200, 200, 200),
+    ("GET", "/admin/"): row(302, 403, 403, 403, 403, 200),
+    ("GET", "/admin/members"): row(302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/members"): row(302, 403, 403, 403, 403, 400),
+    ("GET", "/admin/members/<int:member_id>"): row(302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/members/<int:member_id>"): row(302, 403, 403, 403, 403, 400),
+    ("GET", "/admin/organisations"): row(302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/organisations"): row(302, 403, 403, 403, 403, 400),
+    ("GET", "/admin/organisations/<int:org_id>"): row(302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/organisations/<int:org_id>"): row(302, 403, 403, 403, 403, 400),
+    ("GET", "/admin/users"): row(302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/users"): row(302, 403, 403, 403, 403, 400),
+    ("GET", "/admin/users/<int:user_id>"): row(302, 403, 403, 403, 403, 200),
+    ("POST", "/admin/users/<int:user_id>"): row(302, 403, 403, 403, 403, 400),
+    ("GET", "/api/docs"): row(200, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/cases"): row(401, 200, 200, 200, 200, 200),
+    ("POST", "/api/v1/cases"): row(401, 422, 403, 422, 403, 403),
+    ("GET", "/api/v1/cases/<int:case_id>"): row(401, 200, 200, 200, 200, 200),
+    ("POST", "/api/v1/cases/<int:case_id>/events"): row(401, 422, 403, 422, 403, 403),
+    ("GET", "/api/v1/cases/<int:case_id>/history"): row(401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/cases/<int:case_id>/history/verify"): row(401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/inbox"): row(401, 200, 200, 200, 200, 200),
+    ("POST", "/api/v1/inbox/<int:item_id>/done"): row(401, 404, 404, 404, 404, 404),
+    ("GET", "/api/v1/me"): row(401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/members"): row(401, 200, 200, 200, 200, 200),
+    ("POST", "/api/v1/members"): row(401, 403, 403, 403, 403, 201),
+    ("GET", "/api/v1/narrative"): row(401, 200, 403, 200, 200, 200),
+    ("GET", "/api/v1/openapi.json"): row(200, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/organisations"): row(401, 200, 200, 200, 200, 200),
+    ("POST", "/api/v1/organisations"): row(401, 403, 403, 403, 403, 201),
+    ("GET", "/api/v1/process"): row(401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/reports"): row(401, 200, 403, 200, 200, 200),
+    ("GET", "/api/v1/reports/<name>"): row(401, 200, 403, 200, 200, 200),
+    ("GET", "/api/v1/reports/<name>.csv"): row(401, 200, 403, 200, 200, 200),
+    ("GET", "/api/v1/reports/<name>.xlsx"): row(401, 200, 403, 200, 200, 200),
+    ("GET", "/api/v1/targets"): row(401, 200, 403, 200, 200, 200),
+    ("POST", "/api/v1/targets"): row(401, 403, 403, 201, 403, 201),
+    ("DELETE", "/api/v1/targets/<int:target_id>"): row(401, 403, 403, 404, 403, 404),
+    ("POST", "/api/v1/token"): row(200, 200, 200, 200, 200, 200),
+    ("GET", "/audit/cases/<int:case_id>"): row(302, 200, 200, 200, 200, 200),
+    ("GET", "/audit/cases/<int:case_id>/history.csv"): row(302, 200, 200, 200, 200, 200),
+    ("GET", "/audit/cases/<int:case_id>/print"): row(302, 200, 200, 200, 200, 200),
+    ("GET", "/cases"): row(302, 200, 200, 200, 200, 200),
+    ("GET", "/cases/<int:case_id>"): row(302, 200, 200, 200, 200, 200),
+    ("POST", "/cases/<int:case_id>/events/<event_name>"): row(302, 400, 403, 400, 403, 403),
+    ("GET", "/cases/new"): row(302, 200, 403, 200, 403, 403),
+    ("POST", "/cases/new"): row(302, 400, 403, 400, 403, 403),
+    ("GET", "/inbox"): row(302, 200, 200, 200, 200, 200),
+    ("POST", "/inbox/<int:item_id>/done"): row(302, 404, 404, 404, 404, 404),
+    ("POST", "/locale"): row(302, 302, 302, 302, 302, 302),
+    ("GET", "/login"): row(200, 302, 302, 302, 302, 302),
+    ("POST", "/login"): row(401, 401, 401, 401, 401, 401),
+    ("POST", "/logout"): row(302, 302, 302, 302, 302, 302),
+    ("GET", "/process"): row(302, 200, 200, 200, 200, 200),
+    ("GET", "/reports"): row(302, 200, 403, 200, 200, 200),
+    ("GET", "/reports/<name>"): row(302, 200, 403, 200, 200, 200),
+    ("GET", "/reports/class-records"): row(302, 200, 403, 200, 200, 200),
+    ("POST", "/reports/class-records"): row(302, 403, 403, 400, 403, 400),
+    ("GET", "/reports/summary"): row(302, 200, 403, 200, 200, 200),
+    ("GET", "/reports/targets"): row(302, 200, 403, 200, 200, 200),
+    ("POST", "/reports/targets"): row(302, 403, 403, 400, 403, 400),
+    ("POST", "/reports/targets/<int:target_id>/delete"): row(302, 403, 403, 404, 403, 404),
+    ("GET", "/reports/village-records"): row(302, 200, 403, 200, 200, 200),
+    ("POST", "/reports/village-records"): row(302, 403, 403, 400, 403, 400),
+}
 
 
 # ── what each request carries ────────────────────────────────────────────
@@ -58,10 +123,9 @@ class Fixture:
             ).first()
             person = session.get(Person, case.person_id) if case else None
             member = session.exec(select(Member).where(Member.cell_id == cell)).first()
-        assert case is not None and person is not None and member is not None
+        assert cell is not None and case is not None and person is not None and member is not None
         self.cell_id, self.case_id, self.member_id = cell, case.id, member.id
-        self.user_id, self.sponsor_member = sponsor.id, sponsor.member_id
-        self.person = person
+        self.user_id, self.person = sponsor.id, person
 
     def version(self) -> int:
         with self.engine.session() as session:
@@ -76,6 +140,7 @@ class Fixture:
             "org_id": self.cell_id,
             "user_id": self.user_id,
             "target_id": 999_999,  # none: allowed roles get 404, deleting nothing
+            "item_id": 999_999,  # an inbox item of nobody: 404, nothing marked done
             "name": "pipeline",
             "event_name": "cell_vote",
             "filename": "css/ketnap.css",
@@ -113,6 +178,7 @@ BODIES: dict[tuple[str, str], Callable[[Fixture], dict[str, Any]]] = {
     ("POST", "/api/v1/members"): lambda f: {
         "json": {"full_name": "Hà Văn Mới", "cell_id": f.cell_id}
     },
+    ("POST", "/api/v1/inbox/<int:item_id>/done"): lambda f: {"json": {}},
     ("POST", "/api/v1/targets"): lambda f: {  # setting the same target again changes nothing
         "json": {"organisation_id": 2, "kind": "year", "year": 2026, "number": 40}
     },
