@@ -46,6 +46,12 @@ from workflow.models import (
 
 # A Monday: every scripted path of workflow.demo fits before it.
 TODAY = date(2026, 3, 2)
+# The deadline an extension lengthens in each state that may ask for one
+EXTENDED = {
+    "admission_decided": "ceremony",
+    "confirmation_cell_resolved": "confirmation_decision",
+    "confirmation_committee_resolved": "confirmation_decision",
+}
 
 COUNTED: tuple[type[SQLModel], ...] = (
     Case,
@@ -162,8 +168,10 @@ class Setup:
             "authority": self.world.authority_officer,
         }[spec.acted_by][cell]
 
-    def plausible_data(self, event: str, cell: int, on: date) -> dict[str, Any]:
-        """Data a secretary or an officer would really record for `event`."""
+    def plausible_data(
+        self, event: str, cell: int, on: date, state: str = "cell_resolved"
+    ) -> dict[str, Any]:
+        """Data a secretary or an officer would really record for `event` in `state`."""
         scripted = {step.event: step for step in demo.PATH}
         if event in scripted:
             return scripted[event].data(self.world, cell, on)
@@ -175,7 +183,7 @@ class Setup:
             "withdraw": {"reason": "Chuyển công tác ra khỏi địa phương"},
             "transfer": {"to_cell_id": neighbour},
             "grant_extension": {
-                "deadline": "decision",
+                "deadline": EXTENDED.get(state, "decision"),
                 "working_days": 10,
                 "consent_ref": "45-CV/TU",
             },
