@@ -295,6 +295,7 @@ def api_targets() -> ResponseReturnValue:
 )
 def api_set_target() -> ResponseReturnValue:
     who = actor()
+    targets.check_may_set(who)  # the role first: a refused role learns nothing of the body
     spec = targets.parse(json_object())
     with engine().session() as session:
         target = targets.set_target(session, who, spec, engine().clock.now())
@@ -504,6 +505,7 @@ def targets_page() -> ResponseReturnValue:
     form: dict[str, str] = {}
     problem, status = None, 200
     if request.method == "POST":
+        targets.check_may_set(who)
         form = {k: request.form.get(k, "").strip() for k in TARGET_FIELDS}
         try:
             with engine().session() as session:
@@ -554,6 +556,8 @@ def village_records() -> ResponseReturnValue:
         raise Forbidden(who.role)
     problem, status = None, 200
     if request.method == "POST":
+        if who.role not in villages.KEEPERS:
+            raise Forbidden(who.role)
         try:
             _village_action(who, request.form)
             flash(say("Đã lưu.", "Saved."), "success")
@@ -617,6 +621,8 @@ def class_records() -> ResponseReturnValue:
     form: dict[str, str] = {}
     problem, status = None, 200
     if request.method == "POST":
+        if who.role not in classes.RECORDERS:
+            raise Forbidden(who.role)
         form = {k: request.form.get(k, "").strip() for k in CLASS_FIELDS}
         try:
             with engine().session() as session:
