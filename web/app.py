@@ -71,13 +71,14 @@ def create_app(
     web_context.init_app(app)
     app.after_request(security_headers)
     # Blueprints register here, one line each (kept sorted).
-    from web import admin, api, audit, cases, inbox, process_view, reports  # noqa: PLC0415 — they import this module
+    from web import admin, api, audit, cases, documents, inbox, process_view, reports  # noqa: PLC0415 — they import this module
 
     app.register_blueprint(admin.bp)
     api.register(app)  # /api/v1 and /api/docs, CSRF-exempt
     app.register_blueprint(audit.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(documents.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(process_view.bp)
     app.register_blueprint(reports.bp)

@@ -83,8 +83,17 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/cases"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/cases/<int:case_id>"): row(302, 200, 200, 200, 200, 200),
     ("POST", "/cases/<int:case_id>/events/<event_name>"): row(302, 400, 403, 400, 403, 403),
+    ("GET", "/cases/<int:case_id>/forms/<form_name>.docx"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/cases/new"): row(302, 200, 403, 200, 403, 403),
     ("POST", "/cases/new"): row(302, 400, 403, 400, 403, 403),
+    ("GET", "/export"): row(302, 200, 200, 200, 200, 200),
+    ("GET", "/export/<what>.<fmt>"): row(302, 200, 200, 200, 200, 200),
+    ("GET", "/import"): row(302, 403, 403, 200, 403, 200),
+    ("POST", "/import"): row(302, 403, 403, 400, 403, 400),
+    ("GET", "/import/jobs/<job_id>"): row(302, 403, 403, 404, 403, 404),
+    ("GET", "/import/jobs/<job_id>.json"): row(302, 403, 403, 404, 403, 404),
+    ("GET", "/import/jobs/<job_id>/rejected.csv"): row(302, 403, 403, 404, 403, 404),
+    ("GET", "/import/templates/<kind>.csv"): row(302, 403, 403, 200, 403, 200),
     ("GET", "/inbox"): row(302, 200, 200, 200, 200, 200),
     ("POST", "/inbox/<int:item_id>/done"): row(302, 404, 404, 404, 404, 404),
     ("POST", "/locale"): row(302, 302, 302, 302, 302, 302),
@@ -144,6 +153,11 @@ class Fixture:
             "name": "pipeline",
             "event_name": "cell_vote",
             "filename": "css/ketnap.css",
+            "form_name": "20-knd",  # due once sponsors are assigned: the case is verified
+            "what": "cases",
+            "fmt": "csv",
+            "job_id": "no-such-import-job-0000",  # nobody's: 404 for those who may import
+            "kind": "cases",
         }
 
 
