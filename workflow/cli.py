@@ -232,6 +232,7 @@ def serve(host: str | None, port: int | None, database_url: str | None, now: str
 # Other modules' commands register themselves on `main` when imported here.
 # (one import per line, kept sorted)
 import workflow.documents_cli  # noqa: E402, F401
+import workflow.ops_cli  # noqa: E402, F401
 import workflow.reminders_cli  # noqa: E402, F401
 import workflow.reports_cli  # noqa: E402, F401
 
