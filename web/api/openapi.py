@@ -167,8 +167,8 @@ INTRODUCTION = (
     "Ketnap's JSON API: the admission of new party members (kết nạp đảng viên). "
     "States, events and their data come from the process table; every change of a case "
     "goes through the engine, which checks the rules. Errors are always "
-    '`{"error": {"rule", "message", "source", "field"}}`; messages are in Vietnamese '
-    "(English with `Accept-Language: en` where the UI supports it). Dates are ISO "
+    '`{"error": {"rule", "message", "source", "field"}}`; messages are in the user\'s '
+    "language (Vietnamese unless their profile chose English). Dates are ISO "
     "`YYYY-MM-DD`; `on` is the date the act happened and may not be in the future."
 )
 
