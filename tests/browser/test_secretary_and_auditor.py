@@ -180,4 +180,6 @@ def test_the_other_pages_render_in_vietnamese(page: Page, live_server: LiveServe
     page.goto(f"{live_server.url}/login")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/cases")
-    screenshot(page, "14-cases-phone")
+    screenshot(page, "14-cases-phone", full_page=False)
+    page.goto(f"{live_server.url}/cases/1")
+    screenshot(page, "15-case-phone", full_page=False)
