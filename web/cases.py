@@ -44,6 +44,7 @@ from workflow.schema import InvalidData
 bp = Blueprint("cases", __name__)
 SOON_DAYS = 30  # "soon due" on the dashboard and in the list filter
 CELL_KINDS = ("cell", "grassroots_cell")
+BEFORE_CELL_VOTE = process.STATE_NAMES[: process.STATE_NAMES.index("cell_resolved")]
 CLOSING = tuple(s.name for s in process.STATES if s.terminal and s.name != "official")
 # The case's dates, in the order the procedure sets them.
 CASE_DATES: tuple[tuple[str, Any], ...] = (
@@ -200,7 +201,8 @@ def sponsor_tasks(session: Session, who: Actor) -> list[SponsorTask]:
     for case, name in session.exec(query):
         assert case.id is not None
         tasks.append(_task_for(case, name, case.id in helped_ids))
-    return tasks
+    # What asks for an action first, then what still needs following, then the rest.
+    return sorted(tasks, key=lambda t: (t.event is None, t.due is None, t.due or date.max))
 
 
 def _task_for(case: Case, name: str, helper: bool) -> SponsorTask:
@@ -224,14 +226,14 @@ def _task_for(case: Case, name: str, helper: bool) -> SponsorTask:
             _("Keep guiding the probationary member until the end of probation"),
             case.probation_end,
         )
-    if case.open and case.state in process.BEFORE_PROBATION:
+    if case.open and case.state in BEFORE_CELL_VOTE:
         return SponsorTask(
             case.id,
             name,
             case.state,
             "helper" if helper else "sponsor",
             _("Follow the candidate and report to the cell before its vote"),
-            case.next_due,
+            None,  # no deadline of the process table belongs to a sponsor
         )
     return SponsorTask(
         case.id,
