@@ -6,8 +6,9 @@ specs yield the JSON Schema the API publishes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from workflow.process import FieldSpec
@@ -25,6 +26,8 @@ class InvalidData(Exception):
 
 
 def parse_date(value: Any, field: str) -> date:
+    if isinstance(value, datetime):  # a spreadsheet's date cell: the day is what counts
+        return value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, str):
@@ -131,6 +134,10 @@ def _parse_value(spec: FieldSpec, value: Any, name: str) -> Any:
     raise AssertionError(f"unknown field type {kind}")
 
 
+# ASCII digits only: str.isdigit() also says yes to "²", which int() refuses
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
 def _parse_int(value: Any, name: str, spec: FieldSpec) -> int:
     if isinstance(value, bool):
         raise InvalidData(
@@ -140,7 +147,7 @@ def _parse_int(value: Any, name: str, spec: FieldSpec) -> int:
         )
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    elif isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
         number = int(value.strip())
     else:
         raise InvalidData(

@@ -70,9 +70,10 @@ def sqlite_url(directory: Path) -> str:
     return f"sqlite:///{directory / 'ketnap.db'}"
 
 
-def new_engine(url: str, today: date = TODAY) -> Engine:
+def new_engine(url: str, today: date = TODAY, migrate: bool = True) -> Engine:
     database = db.connect(url)
-    db.migrate(database)
+    if migrate:
+        db.migrate(database)
     return Engine(database, RuleParameters(), FixedClock.on(today))
 
 
@@ -256,7 +257,8 @@ def copy_postgres(template: Template) -> Iterator[str]:
 
 
 def open_setup(url: str, world: World, today: date = TODAY) -> Setup:
-    return Setup(new_engine(url, today), world, random.Random(11))
+    """A Setup on a copy of a template (already migrated)."""
+    return Setup(new_engine(url, today, migrate=False), world, random.Random(11))
 
 
 @contextmanager

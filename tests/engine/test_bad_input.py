@@ -127,6 +127,11 @@ def test_text_for_a_number_is_refused(cases: Cases) -> None:
     assert error.message_vi == "'bảy' không phải số nguyên"
 
 
+@pytest.mark.parametrize("number", ["²", "--3", "+5", "7.0", 7.5, 2**40, [7]])
+def test_what_is_not_a_whole_number_is_refused(cases: Cases, number: Any) -> None:
+    assert invalid(cases, lambda: vote(cases, VOTE | {"voters": number})).field == "voters"
+
+
 def test_true_is_not_a_number(cases: Cases) -> None:
     assert invalid(cases, lambda: vote(cases, VOTE | {"votes_for": True})).field == "votes_for"
 

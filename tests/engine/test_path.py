@@ -5,7 +5,7 @@ admits, failed votes, escalation, transfer, extensions, and tampering with histo
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -147,6 +147,17 @@ def test_direct_confirmation_where_the_grassroots_committee_may_admit(setup: Set
     )
     assert outcome.case.state == "official"
     assert outcome.case.official_on == outcome.case.probation_end
+
+
+def test_dates_may_come_as_date_times_from_a_spreadsheet(setup: Setup) -> None:
+    cell = setup.dong_lo_cell
+    noon = datetime.combine(TODAY - timedelta(days=3), time(12, 0))
+    data = setup.nomination(cell, noon.date(), birth_date=datetime(2001, 5, 17))
+    outcome = setup.engine.nominate(data, setup.secretary(cell), on=noon)
+    assert outcome.case.nominated_on == noon.date()
+    assert outcome.event.on == noon.date()
+    assert '"birth_date":"2001-05-17"' in outcome.event.data
+    assert_history_whole(setup, outcome.case.id or 0, 1)
 
 
 def test_failed_cell_vote_is_recorded_and_leaves_the_state(setup: Setup) -> None:

@@ -120,7 +120,9 @@ def value_of(spec: FieldSpec, ids: st.SearchStrategy[int]) -> st.SearchStrategy[
     if kind == "date":
         return ISO_DATES | st.sampled_from(["2026-02-30", "hôm qua", "01/02/2026"]) | junk
     if kind == "int":
-        return st.integers(-2, 12) | st.sampled_from(["7", "bảy", 2**40, True]) | junk
+        return (
+            st.integers(-2, 12) | st.sampled_from(["7", "bảy", "²", "--3", 2**40, 7.5, True]) | junk
+        )
     if kind == "bool":
         return st.booleans() | junk
     if kind == "choice":
