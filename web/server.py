@@ -7,14 +7,14 @@ and `ketnap scheduler` as its own process.
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from werkzeug.serving import run_simple
 
 from web.app import create_app
 from workflow import config as config_module
-from workflow import db, runtime
+from workflow import db, runtime, scheduler
+from workflow.config import Config
 from workflow.engine import Engine
 
 log = logging.getLogger("ketnap.serve")
@@ -36,21 +36,13 @@ def serve(
     app = create_app(engine, config)
     host = host or str(config.web.get("host", "127.0.0.1"))
     port = port or int(config.web.get("port", 8000))
-    if config.scheduler.get("in_web_process", True):
-        start_scheduler(engine)
+    start_scheduler(engine, config)
     print(f"Ketnap: http://{host}:{port}", flush=True)
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
-def start_scheduler(engine: Engine) -> None:
-    """Start the reminder sweep in this process when the scheduler module provides it."""
-    try:
-        scheduler = importlib.import_module("workflow.scheduler")
-    except ImportError:
-        log.info("no workflow.scheduler module: reminders are not swept in this process")
-        return
-    start = getattr(scheduler, "start_in_background", None) or getattr(scheduler, "start", None)
-    if start is None:
-        log.warning("workflow.scheduler has no start function: reminders not swept")
-        return
-    start(engine)
+def start_scheduler(engine: Engine, config: Config) -> None:
+    """The reminder sweep in this process, unless `[scheduler] in_web_process = false`."""
+    if scheduler.in_web_process(config):
+        scheduler.start_in_background(engine, config)
+        log.info("reminder sweep running in the web process")
