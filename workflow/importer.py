@@ -823,6 +823,17 @@ class Directory:
             return None
         return found[0]
 
+    def acting_for(self, cell: Organisation, acted_by: str) -> Organisation:
+        """The organisation that records a kind of step for a cell: the cell itself, its
+        committee, or the competent authority. An importer may transcribe only the acts
+        of organisations in their own subtree (an admin: any)."""
+        committee = self.organisations.get(cell.parent_id)
+        if acted_by == "committee":
+            return committee or cell
+        if acted_by == "authority":
+            return self.organisations.authority_of(cell) or committee or cell
+        return cell
+
     def load_members(self, cell_ids: set[int], member_ids: set[int]) -> None:
         """Members of these cells and these ids, once per import."""
         new_cells = cell_ids - self._loaded_cells
@@ -1115,7 +1126,17 @@ def _step(row: Row, directory: Directory, cell: Organisation, layout: StepLayout
         data[name] = value
     _complete(row, directory, cell, layout.event, on, data, columns)
     spec = process.event(layout.event)
+    assert spec is not None
     _parse_as(row, spec, data, columns)
+    deciding = directory.acting_for(cell, spec.acted_by)
+    if not directory.actor.acts_for(deciding.path):
+        row.problem(
+            layout.date_column,
+            f"Bước '{spec.label_vi}' do {deciding.name} thực hiện: chỉ cán bộ của"
+            " cấp đó (hoặc quản trị viên) được nhập",
+            f"'{spec.label_en}' was {deciding.name}'s act: only its officers (or an"
+            " admin) may import it",
+        )
     return Step(layout.event, on, data, columns)
 
 
@@ -1204,16 +1225,14 @@ class CellActors:
 
 
 def _actors(actor: Actor, cell: Organisation, directory: Directory) -> CellActors:
-    def officer(org: Organisation | None) -> Actor:
-        org = org or cell
+    def officer(acted_by: str) -> Actor:
+        org = directory.acting_for(cell, acted_by)
         return Actor(actor.username, "officer", org.id, org.path)
 
-    committee = directory.organisations.get(cell.parent_id)
-    authority = directory.organisations.authority_of(cell)
     return CellActors(
         Actor(actor.username, "secretary", cell.id, cell.path),
-        officer(committee),
-        officer(authority or committee),
+        officer("committee"),
+        officer("authority"),
     )
 
 

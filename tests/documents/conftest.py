@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import random
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -225,11 +225,11 @@ def write_csv(path: Path, rows: Iterable[dict[str, Any]], columns: list[str] | N
         writer = csv.writer(handle)
         writer.writerow(header)
         for row in rows:
-            writer.writerow([_text(row.get(c)) for c in header])
+            writer.writerow([cell_text(row.get(c)) for c in header])
     return path
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, date):
@@ -244,3 +244,20 @@ def docs(template: Template, tmp_path: Path) -> Docs:
     engine = Engine(db.connect(f"sqlite:///{path}"), RuleParameters(), FixedClock.on(TODAY))
     yield Docs(engine, template.world, tmp_path, random.Random(11))  # type: ignore[misc]
     engine.database.dispose()
+
+
+@pytest.fixture
+def pg_docs(tmp_path: Path) -> Iterator[Docs]:
+    """The same, on a real PostgreSQL database of this test's own."""
+    from tests.support.postgres import temporary_database  # noqa: PLC0415 — starts a server
+
+    with temporary_database() as url:
+        database = db.connect(url)
+        db.migrate(database)
+        engine = Engine(database, RuleParameters(), FixedClock.on(TODAY))
+        with engine.session() as session:
+            world = demo.build_world(session, random.Random(7))
+        try:
+            yield Docs(engine, world, tmp_path, random.Random(11))
+        finally:
+            database.dispose()
