@@ -66,8 +66,11 @@ class ChainCheck:
     reason: str = ""
 
 
-def verify_rows(case_id: int, rows: list[HistoryEvent], head_hash: str | None = None) -> ChainCheck:
-    """Recompute one case's chain; name the first broken row."""
+def verify_rows(
+    case_id: int, rows: list[HistoryEvent], head_hash: str | None = None, state: str | None = None
+) -> ChainCheck:
+    """Recompute one case's chain; name the first broken row. Given the case's `state`,
+    also check that the case row says what its history says (a hand-edited state)."""
     previous = GENESIS
     for expected_seq, row in enumerate(rows, start=1):
         if row.seq != expected_seq:
@@ -80,6 +83,9 @@ def verify_rows(case_id: int, rows: list[HistoryEvent], head_hash: str | None = 
     if head_hash is not None and previous != head_hash:
         broken = len(rows) + 1 if rows else 1
         return ChainCheck(case_id, False, broken, len(rows), "latest rows deleted")
+    if state is not None and rows and rows[-1].to_state != state:
+        reason = f"case state edited: {state}, history says {rows[-1].to_state}"
+        return ChainCheck(case_id, False, rows[-1].seq, len(rows), reason)
     return ChainCheck(case_id, True, None, len(rows))
 
 
@@ -92,7 +98,10 @@ def verify_case(session: Session, case_id: int) -> ChainCheck:
     from workflow.models import Case  # noqa: PLC0415
 
     case = session.get(Case, case_id)
-    return verify_rows(case_id, rows_of(session, case_id), case.head_hash if case else None)
+    rows = rows_of(session, case_id)
+    if case is None:
+        return verify_rows(case_id, rows)
+    return verify_rows(case_id, rows, case.head_hash, case.state)
 
 
 def verify_all(session: Session, batch: int = 5000) -> list[ChainCheck]:
@@ -100,8 +109,10 @@ def verify_all(session: Session, batch: int = 5000) -> list[ChainCheck]:
     from workflow.models import Case  # noqa: PLC0415
 
     broken: list[ChainCheck] = []
-    heads: dict[int, str] = {
-        case_id: head for case_id, head in session.exec(select(Case.id, Case.head_hash)) if case_id
+    heads: dict[int, tuple[str, str]] = {
+        case_id: (head, state)
+        for case_id, head, state in session.exec(select(Case.id, Case.head_hash, Case.state))
+        if case_id
     }
     current: list[HistoryEvent] = []
     current_id: int | None = None
@@ -115,16 +126,20 @@ def verify_all(session: Session, batch: int = 5000) -> list[ChainCheck]:
     if current_id is not None:
         _collect(broken, current_id, current, heads)
     seen = {c.case_id for c in broken} | _ids_with_rows(session)
-    for case_id, head in heads.items():
+    for case_id, (head, _) in heads.items():
         if case_id not in seen and head:
             broken.append(ChainCheck(case_id, False, 1, 0, "all rows deleted"))
     return broken
 
 
 def _collect(
-    broken: list[ChainCheck], case_id: int, rows: list[HistoryEvent], heads: dict[int, str]
+    broken: list[ChainCheck],
+    case_id: int,
+    rows: list[HistoryEvent],
+    heads: dict[int, tuple[str, str]],
 ) -> None:
-    check = verify_rows(case_id, rows, heads.get(case_id))
+    head, state = heads.get(case_id, (None, None))
+    check = verify_rows(case_id, rows, head, state)
     if not check.intact:
         broken.append(check)
 

@@ -305,6 +305,18 @@ def test_deleting_the_last_history_row_is_detected(setup: Setup) -> None:
     assert check.broken_at == rows and check.reason == "latest rows deleted"
 
 
+def test_editing_a_case_state_by_hand_is_detected(setup: Setup) -> None:
+    case_id = setup.case_in("verified")
+    rows = len(setup.history(case_id))
+    tamper(setup, "UPDATE \"case\" SET state = 'official' WHERE id = :case", case=case_id)
+    with setup.engine.session() as session:
+        check = history.verify_case(session, case_id)
+        everything = history.verify_all(session)
+    assert not check.intact and check.broken_at == rows
+    assert check.reason == "case state edited: official, history says verified"
+    assert [c.case_id for c in everything] == [case_id]
+
+
 def test_ketnap_verify_exits_1_and_names_the_broken_row(setup: Setup) -> None:
     intact = setup.case_in("class_passed")
     case_id = setup.case_in("sponsored")
