@@ -9,6 +9,7 @@ from flask import Flask, Response, current_app, g, request, session
 from flask_babel import Babel
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from web import auth, errors
 from web import context as web_context
@@ -32,12 +33,21 @@ CSP = (
 CSP_DIAGRAM = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
+class RowId(IntegerConverter):
+    """`<int:...>` in every route: a number a database id can hold, else 404 (not a 500)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(
     engine: Engine | None = None, config: Config | None = None, **overrides: Any
 ) -> Flask:
     """Build the app around `engine` (default: one from config.toml)."""
     config = config or config_module.load()
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowId  # before any blueprint adds its rules
     web = config.web
     secure = bool(web.get("secure_cookies", False))
     app.config.update(

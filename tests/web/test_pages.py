@@ -142,3 +142,11 @@ def test_the_process_page_lists_every_event_of_the_process_table(shared_app: Fla
     for event in process.EVENTS:
         assert f'id="event-{event.name}"' in html
     assert "stateDiagram-v2" in html
+
+
+def test_an_id_too_large_for_the_database_is_a_404_not_a_crash(shared_app: Flask) -> None:
+    client = login(shared_app, "admin")
+    huge = "9" * 25
+    for url in (f"/cases/{huge}", f"/audit/cases/{huge}", f"/admin/users/{huge}"):
+        assert client.get(url).status_code == 404, url
+    assert client.get(f"/cases?cell={huge}&page={huge}&year={huge}").status_code == 200
