@@ -49,7 +49,9 @@ def create_app(
     app = Flask(__name__)
     app.url_map.converters["int"] = RowId  # before any blueprint adds its rules
     web = config.web
-    secure = bool(web.get("secure_cookies", False))
+    base_url = str(web.get("base_url", "http://127.0.0.1:8000"))
+    # Cookies only over HTTPS once the site is served over HTTPS (or when told so).
+    secure = bool(web.get("secure_cookies", base_url.startswith("https://")))
     app.config.update(
         SECRET_KEY=web.get("secret_key", "dev-only-change-me"),
         SESSION_COOKIE_HTTPONLY=True,
@@ -60,7 +62,7 @@ def create_app(
         REMEMBER_COOKIE_SECURE=secure,
         REMEMBER_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
-        KETNAP_BASE_URL=web.get("base_url", "http://127.0.0.1:8000"),
+        KETNAP_BASE_URL=base_url,
         KETNAP_LOGIN_LIMIT=web.get("login_limit", "10 per 5 minutes"),
         KETNAP_PAGE_SIZE=int(web.get("page_size", 25)),
         BABEL_DEFAULT_LOCALE=web.get("default_locale", "vi"),
