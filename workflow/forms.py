@@ -35,24 +35,14 @@ from workflow import case_facts
 from workflow.case_facts import CaseFacts, Sponsor
 from workflow.config import RuleParameters
 from workflow.models import Case, Member, Organisation, Person
+from workflow.reports import OCCUPATION_LABELS
 
 FONT = "Times New Roman"
 DOTS = "." * 12
 LINE = "." * 96  # one full dotted line at 14 pt on A4 with the standard margins
 
 GENDER = {"female": "Nữ", "male": "Nam"}
-OCCUPATION = {
-    "civil_servant": "Cán bộ, công chức",
-    "public_employee": "Viên chức",
-    "farmer": "Nông dân",
-    "worker": "Công nhân",
-    "armed_forces": "Lực lượng vũ trang",
-    "business_owner": "Chủ hộ kinh doanh",
-    "enterprise_owner": "Chủ doanh nghiệp",
-    "village_head": "Trưởng, phó thôn, tổ dân phố",
-    "student": "Học sinh, sinh viên",
-    "other": "Khác",
-}
+OCCUPATION = OCCUPATION_LABELS  # the reports' words, so forms and figures agree
 UNION = {"youth_union": "Đoàn Thanh niên Cộng sản Hồ Chí Minh", "trade_union": "Công đoàn"}
 
 
