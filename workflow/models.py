@@ -342,3 +342,18 @@ class Delivery(SQLModel, table=True):
 # (rare) cases escalated after failed confirmation votes.
 Index("ix_casedeadline_deadline_due", col(CaseDeadline.deadline), col(CaseDeadline.due))
 Index("ix_case_escalated", col(Case.escalated))
+
+
+class SweepDay(SQLModel, table=True):
+    """A day (Vietnam) whose reminder sweep completed, and when that sweep started.
+
+    The next day's sweep then reads only the deadlines whose stage changed since — a few
+    narrow `due` ranges — plus the deadlines of the cases changed since that start
+    (Case.updated_at), instead of every deadline ever overdue."""
+
+    day: date = Field(primary_key=True)
+    started_at: NaiveDatetime  # UTC
+
+
+# Cases changed since the last sweep (their deadlines may be new, moved or transferred).
+Index("ix_case_updated_at", col(Case.updated_at))

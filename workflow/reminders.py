@@ -67,6 +67,7 @@ from workflow.models import (
     Person,
     Reminder,
     Sponsorship,
+    SweepDay,
     User,
 )
 
@@ -74,6 +75,7 @@ from workflow.models import (
 # failures the engine sets Case.escalated and this deadline is escalated at once.
 FAILED_VOTES_DEADLINE = process.deadline("confirmation_vote").id
 CHUNK = 200  # reminders recorded per transaction: short write locks on SQLite
+CHANGE_MARGIN = timedelta(hours=1)
 
 Key = tuple[int, str, date, str, int, int]
 
@@ -120,31 +122,74 @@ def _warn_expr(today: date, params: RuleParameters) -> ColumnElement[int]:
     return case(*whens, else_=0)
 
 
-def _window(today: date, params: RuleParameters) -> ColumnElement[bool]:
-    """Live deadlines inside their widest warn window or past it, as one `due` range per
-    group of kinds with the same horizon — each term an index range on (deadline, due)."""
-    horizons: dict[int, list[str]] = defaultdict(list)
+def _entry_shifts(spec: process.Deadline, params: RuleParameters) -> list[int]:
+    """Days from `due` to the first day of each stage: −w for each warning, 0 (due),
+    +1 (overdue), escalate_after_days + 1 (escalated, as deadlines.stage_of says)."""
+    return [-w for w in warn_offsets(spec, params)] + [0, 1, params.escalate_after_days + 1]
+
+
+def _merged(ranges: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    merged: list[tuple[date, date]] = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _window(today: date, params: RuleParameters, after: date | None) -> ColumnElement[bool]:
+    """The live deadlines whose stage may have changed since the sweep of day `after`:
+    those that entered a stage on a day in (after, today], as `due` ranges per group of
+    kinds with the same stages — each term an index range on (deadline, due).
+
+    `after` None (no sweep completed before today): every deadline inside its widest
+    warn window or past it, however old."""
+    groups: dict[tuple[int, ...], list[str]] = defaultdict(list)
     for spec in process.DEADLINES:
-        horizons[max(warn_offsets(spec, params), default=0)].append(spec.id)
-    return or_(
-        *(
-            and_(
-                col(CaseDeadline.deadline).in_(kinds),
-                col(CaseDeadline.due) <= today + timedelta(days=horizon),
-            )
-            for horizon, kinds in sorted(horizons.items())
-        )
-    )
+        groups[tuple(_entry_shifts(spec, params))].append(spec.id)
+    terms: list[ColumnElement[bool]] = []
+    for shifts, kinds in sorted(groups.items()):
+        kind = col(CaseDeadline.deadline).in_(kinds)
+        if after is None:
+            horizon = -min(min(shifts), 0)
+            terms.append(and_(kind, col(CaseDeadline.due) <= today + timedelta(days=horizon)))
+            continue
+        for first, last in _merged(
+            [(after + timedelta(days=1 - s), today - timedelta(days=s)) for s in shifts]
+        ):
+            terms.append(and_(kind, col(CaseDeadline.due).between(first, last)))
+    return or_(*terms)
+
+
+@dataclass(frozen=True)
+class Since:
+    """The last day before today whose sweep completed, and when that sweep started."""
+
+    day: date
+    started_at: datetime
+
+
+def last_sweep(session: Session, today: date) -> Since | None:
+    row = session.exec(
+        select(SweepDay).where(col(SweepDay.day) < today).order_by(col(SweepDay.day).desc())
+    ).first()
+    return Since(row.day, row.started_at) if row is not None else None
 
 
 # ── the one query ─────────────────────────────────────────────────────────
-def sweep_statement(today: date, params: RuleParameters) -> Select[Any]:
-    """The sweep as one statement (UNION ALL of two index-driven branches):
+def sweep_statement(today: date, params: RuleParameters, since: Since | None) -> Select[Any]:
+    """The sweep as one statement: a UNION ALL of three index-driven branches —
 
-    - live deadlines inside their window (`_window`), at the stage they are in today;
-    - the confirmation vote of cases escalated after failed votes (index on escalated);
+    - by date: deadlines that entered a stage since the last completed sweep (`_window`);
+    - by change: the deadlines of the cases changed since that sweep started (new,
+      moved by an extension, transferred, recorded late with an old date), through
+      the index on Case.updated_at;
+    - by votes: the confirmation vote of cases escalated after failed votes;
 
-    each without a Reminder row for the same key yet (anti-join on its unique index).
+    each at the stage it is in today and without a Reminder row for that key yet
+    (an anti-join on the key's unique index). Without `since`, the by-date branch
+    reads every deadline inside its warn window or past it (the first sweep).
     """
     stage, warn = _stage_expr(today, params), _warn_expr(today, params)
     sent = aliased(Reminder)
@@ -159,43 +204,51 @@ def sweep_statement(today: date, params: RuleParameters) -> Select[Any]:
             col(sent.cell_id) == col(Case.cell_id),
         )
 
-    by_date: Any = (
-        sql_select(
-            col(CaseDeadline.case_id).label("case_id"),
-            col(CaseDeadline.deadline).label("deadline"),
-            col(CaseDeadline.due).label("due"),
-            stage.label("stage"),
-            warn.label("warn"),
-            col(Case.cell_id).label("cell_id"),
-            col(Case.org_path).label("org_path"),
-            literal("deadline").label("cause"),
+    def branch(cause: str, stage_value: Any, warn_value: Any, *where: Any) -> Any:
+        return (
+            sql_select(
+                col(CaseDeadline.case_id).label("case_id"),
+                col(CaseDeadline.deadline).label("deadline"),
+                col(CaseDeadline.due).label("due"),
+                stage_value.label("stage"),
+                warn_value.label("warn"),
+                col(Case.cell_id).label("cell_id"),
+                col(Case.org_path).label("org_path"),
+                literal(cause).label("cause"),
+            )
+            .join(Case, col(Case.id) == col(CaseDeadline.case_id))
+            .where(*where, not_reminded(stage_value, warn_value))
         )
-        .join(Case, col(Case.id) == col(CaseDeadline.case_id))
-        .where(_window(today, params), not_reminded(stage, warn))
-    )
-    by_votes: Any = (
-        sql_select(
-            col(CaseDeadline.case_id),
-            col(CaseDeadline.deadline),
-            col(CaseDeadline.due),
+
+    branches = [
+        branch("deadline", stage, warn, _window(today, params, since.day if since else None))
+    ]
+    if since is not None:
+        # A margin for a transaction that began before that sweep and committed after
+        # it read (its cases carry the earlier moment), and for clocks a little apart.
+        changed_since = since.started_at - CHANGE_MARGIN
+        changed = sql_select(col(Case.id)).where(col(Case.updated_at) >= changed_since)
+        # driven by the few changed cases: their ids probe (case_id, deadline)
+        branches.append(
+            branch(
+                "deadline",
+                stage,
+                warn,
+                col(CaseDeadline.case_id).in_(changed),
+                _window(today, params, None),
+            )
+        )
+    escalated = sql_select(col(Case.id)).where(col(Case.escalated) == true())
+    branches.append(
+        branch(
+            "failed_votes",
             literal("escalated"),
             literal(0),
-            col(Case.cell_id),
-            col(Case.org_path),
-            literal("failed_votes"),
-        )
-        .join(Case, col(Case.id) == col(CaseDeadline.case_id))
-        .where(
-            # driven by the (few) escalated cases: their ids probe (case_id, deadline)
-            col(CaseDeadline.case_id).in_(
-                sql_select(col(Case.id)).where(col(Case.escalated) == true())
-            ),
+            col(CaseDeadline.case_id).in_(escalated),
             col(CaseDeadline.deadline) == FAILED_VOTES_DEADLINE,
-            not_reminded("escalated", 0),
         )
     )
-    union = union_all(by_date, by_votes).subquery("sweep")
-    return sql_select(union)
+    return sql_select(union_all(*branches).subquery("sweep"))
 
 
 @dataclass(frozen=True)
@@ -220,10 +273,21 @@ class Due:
         return process.deadline(self.deadline)
 
 
-def sweep_query(session: Session, today: date, params: RuleParameters) -> list[Due]:
-    """Run the sweep's one query: every deadline needing a reminder on `today`."""
+STORED: Any = object()  # sweep_query's default: read the last completed sweep
+
+
+def sweep_query(
+    session: Session, today: date, params: RuleParameters, since: Since | None = STORED
+) -> list[Due]:
+    """Run the sweep's one query: every deadline needing a reminder on `today`.
+
+    `since` defaults to the last sweep completed before `today` (SweepDay); None reads
+    every deadline in or past its window, as the first sweep of a database does.
+    """
+    if since is STORED:
+        since = last_sweep(session, today)
     found: dict[Key, Due] = {}
-    for row in session.execute(sweep_statement(today, params)):
+    for row in session.execute(sweep_statement(today, params, since)):
         due = Due(
             row.case_id,
             row.deadline,
@@ -409,6 +473,19 @@ def record(
     return [Recorded(due, tuple(users), rid) for rid, due, users in plan]
 
 
+def _mark_swept(engine: Engine, today: date, started_at: datetime) -> None:
+    """Today's sweep completed: tomorrow's reads from here. The first completed sweep
+    of a day keeps its start (any completed sweep's start is a safe one)."""
+    with engine.session() as session:
+        table = notify.table_of(SweepDay)
+        session.execute(
+            _dialect_insert(session)(table)
+            .values(day=today, started_at=started_at)
+            .on_conflict_do_nothing(index_elements=["day"])
+        )
+        session.commit()
+
+
 def _dialect_insert(session: Session) -> Any:
     name = session.get_bind().dialect.name
     if name == "postgresql":
@@ -461,6 +538,7 @@ def sweep(engine: Engine, config: Config | None = None, *, dry_run: bool = False
         with engine.session() as session:
             recorded += record(session, chunk, audience, outbox, now, today)
             session.commit()
+    _mark_swept(engine, today, now)
     delivery = notify.deliver_pending(engine, outbox)
     return SweepResult(today, False, recorded, closed, delivery)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 12:38:09.235655
+Create Date: 2026-11-22 13:00:31.174054
 """
 from alembic import op
 import sqlalchemy as sa
@@ -50,6 +50,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_person_full_name'), ['full_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_national_id'), ['national_id'], unique=False)
 
+    op.create_table('sweepday',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('day')
+    )
     op.create_table('admissiontarget',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
@@ -159,6 +164,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_case_org_path_state', ['org_path', 'state'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_person_id'), ['person_id'], unique=False)
         batch_op.create_index('ix_case_state_cell', ['state', 'cell_id'], unique=False)
+        batch_op.create_index('ix_case_updated_at', ['updated_at'], unique=False)
 
     op.create_table('courseheadcount',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -393,6 +399,7 @@ def downgrade() -> None:
     op.drop_table('user')
     op.drop_table('courseheadcount')
     with op.batch_alter_table('case', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_updated_at')
         batch_op.drop_index('ix_case_state_cell')
         batch_op.drop_index(batch_op.f('ix_case_person_id'))
         batch_op.drop_index('ix_case_org_path_state')
@@ -418,6 +425,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_admissiontarget_organisation_id'))
 
     op.drop_table('admissiontarget')
+    op.drop_table('sweepday')
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_national_id'))
         batch_op.drop_index(batch_op.f('ix_person_full_name'))
