@@ -9,6 +9,14 @@ One sweep, for the clock's `today`:
    day, `overdue` after it, `escalated` once `escalate_after_days` more days passed —
    and at once for a case the engine escalated after `confirm_vote_attempts` failed
    confirmation votes (QĐ 294 §4.2c: the competent authority takes over).
+   It reads only what can have changed since the last sweep that completed before
+   today (SweepDay, day D): deadlines that ENTERED a stage on a day in (D, today] —
+   a few narrow `due` ranges on the (deadline, due) index — and the deadlines of cases
+   changed since that sweep started (Case.updated_at: new, moved, transferred, or
+   recorded late with an old date). Whatever else is live was at the same stage on
+   day D and was reminded then. So a daily sweep costs the same at 1 M cases as at
+   1 000, and a sweep after a month of downtime reads that month. The very first
+   sweep of a database (no SweepDay) reads every deadline in or past its window.
 2. The audience of each: owners of the deadline (process.Deadline.owners: the cell's
    secretary; helpers / sponsors of the case; committee officers of the competent
    authority — the nearest ancestor that `may_admit`), and on escalation the officers
@@ -17,7 +25,8 @@ One sweep, for the clock's `today`:
    for the rows that went in, the inbox items and e-mail deliveries (workflow.notify),
    in the same transaction. Two sweeps at once — threads, web workers, the web process
    and `ketnap scheduler`, on SQLite or PostgreSQL — can both try; one row wins.
-4. notify.close_stale closes what is met or moved; notify.deliver_pending sends e-mail.
+4. notify.close_stale closes what is met or moved; notify.deliver_pending sends e-mail;
+   SweepDay(today) records that today's reminders are all recorded.
 
 The key is (case, deadline, due, stage, warn, cell):
 - `warn` tells warnings apart: an `upcoming` reminder is keyed with the warn offset
