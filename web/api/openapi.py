@@ -174,7 +174,7 @@ INTRODUCTION = (
 
 _PLACEHOLDER = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 _CONVERTER_SCHEMAS: dict[str, Schema] = {
-    "int": {"type": "integer", "minimum": 0},
+    "int": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},  # web.app.RowId
     "float": {"type": "number"},
 }
 
