@@ -51,7 +51,7 @@ def create_app(
     web = config.web
     base_url = str(web.get("base_url", "http://127.0.0.1:8000"))
     # Cookies only over HTTPS once the site is served over HTTPS (or when told so).
-    secure = bool(web.get("secure_cookies", base_url.startswith("https://")))
+    secure = bool(web.get("secure_cookies")) or base_url.startswith("https://")
     app.config.update(
         SECRET_KEY=web.get("secret_key", "dev-only-change-me"),
         SESSION_COOKIE_HTTPONLY=True,

@@ -25,7 +25,7 @@ from web.app import allow_inline_styles
 from web.auth import writer_required
 from web.context import actor as current_actor
 from web.context import engine, label, locale
-from workflow import access, history, process
+from workflow import access, history, process, search
 from workflow.access import RECORDERS, Actor
 from workflow.engine import Conflict
 from workflow.guards import Refusal
@@ -293,13 +293,7 @@ def _int_arg(raw: str | None, low: int, high: int) -> int | None:
 def _filtered(who: Actor, filters: Filters, today: date) -> list[Any]:
     where: list[Any] = [access.visible_cases(who)]
     if filters.q:
-        needle = f"%{filters.q.lower()}%"
-        where.append(
-            or_(
-                func.lower(Person.full_name).like(needle),
-                col(Person.national_id) == filters.q,
-            )
-        )
+        where.append(search.person_matches(filters.q))
     if filters.state == "open":
         where.append(col(Case.open).is_(True))
     elif filters.state == "closed":
@@ -590,7 +584,7 @@ def render_case(
         notice=notice,
         problem=problem,
         case_dates=[(str(text), getattr(page.case, name)) for name, text in CASE_DATES],
-        diagram=process.mermaid(highlight=page.case.state),
+        diagram=process.mermaid(highlight=page.case.state, locale=locale()),
         timeline=[timeline_entry(row, page.member_names, page.org_names) for row in page.rows],
         read_only=who.role in ("auditor", "admin") or not event_forms,
     ), status

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from web.app import allow_inline_styles
-from web.context import engine
+from web.context import engine, locale
 from workflow import process
 from workflow.access import RECORDERS
 
@@ -63,7 +63,7 @@ def show() -> ResponseReturnValue:
     allow_inline_styles()
     return render_template(
         "process.html",
-        diagram=process.mermaid(),
+        diagram=process.mermaid(locale=locale()),
         states=process.STATES,
         events=process.EVENTS,
         deadlines=deadlines,

@@ -765,16 +765,18 @@ def _build_machine() -> Machine:
 MACHINE = _build_machine()
 
 
-def mermaid(highlight: str | None = None) -> str:
-    """The process as a Mermaid state diagram, derived from the table."""
+def mermaid(highlight: str | None = None, locale: str = "vi") -> str:
+    """The process as a Mermaid state diagram, derived from the table, in `locale`."""
+    english = locale == "en"
     lines = ["stateDiagram-v2", "    [*] --> nominated"]
     for e in EVENTS:
         if e.target is None or not e.sources:
             continue
+        label = e.label_en if english else e.label_vi
         for source in e.sources:
-            lines.append(f"    {source} --> {e.target}: {e.name}")
+            lines.append(f"    {source} --> {e.target}: {label}")
     for s in STATES:
-        lines.append(f"    {s.name}: {s.label_vi}")
+        lines.append(f"    {s.name}: {s.label_en if english else s.label_vi}")
         if s.terminal:
             lines.append(f"    {s.name} --> [*]")
     if highlight:
