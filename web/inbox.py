@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlmodel import select
 
+from web.api.openapi import api_doc, ref, register_schema
 from web.context import actor, engine, locale
 from workflow import notify
 from workflow.deadlines import stage_of
@@ -115,7 +116,57 @@ def _entry_json(entry: notify.InboxEntry, today: date, lang: str) -> dict[str, A
     }
 
 
+_TEXT = {"type": "string"}
+register_schema(
+    "InboxItem",
+    {
+        "type": "object",
+        "description": "A reminder in the caller's inbox; texts in the caller's language.",
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"enum": ["open", "done", "closed"]},
+            "closed_reason": {"enum": ["met", "moved", "superseded", None]},
+            "case_id": {"type": "integer"},
+            "case_url": {"type": "string", "format": "uri"},
+            "person": _TEXT,
+            "cell": _TEXT,
+            "deadline": {"type": "string", "description": "a deadline id of the process"},
+            "deadline_label": _TEXT,
+            "stage": {"enum": ["upcoming", "due", "overdue", "escalated"]},
+            "stage_label": _TEXT,
+            "warn_days": {"type": "integer", "description": "days before `due` (upcoming)"},
+            "cause": {"enum": ["deadline", "failed_votes"]},
+            "due": {"type": "string", "format": "date"},
+            "what": {"type": "string", "description": "what to do"},
+            "when": {"type": "string", "description": "the due date and the days left"},
+            "source": {"type": "string", "description": "the rule's text"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "done_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+)
+register_schema(
+    "Inbox",
+    {
+        "type": "object",
+        "properties": {
+            "open": {"type": "integer", "description": "open items in all"},
+            "items": {"type": "array", "items": ref("InboxItem")},
+        },
+    },
+)
+
+
 @bp.get("/api/v1/inbox")
+@api_doc(
+    "The caller's reminders (the inbox), most urgent first",
+    description="Reminders of deadlines the caller must act on or was told of "
+    "(upcoming, due, overdue, escalated). `status` chooses open (default), done, closed "
+    "(the deadline was met or moved, or a newer reminder replaced it) or all.",
+    query={"status": {"enum": list(SHOWN), "default": "open"}},
+    response=ref("Inbox"),
+    tag="inbox",
+)
 @login_required
 def api_index() -> ResponseReturnValue:
     """The caller's reminders as JSON (`?status=open|done|closed|all`, default open)."""
@@ -126,6 +177,16 @@ def api_index() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/inbox/<int:item_id>/done")
+@api_doc(
+    "Mark one of the caller's reminders done",
+    description="Only the caller's own items (404 otherwise). Send a bearer token, or a "
+    "JSON body (`{}`) with the session cookie. An unsent digest mail of it is cancelled.",
+    response={
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "status": {"const": "done"}},
+    },
+    tag="inbox",
+)
 @login_required
 def api_done(item_id: int) -> ResponseReturnValue:
     """Mark an item done. Exempt from the form CSRF token like the rest of the API, so
