@@ -64,8 +64,10 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_case_state_cell", "state", "cell_id"),
         Index("ix_case_org_path_state", "org_path", "state"),
-        Index("ix_case_ceremony_on", "ceremony_on"),
-        Index("ix_case_official_on", "official_on"),
+        # Reports count by a date over a subtree: date first (the period's range), then
+        # the path, so the index alone answers; the breakdown also joins the person.
+        Index("ix_case_ceremony_on", "ceremony_on", "org_path", "person_id"),
+        Index("ix_case_official_on", "official_on", "org_path"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -357,3 +359,8 @@ class SweepDay(SQLModel, table=True):
 
 # Cases changed since the last sweep (their deadlines may be new, moved or transferred).
 Index("ix_case_updated_at", col(Case.updated_at))
+
+
+# Reports: cases opened and closed in a period, per subtree (see ix_case_ceremony_on).
+Index("ix_case_nominated_on", col(Case.nominated_on), col(Case.org_path))
+Index("ix_case_closed_on", col(Case.closed_on), col(Case.org_path), col(Case.state))

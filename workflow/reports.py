@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
@@ -101,7 +101,7 @@ class Report:
     name: str
     title_vi: str
     title_en: str
-    build: Callable[[Session, Organisation, Period], dict[str, Any]]
+    build: Callable[[Session, Subtree, Period], dict[str, Any]]
 
 
 def month_label(key: int) -> str:
@@ -115,9 +115,42 @@ def month_iso(key: int) -> str:
 
 
 # ── shared pieces ─────────────────────────────────────────────────────────
-def _in_subtree(path_column: Any, path: str) -> ColumnElement[bool]:
-    """The one scoping predicate: an organisation path prefix (indexed, any depth)."""
-    return col(path_column).startswith(path)
+@dataclass(frozen=True)
+class Subtree:
+    """The organisation a report is for: its id and path, whether it is the only root
+    (then every row is in its subtree and none needs its path checked), and whether the
+    database compares paths as plain bytes (SQLite)."""
+
+    id: int
+    path: str
+    whole: bool
+    bytewise: bool
+
+
+def subtree_of(session: Session, org: Organisation) -> Subtree:
+    assert org.id is not None
+    roots = select(func.count()).select_from(Organisation)
+    whole = org.parent_id is None and (
+        session.execute(roots.where(col(Organisation.parent_id).is_(None))).scalar_one() == 1
+    )
+    return Subtree(org.id, org.path, whole, session.get_bind().dialect.name == "sqlite")
+
+
+def _in_subtree(path_column: Any, tree: Subtree) -> ColumnElement[bool]:
+    """The one scoping predicate: the path starts with the organisation's path.
+
+    On SQLite it is written as the equivalent range [path, path without its "/" + "0"):
+    an index on the path answers a range, while SQLite's case-insensitive LIKE is served
+    by none. Paths hold only digits and "/", and "/" sorts just before "0", so the range
+    holds exactly the paths with that prefix. Elsewhere (PostgreSQL) a LIKE 'path%',
+    which is right whatever the column's collation.
+    """
+    if tree.whole:
+        return true()
+    column = col(path_column)
+    if tree.bytewise:
+        return and_(column >= tree.path, column < tree.path[:-1] + "0")
+    return column.startswith(tree.path)
 
 
 def _between(column: Any, period: Period) -> ColumnElement[bool]:
@@ -250,14 +283,14 @@ class Tally:
 
 def _tally(
     session: Session,
-    org: Organisation,
+    org: Subtree,
     period: Period,
     date_column: Any,
     *conditions: ColumnElement[bool],
 ) -> Tally:
     """Cases of the subtree whose `date_column` falls in the period, counted per month
     and per (cell, year)."""
-    where = (_in_subtree(Case.org_path, org.path), _between(date_column, period), *conditions)
+    where = (_in_subtree(Case.org_path, org), _between(date_column, period), *conditions)
     inner = (
         select(_year(date_column).label("y"), _month(date_column).label("m"))
         .where(*where)
@@ -283,7 +316,7 @@ def _tally(
     return Tally(org.path, months, by_path_year)
 
 
-def _units(session: Session, org: Organisation) -> list[Organisation]:
+def _units(session: Session, org: Subtree) -> list[Organisation]:
     query = (
         select(Organisation)
         .where(col(Organisation.parent_id) == org.id)
@@ -307,13 +340,12 @@ def _monthly(period: Period, series: dict[str, dict[int, int]]) -> list[dict[str
 
 
 # ── 1. admissions against targets ─────────────────────────────────────────
-def admissions(session: Session, org: Organisation, period: Period) -> dict[str, Any]:
+def admissions(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     tally = _tally(session, org, period, Case.ceremony_on)
     units = _units(session, org)
     applicable = targets.applicable(
-        session, [o.id for o in [org, *units] if o.id is not None], period.start, period.end
+        session, [org.id, *(u.id for u in units if u.id is not None)], period.start, period.end
     )
-    assert org.id is not None
     target_rows = _target_rows(applicable[org.id], tally.total, tally.by_year(), period)
     by_year = tally.by_year()
     years = [
@@ -482,7 +514,7 @@ def _age_band(age: Any) -> Any:
     return case(*whens, else_=len(AGE_BANDS) - 1)
 
 
-def breakdown(session: Session, org: Organisation, period: Period) -> dict[str, Any]:
+def breakdown(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     inner = (
         select(
             col(Person.gender).label("gender"),
@@ -494,7 +526,7 @@ def breakdown(session: Session, org: Organisation, period: Period) -> dict[str, 
             _age_band(_age_at(Person.birth_date, Case.ceremony_on)).label("band"),
         )
         .join(Person, col(Person.id) == Case.person_id)
-        .where(_in_subtree(Case.org_path, org.path), _between(Case.ceremony_on, period))
+        .where(_in_subtree(Case.org_path, org), _between(Case.ceremony_on, period))
         .subquery()
     )
     keys = [
@@ -589,14 +621,14 @@ def _breakdown_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # ── 3. confirmations and removals ─────────────────────────────────────────
-def confirmations(session: Session, org: Organisation, period: Period) -> dict[str, Any]:
+def confirmations(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     confirmed = _tally(session, org, period, Case.official_on)
     removed = _tally(session, org, period, Case.closed_on, col(Case.state) == "removed")
     awaiting = session.execute(
         select(func.count())
         .select_from(Case)
         .where(
-            _in_subtree(Case.org_path, org.path),
+            _in_subtree(Case.org_path, org),
             col(Case.state).in_(process.CONFIRMATION),
             col(Case.probation_end) < period.as_of,
         )
@@ -649,7 +681,7 @@ def confirmations(session: Session, org: Organisation, period: Period) -> dict[s
 CLASS_LIST_LIMIT = 1000
 
 
-def classes(session: Session, org: Organisation, period: Period) -> dict[str, Any]:
+def classes(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     """Classes held by organisations of the subtree that started in the period.
 
     A class's attendees are its recorded headcount when the organiser reported one
@@ -665,7 +697,7 @@ def classes(session: Session, org: Organisation, period: Period) -> dict[str, An
         .join(Organisation, col(Organisation.id) == Course.organisation_id)
         .outerjoin(CourseHeadcount, col(CourseHeadcount.course_id) == Course.id)
         .outerjoin(Attendance, col(Attendance.course_id) == Course.id)
-        .where(_in_subtree(Organisation.path, org.path), _between(Course.starts_on, period))
+        .where(_in_subtree(Organisation.path, org), _between(Course.starts_on, period))
         .group_by(col(Course.id), col(Course.kind), col(CourseHeadcount.attendees))
         .subquery()
     )
@@ -728,7 +760,7 @@ def classes(session: Session, org: Organisation, period: Period) -> dict[str, An
     return result
 
 
-def _candidates_in_class(session: Session, org: Organisation, period: Period) -> dict[str, int]:
+def _candidates_in_class(session: Session, org: Subtree, period: Period) -> dict[str, int]:
     """The subtree's own candidates sent to a class that started in the period — what a
     cell reports, its classes being held by the committee above. Read from the case's
     own dates (set by enrol_in_class / complete_theory_class), one pass over the cases."""
@@ -740,12 +772,12 @@ def _candidates_in_class(session: Session, org: Organisation, period: Period) ->
         select(
             func.coalesce(func.sum(case((awareness, 1), else_=0)), 0),
             func.coalesce(func.sum(case((theory, 1), else_=0)), 0),
-        ).where(_in_subtree(Case.org_path, org.path), or_(awareness, theory))
+        ).where(_in_subtree(Case.org_path, org), or_(awareness, theory))
     ).one()
     return {"awareness": int(row[0]), "theory": int(row[1])}
 
 
-def _class_list(session: Session, org: Organisation, period: Period) -> list[dict[str, Any]]:
+def _class_list(session: Session, org: Subtree, period: Period) -> list[dict[str, Any]]:
     enrolled = (
         select(col(Attendance.course_id).label("course_id"), func.count().label("n"))
         .join(Course, col(Course.id) == Attendance.course_id)
@@ -758,7 +790,7 @@ def _class_list(session: Session, org: Organisation, period: Period) -> list[dic
         .join(Organisation, col(Organisation.id) == Course.organisation_id)
         .outerjoin(CourseHeadcount, col(CourseHeadcount.course_id) == Course.id)
         .outerjoin(enrolled, enrolled.c.course_id == Course.id)
-        .where(_in_subtree(Organisation.path, org.path), _between(Course.starts_on, period))
+        .where(_in_subtree(Organisation.path, org), _between(Course.starts_on, period))
         .order_by(col(Course.starts_on), col(Course.id))
         .limit(CLASS_LIST_LIMIT)
     ).all()
@@ -780,10 +812,10 @@ def _class_list(session: Session, org: Organisation, period: Period) -> list[dic
 
 
 # ── 5. pipeline ───────────────────────────────────────────────────────────
-def pipeline(session: Session, org: Organisation, period: Period) -> dict[str, Any]:
+def pipeline(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     """Open cases per state (today's picture), overdue deadlines on `as_of`, and the
     period's flow: cases opened, and cases closed per outcome."""
-    subtree = _in_subtree(Case.org_path, org.path)
+    subtree = _in_subtree(Case.org_path, org)
     # "state IN (open states)" rather than the `open` flag: the (org_path, state) index
     # then answers alone, without reading a row per case.
     is_open = col(Case.state).in_(process.OPEN_STATES)
@@ -792,14 +824,14 @@ def pipeline(session: Session, org: Organisation, period: Period) -> dict[str, A
             select(col(Case.state), func.count()).where(subtree, is_open).group_by(col(Case.state))
         ).all()
     )
-    overdue = dict(
-        session.execute(
-            select(col(CaseDeadline.deadline), func.count())
-            .join(Case, col(Case.id) == CaseDeadline.case_id)
-            .where(subtree, is_open, col(CaseDeadline.due) < period.as_of)
-            .group_by(col(CaseDeadline.deadline))
-        ).all()
+    # Only open cases have live deadlines (the engine drops them on closing): for the
+    # whole tree the deadlines alone answer, without reading a case per deadline.
+    late = select(col(CaseDeadline.deadline), func.count()).where(
+        col(CaseDeadline.due) < period.as_of
     )
+    if not org.whole:
+        late = late.join(Case, col(Case.id) == CaseDeadline.case_id).where(subtree, is_open)
+    overdue = dict(session.execute(late.group_by(col(CaseDeadline.deadline))).all())
     # A case's next_due is its earliest live deadline: it is late iff that one is.
     overdue_cases = session.execute(
         select(func.count())
@@ -872,7 +904,7 @@ def _pipeline_result(
 
 
 # ── 6. villages ───────────────────────────────────────────────────────────
-def villages(session: Session, org: Organisation, period: Period) -> dict[str, Any]:
+def villages(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     """At the period's first and last day: villages, those without a party member, and
     the share of heads and deputies in office who are party members."""
     moments = [_villages_on(session, org, day) for day in dict.fromkeys((period.start, period.end))]
@@ -951,8 +983,8 @@ def _latest_census(day: date) -> Any:
     )
 
 
-def _villages_on(session: Session, org: Organisation, day: date) -> dict[str, Any]:
-    in_scope = and_(_in_subtree(Organisation.path, org.path), _existing_on(day))
+def _villages_on(session: Session, org: Subtree, day: date) -> dict[str, Any]:
+    in_scope = and_(_in_subtree(Organisation.path, org), _existing_on(day))
     counted = (
         select(_latest_census(day).label("members"))
         .select_from(Village)
@@ -1018,14 +1050,12 @@ def _officials_share(total: int, members: int) -> dict[str, Any]:
     }
 
 
-def _villages_without_member(
-    session: Session, org: Organisation, day: date
-) -> list[dict[str, Any]]:
+def _villages_without_member(session: Session, org: Subtree, day: date) -> list[dict[str, Any]]:
     rows = session.execute(
         select(col(Village.name), col(Organisation.name))
         .join(Organisation, col(Organisation.id) == Village.organisation_id)
         .where(
-            _in_subtree(Organisation.path, org.path),
+            _in_subtree(Organisation.path, org),
             _existing_on(day),
             _latest_census(day) == 0,
         )
@@ -1110,7 +1140,7 @@ def compute(
     if org is None:
         raise NotFound(org_id)
     span = period(date_from, date_to, as_of)
-    result = spec.build(session, org, span)
+    result = spec.build(session, subtree_of(session, org), span)
     return {
         "name": spec.name,
         "title": spec.title_vi,

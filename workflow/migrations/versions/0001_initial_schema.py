@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:00:31.174054
+Create Date: 2026-11-22 13:16:28.325939
 """
 from alembic import op
 import sqlalchemy as sa
@@ -157,10 +157,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.create_index('ix_case_ceremony_on', ['ceremony_on'], unique=False)
+        batch_op.create_index('ix_case_ceremony_on', ['ceremony_on', 'org_path', 'person_id'], unique=False)
+        batch_op.create_index('ix_case_closed_on', ['closed_on', 'org_path', 'state'], unique=False)
         batch_op.create_index('ix_case_escalated', ['escalated'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_next_due'), ['next_due'], unique=False)
-        batch_op.create_index('ix_case_official_on', ['official_on'], unique=False)
+        batch_op.create_index('ix_case_nominated_on', ['nominated_on', 'org_path'], unique=False)
+        batch_op.create_index('ix_case_official_on', ['official_on', 'org_path'], unique=False)
         batch_op.create_index('ix_case_org_path_state', ['org_path', 'state'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_person_id'), ['person_id'], unique=False)
         batch_op.create_index('ix_case_state_cell', ['state', 'cell_id'], unique=False)
@@ -404,8 +406,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_case_person_id'))
         batch_op.drop_index('ix_case_org_path_state')
         batch_op.drop_index('ix_case_official_on')
+        batch_op.drop_index('ix_case_nominated_on')
         batch_op.drop_index(batch_op.f('ix_case_next_due'))
         batch_op.drop_index('ix_case_escalated')
+        batch_op.drop_index('ix_case_closed_on')
         batch_op.drop_index('ix_case_ceremony_on')
 
     op.drop_table('case')
