@@ -30,6 +30,17 @@ def cell_text(value: Any, kind: str) -> str:
     return str(value)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula ("=HYPERLINK(…)" typed as a class name
+    or a village) is kept as text with a leading apostrophe; numbers pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def heading(result: dict[str, Any]) -> list[str]:
     org = result["organisation"]["name"]
     return [result["title"], f"{org} — từ {_dmy(result['from'])} đến {_dmy(result['to'])}"]
@@ -63,13 +74,13 @@ def to_csv(result: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for line in heading(result):
-        writer.writerow([line])
+        writer.writerow([safe_text(line)])
     for table in result["tables"]:
         writer.writerow([])
         writer.writerow([table["title"]])
         writer.writerow([c["label"] for c in table["columns"]])
         for row in table["rows"]:
-            writer.writerow([NO_FIGURE if v is None else v for v in row])
+            writer.writerow([NO_FIGURE if v is None else safe_text(v) for v in row])
     return "\ufeff" + out.getvalue()
 
 
@@ -80,7 +91,7 @@ def to_xlsx(result: dict[str, Any]) -> bytes:
     assert cover is not None
     cover.title = "Báo cáo"
     for line in heading(result):
-        cover.append([line])
+        cover.append([safe_text(line)])
     cover["A1"].font = Font(bold=True, size=13)
     used = {cover.title}
     for index, table in enumerate(result["tables"], start=1):
@@ -106,7 +117,7 @@ def _xlsx_value(value: Any, kind: str) -> Any:
         return NO_FIGURE if kind != "text" else ""
     if kind == "percent":
         return round(float(value) / 100, 4)
-    return value
+    return safe_text(value)
 
 
 def _widths(table: dict[str, Any]) -> list[int]:

@@ -105,3 +105,36 @@ def test_every_report_is_listed_with_a_title() -> None:
         "villages",
     ]
     assert all(r["title"] for r in listed)
+
+
+def _result_with(text: str) -> dict[str, object]:
+    return {
+        "title": "Lớp bồi dưỡng và học viên",
+        "organisation": {"id": 1, "name": "Đảng bộ xã"},
+        "from": "2025-01-01",
+        "to": "2025-12-31",
+        "tables": [
+            {
+                "title": "Danh sách lớp",
+                "columns": [
+                    {"label": "Tên lớp", "type": "text"},
+                    {"label": "Học viên", "type": "int"},
+                ],
+                "rows": [[text, 12]],
+            }
+        ],
+    }
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_csv_and_xlsx() -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from workflow.report_files import to_csv, to_xlsx
+
+    trap = '=HYPERLINK("http://x.example","bấm")'
+    assert f"'{trap}" in to_csv(_result_with(trap)).replace('""', '"')
+    sheet = load_workbook(io.BytesIO(to_xlsx(_result_with(trap)))).worksheets[1]
+    assert sheet.cell(2, 1).value == "'" + trap and sheet.cell(2, 1).data_type == "s"
+    assert sheet.cell(2, 2).value == 12
