@@ -78,6 +78,7 @@ class Datasets:
             saved = json.loads(sidecar.read_text())
             saved["today"] = date.fromisoformat(saved["today"])
             log(f"reusing {backend} dataset ({self.cases:,} cases, made {saved['today']})")
+            datagen.ensure_schema(url)
             return datagen.Dataset(**saved)
         if backend == "sqlite":
             for suffix in ("", "-wal", "-shm"):
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
             for f in queries.reports(data.get(b).url, b, today, args.cases, args.runs)
         ],
         "import": lambda: import_bench.run(
-            args.workdir, today, rows=2_000 if quick else 20_000, runs=args.runs
+            args.workdir, today, rows=200 if quick else 2_000, runs=1 if quick else 3
         ),
         "web": lambda: web.run(
             data.get("postgresql").url,

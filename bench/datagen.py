@@ -99,7 +99,9 @@ class Tree:
     paths: dict[int, str]
 
 
-def build_tree(grassroots_count: int, rng: random.Random, today: date) -> tuple[Tree, list]:
+def build_tree(
+    grassroots_count: int, rng: random.Random, today: date, cells_each: int = CELLS_PER_GRASSROOTS
+) -> tuple[Tree, list]:
     orgs: list[dict[str, Any]] = [
         {
             "id": 1,
@@ -125,7 +127,7 @@ def build_tree(grassroots_count: int, rng: random.Random, today: date) -> tuple[
         grassroots.append(node)
         next_id += 1
     for node in grassroots:
-        for c in range(CELLS_PER_GRASSROOTS):
+        for c in range(cells_each):
             cells.append(
                 {
                     "id": next_id,
@@ -796,6 +798,7 @@ def generate(
     *,
     seed: int = 2026,
     grassroots: int = 100,
+    cells_per_grassroots: int = CELLS_PER_GRASSROOTS,
     progress: Callable[[str], None] = log,
 ) -> Dataset:
     """Create the schema at `url` (empty database) and fill it with `cases` cases."""
@@ -804,7 +807,7 @@ def generate(
     database = db.connect(url)
     db.migrate(database)
     database.dispose()
-    tree, fixed = build_tree(grassroots, rng, today)
+    tree, fixed = build_tree(grassroots, rng, today, cells_per_grassroots)
     first = today - timedelta(days=3652 + 400)
     course_rows, course_index = courses(tree, first, today)
     writer = writer_for(url)
@@ -843,6 +846,19 @@ def generate(
         cell_ids=[c["id"] for c in tree.cells],
         states=states,
     )
+
+
+def ensure_schema(url: str) -> None:
+    """On a reused dataset: add the tables and indexes the models gained since."""
+    engine = sa.create_engine(url)
+    try:
+        SQLModel.metadata.create_all(engine, checkfirst=True)
+        with engine.begin() as connection:
+            for table in SQLModel.metadata.tables.values():
+                for index in table.indexes:
+                    index.create(connection, checkfirst=True)
+    finally:
+        engine.dispose()
 
 
 def summary_lines(cases: int) -> list[str]:

@@ -53,7 +53,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(url: str, workers: int = 2, threads: int = 4) -> Iterator[tuple[int, int]]:
+def gunicorn(
+    url: str, workers: int = 2, threads: int = 4, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[int, int]]:
     """gunicorn serving `url`'s database; yields (port, master pid); stops it after."""
     port = free_port()
     env = dict(os.environ)
@@ -67,6 +69,7 @@ def gunicorn(url: str, workers: int = 2, threads: int = 4) -> Iterator[tuple[int
         KETNAP_LOG_LEVEL="warning",
         PYTHONPATH=str(ROOT),
     )
+    env.update(extra_env or {})
     log_fd, log_name = tempfile.mkstemp(prefix="ketnap-gunicorn-", suffix=".log")
     log_file = os.fdopen(log_fd, "w")
     master = subprocess.Popen(
