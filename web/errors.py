@@ -99,7 +99,12 @@ def _http_error(exc: HTTPException) -> Response | tuple[Any, int]:
                 "field": None,
             }
         }
-        return jsonify(body), status
+        response = jsonify(body)
+        # keep what HTTP says alongside the error: WWW-Authenticate on 401, Allow on 405
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
     try:
         return render_template("error.html", status=status, error=exc), status
     except Exception:  # the error page itself must never fail

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from datetime import date
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -32,6 +33,14 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--now", default=None, help="Pretend today is YYYY-MM-DD (time travel).")
     @wraps(command)
     def wrapper(database_url: str | None, now: str | None, **kwargs: Any) -> Any:
+        if now is not None:
+            try:
+                date.fromisoformat(now)
+            except ValueError as error:
+                raise click.BadParameter(
+                    f"'{now}' không phải ngày YYYY-MM-DD (is not a YYYY-MM-DD date)",
+                    param_hint="--now",
+                ) from error
         return command(engine=runtime.build(database_url, now), **kwargs)
 
     return wrapper
