@@ -177,7 +177,7 @@ class Setup:
         if event in scripted:
             return scripted[event].data(self.world, cell, on)
         neighbour = next(c for c in self.world.cell_ids if c != cell)
-        return {
+        others: dict[str, dict[str, Any]] = {
             "fail_class": {"reason": "Vắng quá số buổi quy định"},
             "remove": {"decision_no": "3-QĐ/ĐU", "reason": "Vi phạm tư cách đảng viên"},
             "reject": {"by": "cell", "reason": "Không đủ tiêu chuẩn"},
@@ -188,7 +188,8 @@ class Setup:
                 "working_days": 10,
                 "consent_ref": "45-CV/TU",
             },
-        }[event]
+        }
+        return others[event]
 
     def advance(
         self,
