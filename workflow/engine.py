@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine as Database
-from sqlalchemy import and_, event, false, func, inspect, or_, update
+from sqlalchemy import and_, bindparam, event, false, func, inspect, or_, update
 from sqlmodel import Session, col, select
 
 from workflow import access, effects, history, process, schema
@@ -73,7 +73,7 @@ class _Act:
 
     session: Session
     case: Case
-    person: Person
+    _person: Person | None  # None: loaded on first use (few guards read the person)
     on: date
     data: dict[str, Any]
     params: RuleParameters
@@ -81,6 +81,17 @@ class _Act:
     spec: process.Event
     failed_vote: Refusal | None = None
     _members: dict[int, Member | None] = field(default_factory=dict)
+
+    @property
+    def person(self) -> Person:
+        if self._person is None:
+            self._person = self.session.get(Person, self.case.person_id)
+            assert self._person is not None
+        return self._person
+
+    @person.setter
+    def person(self, value: Person) -> None:
+        self._person = value
 
     def member(self, member_id: int) -> Member | None:
         if member_id not in self._members:
@@ -188,6 +199,17 @@ def _open_case_of(session: Session, person: dict[str, Any]) -> int | None:
         .limit(1)
     )
     return session.exec(query).first()
+
+
+# The statements of every advance, built once: building them per call cost more than
+# running them (SQLAlchemy caches the compiled SQL, not the Python statement objects).
+_CLAIM = (
+    update(Case)
+    .where(col(Case.id) == bindparam("case_id"), col(Case.version) == bindparam("expected"))
+    .values(version=col(Case.version) + 1)
+)
+_CLAIM_RETURNING = _CLAIM.returning(Case)
+_STORED_DEADLINES = select(CaseDeadline).where(col(CaseDeadline.case_id) == bindparam("case_id"))
 
 
 class Engine:
@@ -313,9 +335,7 @@ class Engine:
             access.check_may_record(actor, spec.acted_by)
             if case.state not in spec.sources:
                 raise _not_allowed(spec, case.state)
-            person = session.get(Person, case.person_id)
-            assert person is not None
-            act = _Act(session, case, person, on_date, parsed, self.params, actor, spec)
+            act = _Act(session, case, None, on_date, parsed, self.params, actor, spec)
             from_state = case.state
             token = process.Token(case.state, act)
             moved = process.MACHINE.events[event].trigger(token)
@@ -350,15 +370,28 @@ class Engine:
                 raise Conflict(case_id, expected, fresh.case.version)
             fresh.case.version += 1
             return fresh.case
-        claimed = session.execute(
-            update(Case)
-            .where(col(Case.id) == case_id, col(Case.version) == expected)
-            .values(version=col(Case.version) + 1)
-        )
-        case = session.get(Case, case_id)
+        values = {"case_id": case_id, "expected": expected}
+        if session.get_bind().dialect.update_returning:
+            # One round trip: the claimed row comes back with the UPDATE (and replaces
+            # any copy already in the session); no row back means stale or missing.
+            claimed = session.execute(
+                _CLAIM_RETURNING,
+                values,
+                execution_options={"synchronize_session": False, "populate_existing": True},
+            ).scalar_one_or_none()
+            if claimed is not None:
+                if not access.can_see(session, actor, claimed):
+                    raise NotFound(case_id)
+                return claimed
+            case = session.get(Case, case_id)
+            if case is None or not access.can_see(session, actor, case):
+                raise NotFound(case_id)
+            raise Conflict(case_id, expected, case.version)
+        result = session.execute(_CLAIM, values)
+        case = session.get(Case, case_id, populate_existing=True)
         if case is None or not access.can_see(session, actor, case):
             raise NotFound(case_id)
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict(case_id, expected, case.version)
         return case
 
@@ -394,14 +427,7 @@ class Engine:
         wanted = live_deadlines(case, self.params)
         assert case.id is not None
         fresh = session.info.get(_NEW_CASES, {}).get(case.id)
-        stored = (
-            fresh.deadlines
-            if fresh is not None
-            else {
-                d.deadline: d
-                for d in session.exec(select(CaseDeadline).where(CaseDeadline.case_id == case.id))
-            }
-        )
+        stored = fresh.deadlines if fresh is not None else self._stored_deadlines(session, case.id)
         for deadline_id, row in list(stored.items()):
             if deadline_id not in wanted:
                 if inspect(row).pending:  # added earlier in this unit of work, never flushed
@@ -417,6 +443,13 @@ class Engine:
                 stored[deadline_id] = CaseDeadline(case_id=case.id, deadline=deadline_id, due=due)
                 session.add(stored[deadline_id])
         case.next_due = min(wanted.values()) if wanted else None
+
+    @staticmethod
+    def _stored_deadlines(session: Session, case_id: int) -> dict[str, CaseDeadline]:
+        # No autoflush: the case's pending changes then go out in the commit's one UPDATE
+        # instead of an extra one here (only this method writes CaseDeadline rows).
+        with session.no_autoflush:
+            return {d.deadline: d for d in session.scalars(_STORED_DEADLINES, {"case_id": case_id})}
 
     def _append(
         self,
