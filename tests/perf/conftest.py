@@ -49,7 +49,7 @@ class Site:
         return {"Authorization": f"Bearer {self.tokens[username]}"}
 
 
-def make_site(directory: Path, cases: int) -> Site:
+def make_site(directory: Path, cases: int, page_size: int) -> Site:
     url = f"sqlite:///{directory / 'ketnap.db'}"
     dataset = datagen.generate(
         url, cases, TODAY, grassroots=1, cells_per_grassroots=2, progress=lambda _m: None
@@ -71,15 +71,17 @@ def make_site(directory: Path, cases: int) -> Site:
         WTF_CSRF_ENABLED=False,
         RATELIMIT_ENABLED=False,
         SECRET_KEY="perf-tests",
+        KETNAP_PAGE_SIZE=page_size,
     )
     return Site(engine, app, dataset, outcome.case.id)
 
 
 @pytest.fixture(scope="module")
 def small_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    return make_site(tmp_path_factory.mktemp("perf-small"), 30)
+    # A small page too, so that every list page of the small site shows rows.
+    return make_site(tmp_path_factory.mktemp("perf-small"), 30, page_size=2)
 
 
 @pytest.fixture(scope="module")
 def large_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    return make_site(tmp_path_factory.mktemp("perf-large"), 300)
+    return make_site(tmp_path_factory.mktemp("perf-large"), 300, page_size=25)
