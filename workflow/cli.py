@@ -5,8 +5,8 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any
 
