@@ -70,15 +70,20 @@ class Datasets:
     def _make(self, backend: str) -> datagen.Dataset:
         name = f"ketnap_bench_{self.cases}"
         sidecar = self.workdir / f"{name}.{backend}.json"
+        missing: list[str] = []
         if backend == "sqlite":
             url = f"sqlite:///{self.workdir / (name + '.db')}"
         else:
             url = pg.database_url(name)
         if self.reuse and sidecar.exists() and pg.exists(url):
+            missing = datagen.missing_columns(url)
+            if missing:
+                log(f"the {backend} dataset lacks {', '.join(missing)}: making it anew")
+        if self.reuse and sidecar.exists() and pg.exists(url) and not missing:
             saved = json.loads(sidecar.read_text())
             saved["today"] = date.fromisoformat(saved["today"])
             log(f"reusing {backend} dataset ({self.cases:,} cases, made {saved['today']})")
-            datagen.ensure_schema(url)
+            datagen.ensure_schema(url, saved["today"])
             return datagen.Dataset(**saved)
         if backend == "sqlite":
             for suffix in ("", "-wal", "-shm"):

@@ -432,16 +432,19 @@ class CaseFactory:
         }
         previous = "nominated"
         last_event, last_from = "nominate", None
+        case["state_since"] = nominated_on
         for step, day in zip(steps, on[1:], strict=False):
             last_from = case["state"]
             self.apply(step.event, day, case, rows, grassroots_id)
             previous = STEP_STATE.get(step.event, previous)
+            if previous != case["state"]:
+                case["state_since"] = day  # the act that brought the case into its state
             case["state"] = previous
             last_event = step.event
         if closing:
             last_from = case["state"]
             self.apply(closing, on[-1], case, rows, grassroots_id)
-            case["state"] = state
+            case["state"], case["state_since"] = state, on[-1]
             last_event = closing
         case["updated_at"] = datetime.combine(on[-1], datetime.min.time()).replace(hour=3)
         rows["case"] = [case]
@@ -836,6 +839,10 @@ def generate(
         if done % (BATCH * 10) == 0 or done == cases:
             progress(f"  {done:,} cases written ({time.perf_counter() - started:.0f} s)")
     writer.finish()
+    database = sa.create_engine(url)
+    with database.begin() as connection:
+        swept_yesterday(connection, today)
+    database.dispose()
     return Dataset(
         url=url,
         cases=cases,
@@ -848,7 +855,24 @@ def generate(
     )
 
 
-def ensure_schema(url: str) -> None:
+def missing_columns(url: str) -> list[str]:
+    """Columns the models have and the dataset lacks: such a dataset must be made anew."""
+    engine = sa.create_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        present = set(inspector.get_table_names())
+        return [
+            f"{table.name}.{column.name}"
+            for table in SQLModel.metadata.tables.values()
+            if table.name in present
+            for column in table.columns
+            if column.name not in {c["name"] for c in inspector.get_columns(table.name)}
+        ]
+    finally:
+        engine.dispose()
+
+
+def ensure_schema(url: str, today: date) -> None:
     """On a reused dataset: add the tables and indexes the models gained since."""
     engine = sa.create_engine(url)
     try:
@@ -857,8 +881,19 @@ def ensure_schema(url: str) -> None:
             for table in SQLModel.metadata.tables.values():
                 for index in table.indexes:
                     index.create(connection, checkfirst=True)
+            swept_yesterday(connection, today)
     finally:
         engine.dispose()
+
+
+def swept_yesterday(connection: sa.Connection, today: date) -> None:
+    """Yesterday's sweep completed (SweepDay): today's reads only what changed since."""
+    table = SQLModel.metadata.tables.get("sweepday")
+    if table is None or connection.execute(sa.select(sa.func.count()).select_from(table)).scalar():
+        return
+    yesterday = today - timedelta(days=1)
+    started = datetime.combine(yesterday, datetime.min.time()).replace(hour=1)
+    connection.execute(table.insert().values(day=yesterday, started_at=started))
 
 
 def summary_lines(cases: int) -> list[str]:
