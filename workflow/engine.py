@@ -19,7 +19,7 @@ from sqlalchemy import Engine as Database
 from sqlalchemy import and_, bindparam, event, false, func, inspect, or_, update
 from sqlmodel import Session, col, select
 
-from workflow import access, effects, history, process, schema
+from workflow import access, effects, guards, history, process, schema
 from workflow.access import Actor
 from workflow.clock import Clock
 from workflow.config import RuleParameters
@@ -131,7 +131,8 @@ class _Act:
         return _open_case_of(self.session, person)
 
     def event_guards(self) -> tuple[Guard, ...]:
-        return self.spec.guards
+        # the event's own rules first: theirs are the more precise messages
+        return (*self.spec.guards, guards.on_after_previous_step)
 
     def vote_guard(self) -> str | None:
         return self.spec.vote_guard
@@ -281,6 +282,7 @@ class Engine:
                 cell_id=parsed["cell_id"],
                 org_path=cell.path,
                 state="nominated",
+                state_since=on_date,
                 nominated_by=parsed["nominated_by"],
                 nomination_ref=parsed["nomination_ref"],
                 nominated_on=on_date,
@@ -340,7 +342,8 @@ class Engine:
             token = process.Token(case.state, act)
             moved = process.MACHINE.events[event].trigger(token)
             if moved:
-                case.state = token.state
+                if token.state != from_state:
+                    case.state, case.state_since = token.state, on_date
                 spec.effect(act)
             elif event == "cell_confirm_vote":
                 effects.failed_confirm_vote(act)

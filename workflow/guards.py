@@ -623,5 +623,23 @@ def extension_allowed(ctx: GuardContext) -> Problem | None:
     return None
 
 
+@guard("on_after_previous_step", "PROCESS")
+def on_after_previous_step(ctx: GuardContext) -> Problem | None:
+    """Acts follow each other: none is dated before the act that brought the case into
+    its state (a committee vote before the cell's, a rejection before the nomination).
+    Acts within a state keep their own order: a paper may be recorded late."""
+    since = ctx.case.state_since
+    if since is None or ctx.on >= since:
+        return None
+    from workflow import process  # the table imports this module
+
+    current = process.state(ctx.case.state)
+    return Problem(
+        f"Ngày {dmy(ctx.on)} trước bước '{current.label_vi}' ({dmy(since)})",
+        f"{dmy(ctx.on)} predates the step '{current.label_en}' ({dmy(since)})",
+        "on",
+    )
+
+
 ON_NOT_IN_FUTURE = Guard("on_not_in_future", "Ketnap", lambda ctx: None)
 EVENT_ALLOWED = Guard("event_allowed", "PROCESS", lambda ctx: None)

@@ -75,6 +75,7 @@ class Case(SQLModel, table=True):
     cell_id: int = Field(foreign_key="organisation.id")
     org_path: str = ""  # the cell's path, copied so scoping is one indexed prefix query
     state: str
+    state_since: date | None = None  # the date of the act that brought the case into `state`
     version: int = 0
     head_hash: str = ""
     open: bool = True

@@ -207,6 +207,19 @@ def test_birth_date_in_the_future_is_refused(cases: Cases) -> None:
     assert refused.rule == "on_not_in_future" and refused.field == "person.birth_date"
 
 
+def test_act_dated_before_the_step_that_led_here_is_refused(cases: Cases) -> None:
+    verified_on = cases.setup.history(cases.verified)[-1].on
+    before = (verified_on - timedelta(days=1)).isoformat()
+    refused = refusal(cases, lambda: vote(cases, on=before))
+    assert refused.rule == "on_after_previous_step" and refused.field == "on"
+    assert refused.message_vi.startswith(
+        f"Ngày {verified_on - timedelta(days=1):%d/%m/%Y} trước bước 'Đã thẩm tra lý lịch'"
+    )
+    reject = {"by": "cell", "reason": "Không đủ tiêu chuẩn"}
+    refused = refusal(cases, lambda: vote(cases, reject, event="reject", on="2020-01-01"))
+    assert refused.rule == "on_after_previous_step"
+
+
 # ── rules ─────────────────────────────────────────────────────────────────
 def test_more_votes_than_voters_is_refused(cases: Cases) -> None:
     refused = refusal(cases, lambda: vote(cases, VOTE | {"voters": 7, "votes_for": 8}))

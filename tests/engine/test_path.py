@@ -160,6 +160,25 @@ def test_dates_may_come_as_date_times_from_a_spreadsheet(setup: Setup) -> None:
     assert_history_whole(setup, outcome.case.id or 0, 1)
 
 
+def test_a_paper_of_probation_may_be_recorded_late(setup: Setup) -> None:
+    """Acts within a state keep their own dates: the theory class, recorded after the
+    self-review, may be dated before it, but nothing may predate the ceremony."""
+    cell = setup.dong_lo_cell
+    case_id = setup.case_in("probationary", cell, end=TODAY - timedelta(days=200))
+    ceremony = setup.case(case_id).ceremony_on
+    assert ceremony is not None
+    secretary = setup.secretary(cell)
+    setup.advance(case_id, "record_self_review", {}, secretary, TODAY - timedelta(days=10))
+    theory = {"class_name": "Lớp bồi dưỡng đảng viên mới", "certificate_no": "LL-7"}
+    late = setup.advance(
+        case_id, "complete_theory_class", theory, secretary, ceremony + timedelta(days=90)
+    )
+    assert late.case.theory_class_on == ceremony + timedelta(days=90)
+    with pytest.raises(Refusal) as raised:
+        setup.advance(case_id, "complete_theory_class", theory, secretary, ceremony - timedelta(1))
+    assert raised.value.rule == "on_after_previous_step"
+
+
 def test_failed_cell_vote_is_recorded_and_leaves_the_state(setup: Setup) -> None:
     cell = setup.dong_lo_cell
     case_id = setup.case_in("verified", cell, end=TODAY - timedelta(days=10))

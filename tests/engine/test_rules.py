@@ -536,6 +536,17 @@ def test_extension_allowed_only_for_a_live_deadline_and_at_least_one_day() -> No
     assert zero.field == "working_days"
 
 
+def test_on_after_previous_step_no_act_predates_the_step_that_led_here() -> None:
+    case = Case(id=1, person_id=1, cell_id=5, state="cell_resolved", nominated_on=date(2025, 1, 1))
+    case.state_since = date(2026, 3, 16)
+    refusal_ = refused(guards.on_after_previous_step, Context(case=case, on=date(2026, 3, 15)))
+    assert refusal_.field == "on"
+    assert refusal_.message_vi.startswith(
+        "Ngày 15/03/2026 trước bước 'Chi bộ đã nghị quyết' (16/03/2026)"
+    )
+    accepted(guards.on_after_previous_step, Context(case=case, on=date(2026, 3, 16)))
+
+
 # ── dates of membership ──────────────────────────────────────────────────
 def test_probation_runs_12_months_from_the_ceremony() -> None:
     assert rules.probation_end(date(2025, 3, 10), 12) == date(2026, 3, 10)

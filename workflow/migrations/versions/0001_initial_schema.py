@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:16:28.325939
+Create Date: 2026-11-22 13:27:53.391267
 """
 from alembic import op
 import sqlalchemy as sa
@@ -120,6 +120,7 @@ def upgrade() -> None:
     sa.Column('cell_id', sa.Integer(), nullable=False),
     sa.Column('org_path', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('state_since', sa.Date(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('head_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('open', sa.Boolean(), nullable=False),
