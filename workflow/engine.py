@@ -517,7 +517,7 @@ def _note(note: Any) -> str | None:
             "Ghi chú quá dài (tối đa 4000 ký tự)",
             "The note is too long (4000 characters at most)",
         )
-    return note.strip()
+    return note.strip() or None  # a note of blanks is no note
 
 
 def _not_allowed(spec: process.Event, state: str) -> Refusal:

@@ -179,6 +179,19 @@ def test_a_paper_of_probation_may_be_recorded_late(setup: Setup) -> None:
     assert raised.value.rule == "on_after_previous_step"
 
 
+def test_notes_are_kept_with_the_act_and_blank_notes_are_none(setup: Setup) -> None:
+    cell = setup.dong_lo_cell
+    data = setup.nomination(cell, TODAY)
+    first = setup.engine.nominate(data, setup.secretary(cell), on=TODAY, note="  Hồ sơ tốt  ")
+    assert first.event.note == "Hồ sơ tốt"
+    case_id = first.case.id or 0
+    blank = setup.engine.advance(
+        case_id, "withdraw", {"reason": "Chuyển đi"}, setup.secretary(cell), 1, on=TODAY, note="  "
+    )
+    assert blank.event.note is None
+    assert_history_whole(setup, case_id, 2)
+
+
 def test_failed_cell_vote_is_recorded_and_leaves_the_state(setup: Setup) -> None:
     cell = setup.dong_lo_cell
     case_id = setup.case_in("verified", cell, end=TODAY - timedelta(days=10))
