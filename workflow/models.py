@@ -63,7 +63,15 @@ class Case(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_case_state_cell", "state", "cell_id"),
-        Index("ix_case_org_path_state", "org_path", "state"),
+        # Scoped lists and counts (`org_path LIKE '/1/4/%'`, access.visible_cases): on
+        # PostgreSQL a LIKE prefix uses a btree only with the pattern operator class —
+        # a grassroots officer's count went from a scan of every case to a range.
+        Index(
+            "ix_case_org_path_state",
+            "org_path",
+            "state",
+            postgresql_ops={"org_path": "text_pattern_ops"},
+        ),
         # Reports count by a date over a subtree: date first (the period's range), then
         # the path, so the index alone answers; the breakdown also joins the person.
         Index("ix_case_ceremony_on", "ceremony_on", "org_path", "person_id"),

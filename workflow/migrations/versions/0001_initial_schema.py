@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:27:53.391267
+Create Date: 2026-11-22 13:41:26.239565
 """
 from alembic import op
 import sqlalchemy as sa
@@ -164,7 +164,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_case_next_due'), ['next_due'], unique=False)
         batch_op.create_index('ix_case_nominated_on', ['nominated_on', 'org_path'], unique=False)
         batch_op.create_index('ix_case_official_on', ['official_on', 'org_path'], unique=False)
-        batch_op.create_index('ix_case_org_path_state', ['org_path', 'state'], unique=False)
+        batch_op.create_index('ix_case_org_path_state', ['org_path', 'state'], unique=False, postgresql_ops={'org_path': 'text_pattern_ops'})
         batch_op.create_index(batch_op.f('ix_case_person_id'), ['person_id'], unique=False)
         batch_op.create_index('ix_case_state_cell', ['state', 'cell_id'], unique=False)
         batch_op.create_index('ix_case_updated_at', ['updated_at'], unique=False)
@@ -405,7 +405,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_case_updated_at')
         batch_op.drop_index('ix_case_state_cell')
         batch_op.drop_index(batch_op.f('ix_case_person_id'))
-        batch_op.drop_index('ix_case_org_path_state')
+        batch_op.drop_index('ix_case_org_path_state', postgresql_ops={'org_path': 'text_pattern_ops'})
         batch_op.drop_index('ix_case_official_on')
         batch_op.drop_index('ix_case_nominated_on')
         batch_op.drop_index(batch_op.f('ix_case_next_due'))
