@@ -30,6 +30,7 @@ from bench.figures import Figure, log
 from workflow.clock import SystemClock
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"  # the figures behind BENCHMARKS.md (not committed)
 BENCHMARKS = ("advance", "advance-pg", "sweep", "reports", "import", "web")
 
 
@@ -45,7 +46,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--no-write", action="store_true", help="print, do not write")
     args = parser.parse_args(argv)
-    args.cases = args.cases or (20_000 if args.quick else 1_000_000)
+    args.cases = args.cases or (10_000 if args.quick else 1_000_000)
     args.runs = args.runs or (3 if args.quick else 5)
     args.only = [b.strip() for b in args.only.split(",") if b.strip()]
     unknown = set(args.only) - set(BENCHMARKS)
@@ -110,18 +111,19 @@ class Datasets:
         return dataset
 
 
-def run(args: argparse.Namespace) -> list[Figure]:
+def run(args: argparse.Namespace) -> tuple[dict[str, list[Figure]], dict[str, float]]:
     today = SystemClock().today()
     data = Datasets(args.workdir, args.cases, today, args.reuse)
     backends = ["sqlite"] if args.no_postgres else ["sqlite", "postgresql"]
-    figures: list[Figure] = []
+    results: dict[str, list[Figure]] = {}
+    seconds: dict[str, float] = {}
     quick = args.quick
     steps: dict[str, Callable[[], list[Figure]]] = {
         "advance": lambda: advance.sqlite_ratio(
-            data.get("sqlite").url, today, 60 if quick else 300, args.runs
+            data.get("sqlite").url, today, 30 if quick else 300, args.runs
         ),
         "advance-pg": lambda: advance.postgres_concurrent(
-            data.get("postgresql").url, today, 8, 8 if quick else 40, 1 if quick else args.runs
+            data.get("postgresql").url, today, 8, 5 if quick else 40, 1 if quick else args.runs
         ),
         "sweep": lambda: [
             f
@@ -134,15 +136,15 @@ def run(args: argparse.Namespace) -> list[Figure]:
             for f in queries.reports(data.get(b).url, b, today, args.cases, args.runs)
         ],
         "import": lambda: import_bench.run(
-            args.workdir, today, rows=200 if quick else 2_000, runs=1 if quick else 3
+            args.workdir, today, rows=100 if quick else 2_000, runs=1 if quick else 3
         ),
         "web": lambda: web.run(
             data.get("postgresql").url,
             args.cases,
-            data.get("postgresql").cell_ids,
-            seconds=3 if quick else 20,
+            seconds=2 if quick else 20,
             runs=1 if quick else 3,
-            memory_requests=(300, 1_000) if quick else (1_000, 10_000),
+            memory_requests=(150, 500) if quick else (1_000, 10_000),
+            users=web.USERS[:1] if quick else web.USERS,
         ),
     }
     for name in BENCHMARKS:
@@ -153,10 +155,10 @@ def run(args: argparse.Namespace) -> list[Figure]:
         log(f"{name} …")
         began = time.perf_counter()
         try:
-            figures += steps[name]()
+            results[name] = steps[name]()
         except Exception as error:  # noqa: BLE001 — one failing benchmark must not hide the rest
             log(f"  {name} failed: {type(error).__name__}: {error}")
-            figures.append(
+            results[name] = [
                 Figure(
                     name,
                     "—",
@@ -164,16 +166,18 @@ def run(args: argparse.Namespace) -> list[Figure]:
                     "",
                     detail=f"failed: {type(error).__name__}: {str(error)[:200]}",
                 )
-            )
-        log(f"  {name} took {time.perf_counter() - began:.0f} s")
-    return data.figures + figures
+            ]
+        seconds[name] = time.perf_counter() - began
+        log(f"  {name} took {seconds[name]:.0f} s")
+    if data.figures:
+        results["data"] = data.figures
+    return results, seconds
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     # SIGTERM (a timeout, a kill) unwinds like Ctrl-C: gunicorn and PostgreSQL are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    began = time.perf_counter()
     temporary = args.workdir is None and args.quick
     if args.workdir is None:
         args.workdir = (
@@ -184,8 +188,8 @@ def main(argv: list[str] | None = None) -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     pg.use_workdir(None if temporary or args.no_postgres else args.workdir)
     try:
-        figures = run(args)
-        elapsed = time.perf_counter() - began
+        results, seconds = run(args)
+        figures, elapsed = merged(args, results, seconds)
         section = _section(args, figures, elapsed)
         if args.no_write:
             print(section.render())
@@ -195,6 +199,28 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if temporary:
             shutil.rmtree(args.workdir, ignore_errors=True)
+
+
+def merged(
+    args: argparse.Namespace, results: dict[str, list[Figure]], seconds: dict[str, float]
+) -> tuple[list[Figure], float]:
+    """This run's figures, and — for a partial run (--only) — the earlier run's figures of
+    the benchmarks not run now (bench/results/<quick|full>-<cases>.json)."""
+    store = RESULTS / f"{'quick' if args.quick else 'full'}-{args.cases}.json"
+    earlier: dict[str, dict] = {}
+    if store.exists() and not args.no_write:
+        earlier = json.loads(store.read_text()).get("steps", {})
+    steps = {
+        name: {"figures": [asdict(f) for f in figures], "seconds": seconds.get(name, 0.0)}
+        for name, figures in results.items()
+    }
+    combined = {**earlier, **steps}
+    if not args.no_write:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        store.write_text(json.dumps({"steps": combined}, indent=1, ensure_ascii=False))
+    order = ["data", *BENCHMARKS]
+    figures = [Figure(**f) for name in order if name in combined for f in combined[name]["figures"]]
+    return figures, sum(step.get("seconds", 0.0) for step in combined.values())
 
 
 def _section(args: argparse.Namespace, figures: list[Figure], elapsed: float) -> report.Section:

@@ -319,7 +319,7 @@ def postgres_concurrent(url: str, today: date, writers: int, cases: int, runs: i
     """`writers` processes, each walking its own fresh cases; total advances/s."""
     cells = Cells.pick(url, writers * 2).ids
     rates, raw_rates = [], []
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")
     for run in range(runs):
         gate = context.Barrier(writers)
         out = context.Queue()
@@ -339,7 +339,7 @@ def postgres_concurrent(url: str, today: date, writers: int, cases: int, runs: i
         ended = max(r[1] for r in results)
         total = sum(r[2] for r in results)
         rates.append(total / (ended - began))
-        raw_rates.append(raw_postgres_concurrent(url, writers))
+        raw_rates.append(raw_postgres_concurrent(url, writers, per_writer=cases * 5))
         log(f"  run {run + 1}: {rates[-1]:,.0f} advances/s, raw {raw_rates[-1]:,.0f}/s")
     value = median(rates)
     return [
@@ -418,7 +418,7 @@ def raw_postgres_concurrent(url: str, writers: int, per_writer: int = 200, round
             )
         ]
     database.dispose()
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")
     gate, out = context.Barrier(writers), context.Queue()
     workers = [
         context.Process(

@@ -21,6 +21,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from bench.figures import Figure, log, median
 from workflow import process
 
@@ -191,17 +193,55 @@ def load(
         return summary
 
 
+# Who browses: a grassroots committee's officer (their subtree: ~1 % of the cases) and
+# the province's officer (every case) — the most common and the heaviest scope.
+USERS = (("officer", "grassroots officer"), ("officer-tinh", "province officer"))
+
+
+def scope_sample(url: str, username: str, rng: random.Random) -> tuple[list[int], list[int]]:
+    """Case ids and cell ids inside `username`'s scope, to request pages that exist."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            path = connection.execute(
+                sa.text(
+                    'SELECT o.path FROM "user" u JOIN organisation o ON o.id = u.organisation_id '
+                    "WHERE u.username = :name"
+                ),
+                {"name": username},
+            ).scalar_one()
+            cells = [
+                row[0]
+                for row in connection.execute(
+                    sa.text("SELECT id FROM organisation WHERE kind = 'cell' AND path LIKE :p"),
+                    {"p": path + "%"},
+                )
+            ]
+            ids = [
+                row[0]
+                for row in connection.execute(
+                    sa.text(
+                        'SELECT id FROM "case" WHERE org_path LIKE :p ORDER BY random() LIMIT 3000'
+                    ),
+                    {"p": path + "%"},
+                )
+            ]
+    finally:
+        engine.dispose()
+    return ids, cells
+
+
 def page_sets(case_ids: list[int], cell_ids: list[int], rng: random.Random) -> dict[str, list]:
-    """The paths each page benchmark requests, spread over the whole dataset."""
+    """The paths each page benchmark requests, spread over the user's whole scope."""
     open_states = [s.name for s in process.STATES if not s.terminal]
     case_list = [
-        f"/cases?state={rng.choice(open_states)}&page={rng.randrange(1, 21)}" for _ in range(300)
+        f"/cases?state={rng.choice(open_states)}&page={rng.randrange(1, 6)}" for _ in range(300)
     ]
-    case_list += [f"/cases?deadline=overdue&page={rng.randrange(1, 21)}" for _ in range(50)]
+    case_list += [f"/cases?deadline=overdue&page={rng.randrange(1, 6)}" for _ in range(50)]
     case_list += [f"/cases?cell={rng.choice(cell_ids)}" for _ in range(50)]
     case_pages = [f"/cases/{rng.choice(case_ids)}" for _ in range(2000)]
     api_list = [
-        f"/api/v1/cases?state={rng.choice(open_states)}&page={rng.randrange(1, 21)}"
+        f"/api/v1/cases?state={rng.choice(open_states)}&page={rng.randrange(1, 6)}"
         for _ in range(300)
     ]
     api_case = [f"/api/v1/cases/{rng.choice(case_ids)}" for _ in range(2000)]
@@ -216,36 +256,38 @@ def page_sets(case_ids: list[int], cell_ids: list[int], rng: random.Random) -> d
 def run(
     url: str,
     cases: int,
-    cell_ids: list[int],
     *,
     seconds: float,
     runs: int,
     memory_requests: tuple[int, int],
     connections: int = 4,
+    users: tuple[tuple[str, str], ...] = USERS,
 ) -> list[Figure]:
     rng = random.Random(7)
-    case_ids = rng.sample(range(1, cases + 1), min(cases, 5000))
     figures: list[Figure] = []
     with gunicorn(url) as (port, master):
-        bearer = token(port, "officer-tinh", "ketnap-demo")
-        sets = page_sets(case_ids, cell_ids, rng)
-        for paths in sets.values():  # warm both workers' caches and pools
-            load(
-                port,
-                paths,
-                bearer,
-                seconds=2,
-                connections=connections,
-                prefer_wrk=False,
-                requests=20,
-            )
-        for name, paths in sets.items():
-            summaries = [
-                load(port, paths, bearer, seconds=seconds, connections=connections)
-                for _ in range(runs)
-            ]
-            figures += _page_figures(name, summaries, cases, connections, seconds)
-        figures += _memory(port, master, bearer, sets, memory_requests, connections, cases)
+        province: dict[str, list] = {}
+        for username, who in users:
+            bearer = token(port, username, "ketnap-demo")
+            sets = page_sets(*scope_sample(url, username, rng), rng)
+            for paths in sets.values():  # warm both workers' caches and pools
+                load(
+                    port,
+                    paths,
+                    bearer,
+                    seconds=2,
+                    connections=connections,
+                    requests=20,
+                    prefer_wrk=False,
+                )
+            for name, paths in sets.items():
+                summaries = [
+                    load(port, paths, bearer, seconds=seconds, connections=connections)
+                    for _ in range(runs)
+                ]
+                figures += _page_figures(f"{name}, {who}", summaries, cases, connections, seconds)
+            province = sets
+        figures += _memory(port, master, bearer, province, memory_requests, connections, cases)
     return figures
 
 
