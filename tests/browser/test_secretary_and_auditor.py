@@ -28,6 +28,13 @@ def log_in(page: Page, server: LiveServer, username: str) -> None:
     expect(page.locator(".flash-success")).to_contain_text("Xin chào")
 
 
+def log_out(page: Page) -> None:
+    """Switch users as a person does: the server ends the session before the next login
+    (clearing cookies could race a navigation still in flight that sets them again)."""
+    page.get_by_role("button", name="Đăng xuất").click()
+    expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+
+
 def wait_for_diagram(page: Page) -> None:
     expect(page.locator("body")).to_have_attribute("data-diagram", "ready", timeout=30000)
     expect(page.locator(".diagram svg").first).to_be_visible()
@@ -167,12 +174,12 @@ def test_the_other_pages_render_in_vietnamese(page: Page, live_server: LiveServe
     page.get_by_role("button", name="Tiếng Việt").click()
     expect(page.get_by_role("heading", name="Tổng quan")).to_be_visible()
 
-    page.context.clear_cookies()
+    log_out(page)
     log_in(page, live_server, "sponsor")
     expect(page.get_by_role("heading", name="Người tôi giới thiệu, giúp đỡ")).to_be_visible()
     screenshot(page, "12-dashboard-sponsor")
 
-    page.context.clear_cookies()
+    log_out(page)
     log_in(page, live_server, "admin")
     page.goto(f"{live_server.url}/admin/users")
     expect(page.get_by_role("heading", name="Người dùng", exact=True)).to_be_visible()
