@@ -501,7 +501,7 @@ def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
         names.setdefault(m.id or 0, m.full_name)
     for m in helpers:
         names.setdefault(m.id or 0, m.full_name)
-    chain = history.verify_rows(case_id, rows, case.head_hash)
+    chain = history.verify_rows(case_id, rows, case.head_hash, case.state)
     org_names = {
         org_id: name
         for org_id, name in session.exec(select(Organisation.id, Organisation.name))

@@ -513,6 +513,15 @@ def ceremony_after_decision(ctx: GuardContext) -> Problem | None:
             f"The ceremony ({dmy(ctx.on)}) predates the decision ({dmy(decided)})",
             "on",
         )
+    received = ctx.case.decision_received_on
+    if received and ctx.on < received:
+        return Problem(
+            f"Lễ kết nạp ({dmy(ctx.on)}) không được trước ngày chi bộ nhận quyết định "
+            f"({dmy(received)})",
+            f"The ceremony ({dmy(ctx.on)}) predates the cell's receipt of the decision "
+            f"({dmy(received)})",
+            "on",
+        )
     return None
 
 

@@ -367,3 +367,23 @@ def test_ketnap_verify_exits_1_and_names_the_broken_row(setup: Setup) -> None:
     assert broken.exit_code == 1
     assert f"case {case_id}: row 2 row altered" in broken.output
     assert f"case {intact}:" not in broken.output
+
+
+def test_ceremony_cannot_precede_the_cells_receipt_of_the_decision(setup: Setup) -> None:
+    """The ceremony deadline counts from receipt (QĐ 294 §4.1): a ceremony before it is
+    an act out of order."""
+    cell = setup.dong_lo_cell
+    case_id = setup.case_in("committee_resolved", cell, end=TODAY - timedelta(days=30))
+    decided = setup.case(case_id).committee_resolution_on
+    assert decided is not None
+    received = decided + timedelta(days=10)
+    data = {"decision_no": "9-QĐ/ĐU", "received_on": received.isoformat()}
+    setup.advance(case_id, "decide_admission", data, setup.world.authority_officer[cell], decided)
+    helpers = {"helpers": [setup.world.officials[cell][0]]}
+    with pytest.raises(Refusal) as refused:
+        setup.advance(
+            case_id, "hold_ceremony", helpers, setup.secretary(cell), received - timedelta(days=1)
+        )
+    assert refused.value.rule == "ceremony_after_decision"
+    outcome = setup.advance(case_id, "hold_ceremony", helpers, setup.secretary(cell), received)
+    assert outcome.case.state == "probationary"
