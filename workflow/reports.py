@@ -504,8 +504,14 @@ def _admission_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # ── 2. breakdown of the new members ───────────────────────────────────────
-class _AgeYears(ColumnElement[int]):
-    """Full years from `birth` to `on`."""
+class _AgeBand(ColumnElement[int]):
+    """The index in AGE_BANDS of the age, in full years, from `birth` to `on`.
+
+    One construct, compiled per dialect because the age is the costly part of the
+    breakdown (a million rows): PostgreSQL computes it once with age() and buckets it
+    with width_bucket(); SQLite computes it twice with cheap substr(); any other
+    database gets a portable CASE.
+    """
 
     type = Integer()
     inherit_cache = True
@@ -515,38 +521,47 @@ class _AgeYears(ColumnElement[int]):
     ]
 
     def __init__(self, birth: Any, on: Any) -> None:
-        self.birth, self.on = col(birth), col(on)
+        self.birth: Any = col(birth)
+        self.on: Any = col(on)
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return [*self.birth._from_objects, *self.on._from_objects]
 
 
-@compiles(_AgeYears)
-def _compile_age(element: _AgeYears, compiler: Any, **kw: Any) -> str:
-    on, birth = element.on, element.birth
-    before_birthday = _month_day(on) < _month_day(birth)
-    years = _year(on) - _year(birth) - case((before_birthday, 1), else_=0)
-    return f"({compiler.process(years, **kw)})"
+LOWER_BOUNDS = [low for low, _, _ in AGE_BANDS[1:]]  # 18, 31, 41, 51, 61
 
 
-@compiles(_AgeYears, "postgresql")
-def _compile_age_postgresql(element: _AgeYears, compiler: Any, **kw: Any) -> str:
+def _portable_age(element: _AgeBand) -> Any:
+    before_birthday = _month_day(element.on) < _month_day(element.birth)
+    return _year(element.on) - _year(element.birth) - case((before_birthday, 1), else_=0)
+
+
+@compiles(_AgeBand)
+def _compile_age_band(element: _AgeBand, compiler: Any, **kw: Any) -> str:
+    age = _portable_age(element)
+    whens = [(age < low, index) for index, low in enumerate(LOWER_BOUNDS)]
+    return str(compiler.process(case(*whens, else_=len(LOWER_BOUNDS)), **kw))
+
+
+@compiles(_AgeBand, "sqlite")
+def _compile_age_band_sqlite(element: _AgeBand, compiler: Any, **kw: Any) -> str:
+    # Above 17 the bands are decades: 31–40 is (age − 1) / 10 − 1 = 2, … ; clamp 18–30
+    # to band 1 and 61 and over to the last band.
+    age = f"({compiler.process(_portable_age(element), **kw)})"
+    first, last = LOWER_BOUNDS[0], len(LOWER_BOUNDS)
+    return f"(CASE WHEN {age} < {first} THEN 0 ELSE min(max(({age} - 1) / 10 - 1, 1), {last}) END)"
+
+
+@compiles(_AgeBand, "postgresql")
+def _compile_age_band_postgresql(element: _AgeBand, compiler: Any, **kw: Any) -> str:
     on, birth = compiler.process(element.on, **kw), compiler.process(element.birth, **kw)
-    return f"CAST(EXTRACT(year FROM age({on}, {birth})) AS INTEGER)"
-
-
-def _age_groups(age: Any) -> tuple[Any, Any]:
-    """The age as (decade, under 18): 31–40, 41–50, 51–60 are decades of (age − 1) // 10,
-    and 18–30 is what remains above 17. Two cheap expressions to group by, instead of a
-    CASE that would compute the age once per band."""
-    return (age - 1) // 10, case((age < 18, 1), else_=0)
-
-
-def _age_band(decade: int, under_18: int) -> str:
-    if under_18:
-        return AGE_BANDS[0][2]
-    return AGE_BANDS[min(max(decade - 1, 1), len(AGE_BANDS) - 1)][2]
+    age = f"CAST(EXTRACT(year FROM age(CAST({on} AS timestamp), CAST({birth} AS timestamp))) AS INTEGER)"
+    bounds = ", ".join(str(low) for low in LOWER_BOUNDS)
+    return f"width_bucket({age}, ARRAY[{bounds}])"
 
 
 def breakdown(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
-    decade, under_18 = _age_groups(_AgeYears(Person.birth_date, Case.ceremony_on))
     inner = (
         select(
             col(Person.gender).label("gender"),
@@ -555,8 +570,7 @@ def breakdown(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
             func.coalesce(col(Person.religion), "").label("religion"),
             func.coalesce(col(Person.education), "").label("education"),
             col(Person.occupation).label("occupation"),
-            decade.label("decade"),
-            under_18.label("minor"),
+            _AgeBand(Person.birth_date, Case.ceremony_on).label("band"),
         )
         .select_from(Case)
         .join(Person, col(Person.id) == Case.person_id)
@@ -572,8 +586,7 @@ def breakdown(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
             "religion",
             "education",
             "occupation",
-            "decade",
-            "minor",
+            "band",
         )
     ]
     groups = session.execute(select(*keys, func.count()).group_by(*keys)).all()
@@ -583,7 +596,7 @@ def breakdown(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
 def _breakdown_result(groups: Iterable[Any]) -> dict[str, Any]:
     total = women = youth = minorities = 0
     dims: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for gender, is_youth, ethnicity, religion, education, occupation, decade, minor, n in groups:
+    for gender, is_youth, ethnicity, religion, education, occupation, band, n in groups:
         total += n
         women += n if gender == "female" else 0
         youth += n if is_youth else 0
@@ -594,7 +607,7 @@ def _breakdown_result(groups: Iterable[Any]) -> dict[str, Any]:
         dims["religion"][_religion(religion)] += n
         dims["education"][(education or "").strip() or NOT_RECORDED] += n
         dims["occupation"][occupation if occupation in OCCUPATION_LABELS else "other"] += n
-        dims["band"][_age_band(int(decade), int(minor))] += n
+        dims["band"][AGE_BANDS[int(band)][2]] += n
     occupation = [
         {"key": key, "label": label, **_share(dims["occupation"].get(key, 0), total)}
         for key, label in OCCUPATION_LABELS.items()
@@ -732,23 +745,20 @@ def classes(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     """
     per_class = (
         select(
-            col(Course.id).label("id"),
             col(Course.kind).label("kind"),
-            col(CourseHeadcount.attendees).label("headcount"),
-            func.count(col(Attendance.id)).label("enrolled"),
+            func.coalesce(col(CourseHeadcount.attendees), _enrolled()).label("attendees"),
         )
         .join(Organisation, col(Organisation.id) == Course.organisation_id)
         .outerjoin(CourseHeadcount, col(CourseHeadcount.course_id) == Course.id)
-        .outerjoin(Attendance, col(Attendance.course_id) == Course.id)
         .where(_in_subtree(Organisation.path, org), _between(Course.starts_on, period))
-        .group_by(col(Course.id), col(Course.kind), col(CourseHeadcount.attendees))
         .subquery()
     )
-    attendees = func.coalesce(per_class.c.headcount, per_class.c.enrolled)
     totals = {
         kind: (int(n), int(people or 0))
         for kind, n, people in session.execute(
-            select(per_class.c.kind, func.count(), func.sum(attendees)).group_by(per_class.c.kind)
+            select(per_class.c.kind, func.count(), func.sum(per_class.c.attendees)).group_by(
+                per_class.c.kind
+            )
         ).all()
     }
     candidates = _candidates_in_class(session, org, period)
@@ -820,19 +830,23 @@ def _candidates_in_class(session: Session, org: Subtree, period: Period) -> dict
     return {"awareness": int(row[0]), "theory": int(row[1])}
 
 
-def _class_list(session: Session, org: Subtree, period: Period) -> list[dict[str, Any]]:
-    enrolled = (
-        select(col(Attendance.course_id).label("course_id"), func.count().label("n"))
-        .join(Course, col(Course.id) == Attendance.course_id)
-        .where(_between(Course.starts_on, period))
-        .group_by(col(Attendance.course_id))
-        .subquery()
+def _enrolled() -> Any:
+    """A class's cases enrolled through the engine: counted per class from the
+    attendance index, never by reading every attendance of the period."""
+    return (
+        select(func.count())
+        .select_from(Attendance)
+        .where(col(Attendance.course_id) == Course.id)
+        .correlate(Course)
+        .scalar_subquery()
     )
+
+
+def _class_list(session: Session, org: Subtree, period: Period) -> list[dict[str, Any]]:
     rows = session.execute(
-        select(Course, col(Organisation.name), col(CourseHeadcount.attendees), enrolled.c.n)
+        select(Course, col(Organisation.name), col(CourseHeadcount.attendees), _enrolled())
         .join(Organisation, col(Organisation.id) == Course.organisation_id)
         .outerjoin(CourseHeadcount, col(CourseHeadcount.course_id) == Course.id)
-        .outerjoin(enrolled, enrolled.c.course_id == Course.id)
         .where(_in_subtree(Organisation.path, org), _between(Course.starts_on, period))
         .order_by(col(Course.starts_on), col(Course.id))
         .limit(CLASS_LIST_LIMIT)

@@ -409,3 +409,34 @@ def test_every_report_answers_for_every_subtree_and_an_empty_period(
             assert report["tables"]
             for table in report["tables"]:
                 assert all(len(row) == len(table["columns"]) for row in table["rows"])
+
+
+# ── the age band, as each database computes it ────────────────────────────
+def test_the_age_band_on_the_ceremony_day_is_the_same_on_every_database(
+    dataset: Dataset,
+) -> None:
+    """Boundaries (17/18, 30/31, …, 60/61) the day before, on and after the birthday."""
+    from sqlalchemy import Date, literal, select, union_all
+
+    from workflow.reports import AGE_BANDS, _AgeBand
+
+    pairs = []
+    for age in (5, 17, 18, 30, 31, 40, 41, 50, 51, 60, 61, 90):
+        birth = date(2025 - age, 6, 15)
+        for on in (date(2025, 6, 14), date(2025, 6, 15), date(2025, 6, 16)):
+            pairs.append((birth, on))
+    rows = union_all(
+        *(
+            select(literal(n).label("n"), literal(b, Date).label("b"), literal(d, Date).label("d"))
+            for n, (b, d) in enumerate(pairs)
+        )
+    ).subquery()
+    query = select(_AgeBand(rows.c.b, rows.c.d)).order_by(rows.c.n)
+    with dataset.engine.session() as session:
+        bands = [AGE_BANDS[int(index)][2] for index in session.execute(query).scalars()]
+
+    def expected(birth: date, on: date) -> str:
+        age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+        return next(label for low, high, label in AGE_BANDS if high is None or age <= high)
+
+    assert bands == [expected(birth, on) for birth, on in pairs]
