@@ -373,3 +373,5 @@ Index("ix_case_updated_at", col(Case.updated_at))
 # Reports: cases opened and closed in a period, per subtree (see ix_case_ceremony_on).
 Index("ix_case_nominated_on", col(Case.nominated_on), col(Case.org_path))
 Index("ix_case_closed_on", col(Case.closed_on), col(Case.org_path), col(Case.state))
+# Probationary members whose probation has ended but who are not yet confirmed.
+Index("ix_case_state_probation_end", col(Case.state), col(Case.probation_end), col(Case.org_path))

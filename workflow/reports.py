@@ -889,11 +889,10 @@ def pipeline(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     if not org.whole:
         late = late.join(Case, col(Case.id) == CaseDeadline.case_id).where(subtree, is_open)
     overdue = dict(session.execute(late.group_by(col(CaseDeadline.deadline))).all())
-    # A case's next_due is its earliest live deadline: it is late iff that one is.
+    # A case's next_due is its earliest live deadline (None once closed): it is late iff
+    # that one is — one range on the next_due index.
     overdue_cases = session.execute(
-        select(func.count())
-        .select_from(Case)
-        .where(subtree, is_open, col(Case.next_due) < period.as_of)
+        select(func.count()).select_from(Case).where(subtree, col(Case.next_due) < period.as_of)
     ).scalar_one()
     nominated = session.execute(
         select(func.count()).select_from(Case).where(subtree, _between(Case.nominated_on, period))

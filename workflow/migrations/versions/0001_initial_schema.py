@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:41:26.239565
+Create Date: 2026-11-22 13:53:03.824055
 """
 from alembic import op
 import sqlalchemy as sa
@@ -167,6 +167,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_case_org_path_state', ['org_path', 'state'], unique=False, postgresql_ops={'org_path': 'text_pattern_ops'})
         batch_op.create_index(batch_op.f('ix_case_person_id'), ['person_id'], unique=False)
         batch_op.create_index('ix_case_state_cell', ['state', 'cell_id'], unique=False)
+        batch_op.create_index('ix_case_state_probation_end', ['state', 'probation_end', 'org_path'], unique=False)
         batch_op.create_index('ix_case_updated_at', ['updated_at'], unique=False)
 
     op.create_table('courseheadcount',
@@ -403,6 +404,7 @@ def downgrade() -> None:
     op.drop_table('courseheadcount')
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.drop_index('ix_case_updated_at')
+        batch_op.drop_index('ix_case_state_probation_end')
         batch_op.drop_index('ix_case_state_cell')
         batch_op.drop_index(batch_op.f('ix_case_person_id'))
         batch_op.drop_index('ix_case_org_path_state', postgresql_ops={'org_path': 'text_pattern_ops'})
