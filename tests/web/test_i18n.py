@@ -14,7 +14,6 @@ from web import i18n
 WEB = Path(i18n.__file__).resolve().parent
 CATALOGUE = WEB / "translations" / "vi" / "LC_MESSAGES"
 # Other helpers' pages, outside this catalogue's reach until the lead merges their msgids.
-NOT_YET_COVERED = ("templates/inbox/", "templates/reports/", "templates/documents/", "api/")
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)}
 
 
@@ -24,8 +23,6 @@ def msgids_in_the_code() -> set[str]:
     for filename, _line, message, _comments, _context in extract_from_dir(
         str(WEB), method_map, keywords=KEYWORDS
     ):
-        if filename.startswith(NOT_YET_COVERED):
-            continue
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
 
