@@ -20,7 +20,7 @@ KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngett
 def msgids_in_the_code() -> set[str]:
     method_map = [("errors.py", "ignore"), ("**.py", "python"), ("templates/**.html", "jinja2")]
     found: set[str] = set()
-    for filename, _line, message, _comments, _context in extract_from_dir(
+    for _filename, _line, message, _comments, _context in extract_from_dir(
         str(WEB), method_map, keywords=KEYWORDS
     ):
         found.add(message[0] if isinstance(message, tuple) else message)
