@@ -97,9 +97,33 @@ def _load_average() -> str:
         return "unknown"
 
 
+FINDINGS = Path(__file__).resolve().parent / "FINDINGS.md"
+
+
 def write(path: Path, section: Section) -> None:
-    """Replace `section`'s block in `path` (or add it); keep every other line."""
+    """Replace `section`'s block in `path` (or add it); keep every other line. The
+    analysis in bench/FINDINGS.md (written by hand from the figures) goes first."""
     text = path.read_text("utf-8") if path.exists() else HEADER
+    if FINDINGS.exists():
+        block = f"<!-- bench:findings:start -->\n{FINDINGS.read_text('utf-8').strip()}\n"
+        block += "<!-- bench:findings:end -->"
+        pattern = re.compile(r"<!-- bench:findings:start -->.*?<!-- bench:findings:end -->", re.S)
+        if pattern.search(text):
+            text = pattern.sub(lambda _match: block, text)
+        else:
+            marker = next(
+                (
+                    m
+                    for m in ("<!-- bench:full:start -->", "<!-- bench:quick:start -->")
+                    if m in text
+                ),
+                None,
+            )
+            text = (
+                text.replace(marker, block + "\n\n" + marker, 1)
+                if marker
+                else text.rstrip("\n") + "\n\n" + block + "\n"
+            )
     block = section.render()
     pattern = re.compile(
         rf"<!-- bench:{section.key}:start -->.*?<!-- bench:{section.key}:end -->", re.DOTALL
