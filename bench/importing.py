@@ -23,72 +23,22 @@ from workflow.clock import FixedClock
 from workflow.config import RuleParameters
 from workflow.engine import Engine
 
-# Days after nomination of each step's date column (demo.PATH's gaps).
-STEP_DAYS = {
-    "class_started_on": 20,
-    "certificate_on": 32,
-    "sponsors_on": 57,
-    "dossier_on": 97,
-    "verified_on": 132,
-    "cell_resolution_on": 142,
-    "committee_resolution_on": 162,
-    "decision_on": 187,
-    "ceremony_on": 207,
-    "theory_class_on": 327,
-    "self_review_on": 537,
-    "helper_comment_on": 542,
-    "confirmation_cell_resolution_on": 582,
-    "confirmation_committee_resolution_on": 597,
-    "official_decision_on": 612,
-}
-COMMITTEE_STEPS = ("committee_resolution_on", "confirmation_committee_resolution_on")
-
 
 def case_row(n: int, cell: int, officials: list[int], committee: bool, today: date) -> dict:
     """An official member's whole history, nominated 2–8 years before `today`."""
     rng = random.Random(n)
     start = today - timedelta(days=800 + rng.randrange(6 * 365))
-    sponsor1, sponsor2 = officials[:2]
-    row: dict[str, Any] = {
-        "full_name": f"{demo.vietnamese_name(rng, 'female' if n % 2 else 'male')} {n}",
-        "birth_date": start - timedelta(days=365 * 25 + n % 3000),
-        "gender": "female" if n % 2 else "male",
-        "ethnicity": "Tày" if n % 5 == 0 else "Kinh",
-        "occupation": rng.choice(demo.OCCUPATIONS),
-        "village": rng.choice(demo.VILLAGES),
-        "national_id": f"0{n:011d}",
-        "cell": cell,
-        "nominated_on": start,
-        "nominated_by": "cell",
-        "nomination_ref": f"{n}-GT/CB",
-        "target_state": "official",
-        "class_name": f"Lớp nhận thức về Đảng khóa {start:%m/%Y}",
-        "class_issuer": "Trung tâm Chính trị huyện",
-        "certificate_no": f"GCN-{n}",
-        "sponsor1": sponsor1,
-        "sponsor1_since": start - timedelta(days=500),
-        "sponsor2": sponsor2,
-        "sponsor2_since": start - timedelta(days=500),
-        "cell_voters": 9,
-        "cell_votes_for": 9,
-        "cell_resolution_ref": f"{n}-NQ/CB",
-        "committee_members": 7,
-        "committee_votes_for": 7,
-        "committee_resolution_ref": f"{n}-NQ/ĐU",
-        "decision_no": f"{n}-QĐ/ĐU",
-        "theory_certificate_no": f"LL-{n}",
-        "confirmation_voters": 9,
-        "confirmation_votes_for": 8,
-        "confirmation_resolution_ref": f"{n}-NQ/CT",
-        "confirmation_committee_members": 7,
-        "confirmation_committee_votes_for": 7,
-        "confirmation_committee_resolution_ref": f"{n}-NQ/CT-ĐU",
-        "official_decision_no": f"{n}-QĐ/CT",
-    }
-    for column, days in STEP_DAYS.items():
-        if committee or column not in COMMITTEE_STEPS:
-            row[column] = start + timedelta(days=days)
-    return row
+    name = f"{demo.vietnamese_name(rng, 'female' if n % 2 else 'male')} {n}"
+    return demo.import_row(
+        n,
+        cell,
+        officials,
+        start,
+        committee=committee,
+        full_name=name,
+        occupation=rng.choice(demo.OCCUPATIONS),
+        village=rng.choice(demo.VILLAGES),
+    )
 
 
 def write_file(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:

@@ -417,3 +417,78 @@ def populate(engine: Engine, seed: int = 2026) -> World:
 def has_data(engine: Engine) -> bool:
     with engine.session() as session:
         return session.exec(select(Organisation.id).limit(1)).first() is not None
+
+
+# ── historical rows for the importer ──────────────────────────────────────
+def _days_after_nomination() -> dict[str, int]:
+    """Each PATH event's day counted from the nomination."""
+    days, offsets = 0, {}
+    for step in PATH:
+        days += step.after_days
+        offsets[step.event] = days
+    return offsets
+
+
+def import_row(
+    n: int,
+    cell: int,
+    sponsors: list[int],
+    start: date,
+    *,
+    target: str = "official",
+    committee: bool = True,
+    full_name: str | None = None,
+    occupation: str = "farmer",
+    village: str = "Thôn Hương Câu",
+) -> dict[str, Any]:
+    """A row of the importer's `cases` layout for a candidate nominated on `start` who
+    walked PATH to `target` — historical data for the import, its tests and benchmark.
+    `committee`: the cell's committee votes (it may not admit by itself)."""
+    from workflow import importer  # the importer replays through the engine, like walk()
+
+    sponsor1, sponsor2 = sponsors[:2]
+    row: dict[str, Any] = {
+        "full_name": full_name or f"Nguyễn Thị Thử {n}",
+        "birth_date": date(1990, 1, 1) + timedelta(days=n % 3000),
+        "gender": "female" if n % 2 else "male",
+        "ethnicity": "Tày" if n % 5 == 0 else "Kinh",
+        "occupation": occupation,
+        "village": village,
+        "national_id": f"0{n:011d}",
+        "cell": cell,
+        "nominated_on": start,
+        "nominated_by": "cell",
+        "nomination_ref": f"{n}-GT/CB",
+        "target_state": target,
+        "class_name": f"Lớp nhận thức về Đảng khóa {start:%m/%Y}",
+        "class_issuer": "Trung tâm Chính trị huyện",
+        "certificate_no": f"GCN-{n}",
+        "sponsor1": sponsor1,
+        "sponsor1_since": start - timedelta(days=500),
+        "sponsor2": sponsor2,
+        "sponsor2_since": start - timedelta(days=500),
+        "cell_voters": 9,
+        "cell_votes_for": 9,
+        "cell_resolution_ref": f"{n}-NQ/CB",
+        "committee_members": 7,
+        "committee_votes_for": 7,
+        "committee_resolution_ref": f"{n}-NQ/ĐU",
+        "decision_no": f"{n}-QĐ/ĐU",
+        "theory_certificate_no": f"LL-{n}",
+        "confirmation_voters": 9,
+        "confirmation_votes_for": 8,
+        "confirmation_resolution_ref": f"{n}-NQ/CT",
+        "confirmation_committee_members": 7,
+        "confirmation_committee_votes_for": 7,
+        "confirmation_committee_resolution_ref": f"{n}-NQ/CT-ĐU",
+        "official_decision_no": f"{n}-QĐ/CT",
+    }
+    reached = importer.PATH_STATES.index(target) if target in importer.PATH_STATES else 0
+    steps = list(importer.MAIN_STEPS[:reached])
+    if reached >= importer.PATH_STATES.index("probationary"):
+        steps += importer.PROBATION_STEPS
+    offsets = _days_after_nomination()
+    for step in steps:
+        if committee or step.event not in ("committee_vote", "committee_confirm_vote"):
+            row[step.date_column] = start + timedelta(days=offsets[step.event])
+    return row

@@ -51,24 +51,6 @@ COUNTED: tuple[type[SQLModel], ...] = (
     CourseHeadcount,
     Attendance,
 )
-# Days after the nomination of each step of an official's path (see workflow.demo.PATH).
-OFFICIAL_PATH = {
-    "class_started_on": 20,
-    "certificate_on": 32,
-    "sponsors_on": 57,
-    "dossier_on": 97,
-    "verified_on": 132,
-    "cell_resolution_on": 142,
-    "committee_resolution_on": 162,
-    "decision_on": 187,
-    "ceremony_on": 207,
-    "theory_class_on": 327,
-    "self_review_on": 537,
-    "helper_comment_on": 542,
-    "confirmation_cell_resolution_on": 582,
-    "confirmation_committee_resolution_on": 597,
-    "official_decision_on": 612,
-}
 
 
 def new_engine(path: Path) -> Engine:
@@ -166,56 +148,11 @@ class Docs:
         """An import row for a case that reached `target` along the usual path."""
         cell = self.dong_lo_cell if cell is None else cell
         start = start or date(2018, 1, 8) + timedelta(days=n % 900)
-        sponsor1, sponsor2 = self.world.officials[cell][:2]
-        row: dict[str, Any] = {
-            "full_name": f"Nguyễn Thị Thử {n}",
-            "birth_date": date(1990, 1, 1) + timedelta(days=n % 3000),
-            "gender": "female" if n % 2 else "male",
-            "ethnicity": "Tày" if n % 5 == 0 else "Kinh",
-            "occupation": "farmer",
-            "village": "Thôn Hương Câu",
-            "national_id": f"0{n:011d}",
-            "cell": cell,
-            "nominated_on": start,
-            "nominated_by": "cell",
-            "nomination_ref": f"{n}-GT/CB",
-            "target_state": target,
-            "class_name": "Lớp nhận thức về Đảng khóa 1",
-            "class_issuer": "Trung tâm Chính trị huyện",
-            "certificate_no": f"GCN-{n}",
-            "sponsor1": sponsor1,
-            "sponsor1_since": start - timedelta(days=500),
-            "sponsor2": sponsor2,
-            "sponsor2_since": start - timedelta(days=500),
-            "cell_voters": 9,
-            "cell_votes_for": 9,
-            "cell_resolution_ref": f"{n}-NQ/CB",
-            "committee_members": 7,
-            "committee_votes_for": 7,
-            "committee_resolution_ref": f"{n}-NQ/ĐU",
-            "decision_no": f"{n}-QĐ/ĐU",
-            "theory_certificate_no": f"LL-{n}",
-            "confirmation_voters": 9,
-            "confirmation_votes_for": 8,
-            "confirmation_resolution_ref": f"{n}-NQ/CT",
-            "confirmation_committee_members": 7,
-            "confirmation_committee_votes_for": 7,
-            "confirmation_committee_resolution_ref": f"{n}-NQ/CT-ĐU",
-            "official_decision_no": f"{n}-QĐ/CT",
-        }
-        needs_committee = cell in self.world.cell_ids[3:]
-        reached = importer.PATH_STATES.index(target) if target in importer.PATH_STATES else 0
-        steps = [s.date_column for s in importer.MAIN_STEPS[:reached]]
-        if reached >= importer.PATH_STATES.index("probationary"):
-            steps += [s.date_column for s in importer.PROBATION_STEPS]
-        for column, days in OFFICIAL_PATH.items():
-            committee = column in (
-                "committee_resolution_on",
-                "confirmation_committee_resolution_on",
-            )
-            if column in steps and (needs_committee or not committee):
-                row[column] = start + timedelta(days=days)
-        return row
+        # cells 3–4 belong to a committee that may not admit: it votes before the decision
+        committee = cell in self.world.cell_ids[3:]
+        return demo.import_row(
+            n, cell, self.world.officials[cell], start, target=target, committee=committee
+        )
 
 
 def write_csv(path: Path, rows: Iterable[dict[str, Any]], columns: list[str] | None = None) -> Path:
