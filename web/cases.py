@@ -324,12 +324,7 @@ def index() -> ResponseReturnValue:
     per_page = int(current_app.config["KETNAP_PAGE_SIZE"])
     where = _filtered(who, filters, today)
     with engine().session() as session:
-        total = session.exec(
-            select(func.count())
-            .select_from(Case)
-            .join(Person, col(Person.id) == Case.person_id)
-            .where(*where)
-        ).one()
+        total = _count_capped(session, where, searching=bool(filters.q))
         order = (
             (col(Case.next_due).is_(None), col(Case.next_due), col(Case.id))
             if filters.deadline
@@ -361,11 +356,12 @@ def index() -> ResponseReturnValue:
         _attach_deadlines(session, rows)
         cells = _cells_in_scope(session, who)
         years = _years(session, who)
-    pages = max(1, -(-total // per_page))
+    pages = max(1, -(-min(total, COUNT_CAP) // per_page))
     return render_template(
         "cases/index.html",
         rows=rows,
         total=total,
+        count_cap=COUNT_CAP,
         filters=filters,
         page=filters.page,
         pages=pages,
@@ -374,6 +370,20 @@ def index() -> ResponseReturnValue:
         states=process.STATES,
         soon_days=SOON_DAYS,
     )
+
+
+# Counting a province's million cases exactly costs seconds and tells a reader nothing
+# a filter would not: past the cap the page says "more than" and pages stop there.
+COUNT_CAP = 10_000
+
+
+def _count_capped(session: Session, where: list[Any], searching: bool) -> int:
+    """How many cases match, up to COUNT_CAP + 1 (Person is joined only for a search)."""
+    matching = select(col(Case.id)).where(*where)
+    if searching:
+        matching = matching.join(Person, col(Person.id) == Case.person_id)
+    capped = matching.limit(COUNT_CAP + 1).subquery()
+    return int(session.exec(select(func.count()).select_from(capped)).one())
 
 
 def _attach_deadlines(session: Session, rows: list[CaseRow]) -> None:
@@ -400,9 +410,16 @@ def _cells_in_scope(session: Session, who: Actor) -> list[Organisation]:
 
 
 def _years(session: Session, who: Actor) -> list[int]:
-    year = extract("year", col(Case.nominated_on))
-    query = select(year).where(access.visible_cases(who)).distinct().order_by(year.desc())
-    return [int(y) for y in session.exec(query).all() if y is not None]
+    """The nomination years to filter by, newest first: from the first to the last
+    nomination in scope (two index look-ups, not a DISTINCT over every case)."""
+    first, last = session.exec(
+        select(func.min(Case.nominated_on), func.max(Case.nominated_on)).where(
+            access.visible_cases(who)
+        )
+    ).one()
+    if first is None or last is None:
+        return []
+    return list(range(last.year, first.year - 1, -1))
 
 
 # ── nominating ───────────────────────────────────────────────────────────

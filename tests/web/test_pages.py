@@ -150,3 +150,18 @@ def test_an_id_too_large_for_the_database_is_a_404_not_a_crash(shared_app: Flask
     for url in (f"/cases/{huge}", f"/audit/cases/{huge}", f"/admin/users/{huge}"):
         assert client.get(url).status_code == 404, url
     assert client.get(f"/cases?cell={huge}&page={huge}&year={huge}").status_code == 200
+
+
+def test_a_case_list_beyond_the_count_cap_says_more_than(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's cases are not counted one by one: past the cap the list says
+    'more than' and its pages stop there (the demo has 42 cases; the cap is made 5)."""
+    from web import cases
+
+    monkeypatch.setattr(cases, "COUNT_CAP", 5)
+    client = login(app, "officer")
+    page = client.get("/cases").get_data(as_text=True)
+    assert "Tìm thấy hơn 5 hồ sơ" in page
+    few = client.get("/cases?state=official").get_data(as_text=True)
+    assert "Tìm thấy hơn" not in few
