@@ -519,11 +519,7 @@ def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
     for m in helpers:
         names.setdefault(m.id or 0, m.full_name)
     chain = history.verify_rows(case_id, rows, case.head_hash, case.state)
-    org_names = {
-        org_id: name
-        for org_id, name in session.exec(select(Organisation.id, Organisation.name))
-        if org_id is not None
-    }
+    org_names = _organisations_named(session, rows, case.cell_id)
     return CasePage(
         case,
         person,
@@ -537,6 +533,23 @@ def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
         names,
         org_names,
     )
+
+
+def _organisations_named(
+    session: Session, rows: list[HistoryEvent], cell_id: int
+) -> dict[int, str]:
+    """Names of the case's cell and of the organisations its timeline mentions
+    (transfers): one query for those few, not the whole tree."""
+    ids = {cell_id}
+    for row in rows:
+        spec = process.event(row.event)
+        data = json.loads(row.data)
+        for field_spec in spec.fields if spec else ():
+            value = data.get(field_spec.name)
+            if field_spec.type == "organisation" and isinstance(value, int):
+                ids.add(value)
+    query = select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(ids))
+    return {org_id: name for org_id, name in session.exec(query) if org_id is not None}
 
 
 def recordable_events(case: Case, who: Actor) -> list[process.Event]:
