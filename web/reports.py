@@ -10,6 +10,8 @@ field named, in Vietnamese.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -496,24 +498,48 @@ def _village_charts(result: dict[str, Any]) -> list[charts.Chart]:
 TARGET_FIELDS = ("organisation_id", "kind", "year", "period_start", "period_end", "number", "ref")
 
 
+@dataclass
+class Posted:
+    """What a record page's POST left: the typed values, and the problem to show next
+    to its field (with status 400) when it was refused."""
+
+    form: dict[str, str]
+    problem: tuple[str | None, str] | None = None
+    status: int = 200
+
+
+def _save_posted(
+    fields: tuple[str, ...], save: Callable[[Session, dict[str, str]], object]
+) -> Posted:
+    """Read `fields` from the form and save them in one session; a bad value writes
+    nothing and comes back as the problem, keeping what was typed."""
+    form = {k: request.form.get(k, "").strip() for k in fields}
+    try:
+        with engine().session() as session:
+            save(session, form)
+    except InvalidData as error:
+        return Posted(form, (error.field, error.message(locale())), 400)
+    return Posted(form)
+
+
 @bp.route("/reports/targets", methods=["GET", "POST"])
 @login_required
 def targets_page() -> ResponseReturnValue:
     who = actor()
     if who.role not in READERS:
         raise Forbidden(who.role)
-    form: dict[str, str] = {}
-    problem, status = None, 200
+    posted = Posted({})
     if request.method == "POST":
         targets.check_may_set(who)
-        form = {k: request.form.get(k, "").strip() for k in TARGET_FIELDS}
-        try:
-            with engine().session() as session:
-                targets.set_target(session, who, targets.parse(form), engine().clock.now())
+        posted = _save_posted(
+            TARGET_FIELDS,
+            lambda session, form: targets.set_target(
+                session, who, targets.parse(form), engine().clock.now()
+            ),
+        )
+        if posted.problem is None:
             flash(say("Đã lưu chỉ tiêu.", "Target saved."), "success")
             return redirect(url_for("reports.targets_page"))
-        except InvalidData as error:
-            problem, status = (error.field, error.message(locale())), 400
     with engine().session() as session:
         rows = [targets.as_dict(t, o) for t, o in targets.visible(session, who)]
         choices = _organisations(session, who)
@@ -523,9 +549,9 @@ def targets_page() -> ResponseReturnValue:
         organisations=choices,
         kinds=targets.KINDS,
         may_set=who.role in targets.SETTERS,
-        form=form,
-        problem=problem,
-    ), status
+        form=posted.form,
+        problem=posted.problem,
+    ), posted.status
 
 
 @bp.post("/reports/targets/<int:target_id>/delete")
@@ -618,19 +644,19 @@ def class_records() -> ResponseReturnValue:
     who = actor()
     if who.role not in READERS:
         raise Forbidden(who.role)
-    form: dict[str, str] = {}
-    problem, status = None, 200
+    posted = Posted({})
     if request.method == "POST":
         if who.role not in classes.RECORDERS:
             raise Forbidden(who.role)
-        form = {k: request.form.get(k, "").strip() for k in CLASS_FIELDS}
-        try:
-            with engine().session() as session:
-                classes.record_class(session, who, classes.parse(form), engine().clock.now())
+        posted = _save_posted(
+            CLASS_FIELDS,
+            lambda session, form: classes.record_class(
+                session, who, classes.parse(form), engine().clock.now()
+            ),
+        )
+        if posted.problem is None:
             flash(say("Đã ghi nhận lớp học.", "Class recorded."), "success")
             return redirect(url_for("reports.class_records"))
-        except InvalidData as error:
-            problem, status = (error.field, error.message(locale())), 400
     with engine().session() as session:
         org = reports.organisation_for(session, who, None)
         assert org.id is not None
@@ -642,6 +668,6 @@ def class_records() -> ResponseReturnValue:
         kinds=classes.KINDS,
         organisations=choices,
         may_record=who.role in classes.RECORDERS,
-        form=form,
-        problem=problem,
-    ), status
+        form=posted.form,
+        problem=posted.problem,
+    ), posted.status
