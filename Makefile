@@ -27,11 +27,11 @@ run: $(STAMP)
 	$(BIN)/ketnap serve
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check workflow web tests bench
-	$(BIN)/ruff format --check workflow web tests bench
+	$(BIN)/ruff check workflow web cli tests bench
+	$(BIN)/ruff format --check workflow web cli tests bench
 
 types: $(DEV_STAMP)
-	$(BIN)/mypy workflow web
+	$(BIN)/mypy workflow web cli
 
 pytest: $(DEV_STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup

@@ -25,12 +25,13 @@ from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bench.figures import Figure, log, median
-from workflow import db, demo
+from workflow import db
 from workflow.access import Actor
 from workflow.clock import FixedClock
 from workflow.config import RuleParameters
 from workflow.engine import Engine
 from workflow.models import Member, Organisation
+from workflow.ops import demo
 
 RAW_UPDATE = (
     'UPDATE "case" SET state = :state, version = version + 1, updated_at = :now '

@@ -31,9 +31,10 @@ from sqlmodel import SQLModel
 from werkzeug.security import generate_password_hash
 
 from bench.figures import log
-from workflow import db, demo, history, models, process, rules
+from workflow import db, history, models, process, rules
 from workflow.config import RuleParameters
 from workflow.deadlines import live_deadlines
+from workflow.ops import demo
 
 PASSWORD = demo.DEMO_PASSWORD
 CELLS_PER_GRASSROOTS = 10

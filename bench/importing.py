@@ -17,11 +17,12 @@ from typing import Any
 
 from bench.figures import Figure, log, median
 from bench.queries import optional
-from workflow import db, demo
+from workflow import db
 from workflow.access import Actor
 from workflow.clock import FixedClock
 from workflow.config import RuleParameters
 from workflow.engine import Engine
+from workflow.ops import demo
 
 
 def case_row(n: int, cell: int, officials: list[int], committee: bool, today: date) -> dict:
@@ -50,7 +51,7 @@ def write_file(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> No
 
 
 def run(workdir: Path, today: date, rows: int, runs: int) -> list[Figure]:
-    importer = optional("workflow.importer")
+    importer = optional("workflow.exchange.importer")
     if importer is None or not hasattr(importer, "import_file"):
         return [
             Figure(
@@ -59,7 +60,7 @@ def run(workdir: Path, today: date, rows: int, runs: int) -> list[Figure]:
                 None,
                 "cases/s",
                 goal="≥ 5,000 cases/s",
-                detail="workflow.importer.import_file not available yet",
+                detail="workflow.exchange.importer.import_file not available yet",
             )
         ]
     rates, written = [], 0

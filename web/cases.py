@@ -25,7 +25,7 @@ from web.app import allow_inline_styles
 from web.auth import writer_required
 from web.context import actor as current_actor
 from web.context import engine, label, locale
-from workflow import access, history, process, search
+from workflow import access, history, process
 from workflow.access import RECORDERS, Actor
 from workflow.engine import Conflict
 from workflow.guards import Refusal
@@ -39,6 +39,7 @@ from workflow.models import (
     Person,
     Sponsorship,
 )
+from workflow.queries import search
 from workflow.schema import InvalidData
 
 bp = Blueprint("cases", __name__)

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
-from workflow.figures import vi_number, vi_percent_value
+from workflow.reports.figures import vi_number, vi_percent_value
 
 RED, GOLD, INK, GRID, MUTED = "#b71c1c", "#f9a825", "#263238", "#e0e0e0", "#607d8b"
 TARGET_COLOURS = ("#1565c0", "#2e7d32", "#6a1b9a")

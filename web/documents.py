@@ -45,9 +45,11 @@ from flask_login import current_user, login_required
 from web.auth import roles_required
 from web.context import actor as current_actor
 from web.context import engine, locale
-from workflow import exporter, forms, importer
 from workflow.access import Actor, Forbidden
+from workflow.documents import forms
 from workflow.engine import Engine
+from workflow.exchange import export as exporter
+from workflow.exchange import importer
 from workflow.models import Case, Person
 
 bp = Blueprint("documents", __name__)

@@ -17,9 +17,9 @@ from sqlmodel import select
 
 from web.api.openapi import api_doc, ref, register_schema
 from web.context import actor, engine, locale
-from workflow import notify
 from workflow.deadlines import stage_of
 from workflow.models import Case, CaseDeadline
+from workflow.reminders import delivery as notify
 from workflow.schema import InvalidData
 
 bp = Blueprint("inbox", __name__)

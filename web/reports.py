@@ -34,11 +34,13 @@ from web.api.body import json_object
 from web.api.openapi import api_doc
 from web.app import csrf
 from web.context import actor, engine, locale
-from workflow import classes, narrative, reports, targets, villages
+from workflow import reports
 from workflow.access import Actor, Forbidden
+from workflow.directory import classes, targets, villages
 from workflow.engine import NotFound
 from workflow.models import Organisation
-from workflow.report_files import cell_text, to_csv, to_xlsx
+from workflow.reports import narrative
+from workflow.reports.files import cell_text, to_csv, to_xlsx
 from workflow.schema import InvalidData
 
 bp = Blueprint("reports", __name__)

@@ -13,9 +13,10 @@ from werkzeug.serving import run_simple
 
 from web.app import create_app
 from workflow import config as config_module
-from workflow import db, runtime, scheduler
+from workflow import db, runtime
 from workflow.config import Config
 from workflow.engine import Engine
+from workflow.reminders import scheduler
 
 log = logging.getLogger("ketnap.serve")
 

@@ -18,11 +18,12 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from web.app import create_app
-from workflow import db, demo
+from workflow import db
 from workflow.clock import FixedClock
 from workflow.config import Config, RuleParameters
-from workflow.demo import World
 from workflow.engine import Engine
+from workflow.ops import demo
+from workflow.ops.demo import World
 
 TODAY = date(2026, 3, 2)  # a Monday
 PASSWORD = demo.DEMO_PASSWORD

@@ -16,7 +16,8 @@ import pytest
 from werkzeug.test import TestResponse
 
 from tests.api.support import TODAY, Walker, error_of
-from workflow import demo, process
+from workflow import process
+from workflow.ops import demo
 
 Check = Callable[[Walker], TestResponse]
 CHECKS: dict[str, Check] = {}

@@ -15,7 +15,8 @@ from flask import Flask
 
 from tests.api.support import TODAY, Walker
 from web.api import openapi
-from workflow import demo, process
+from workflow import process
+from workflow.ops import demo
 from workflow.schema import json_schema
 
 

@@ -6,7 +6,7 @@ import random
 from datetime import timedelta
 
 from tests.api.support import TODAY, Api, DemoTemplate
-from workflow import demo
+from workflow.ops import demo
 
 # who records each step of demo.PATH in the first cell (its committee may admit)
 USERS = {"secretary": "secretary", "committee": "officer", "authority": "officer"}

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from sqlmodel import SQLModel, func, select
 
-from workflow import db, demo, importer
+from workflow import db
 from workflow.access import Actor
 from workflow.clock import FixedClock
 from workflow.config import RuleParameters
-from workflow.demo import World
 from workflow.engine import Engine
+from workflow.exchange import importer
 from workflow.models import (
     Attendance,
     Case,
@@ -37,6 +37,8 @@ from workflow.models import (
     Sponsorship,
     User,
 )
+from workflow.ops import demo
+from workflow.ops.demo import World
 
 TODAY = date(2026, 3, 2)  # a Monday
 COUNTED: tuple[type[SQLModel], ...] = (

@@ -8,9 +8,9 @@ import docx
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from cli.main import main
 from tests.documents.conftest import TODAY, Docs, write_csv
-from workflow import importer
-from workflow.cli import main
+from workflow.exchange import importer
 
 
 def run(docs: Docs, *args: str) -> tuple[int, str, str]:

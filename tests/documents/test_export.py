@@ -14,10 +14,13 @@ from openpyxl import load_workbook
 from sqlmodel import func, select
 
 from tests.documents.conftest import TODAY, Docs, new_engine, write_csv
-from workflow import demo, exporter, history, importer
+from workflow import history
 from workflow.access import Forbidden
 from workflow.clock import FixedClock
+from workflow.exchange import export as exporter
+from workflow.exchange import importer
 from workflow.models import Case, Person
+from workflow.ops import demo
 
 
 def exported(docs: Docs, what: str, fmt: str, username: str = "admin") -> bytes:

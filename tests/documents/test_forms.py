@@ -10,7 +10,7 @@ import docx
 import pytest
 
 from tests.documents.conftest import Docs
-from workflow import case_facts, forms
+from workflow.documents import case_facts, forms
 from workflow.models import Case, Member, Person
 
 

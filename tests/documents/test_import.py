@@ -13,9 +13,10 @@ from openpyxl import Workbook
 from sqlmodel import select
 
 from tests.documents.conftest import Docs, cell_text, write_csv
-from workflow import history, importer
+from workflow import history
 from workflow.access import Forbidden
-from workflow.importer import ImportFileError
+from workflow.exchange import importer
+from workflow.exchange.importer import ImportFileError
 from workflow.models import Case, Course, CourseHeadcount, HistoryEvent, Member
 
 

@@ -7,7 +7,9 @@ import io
 import pytest
 
 from tests.documents.conftest import Docs, write_csv
-from workflow import exporter, history, importer
+from workflow import history
+from workflow.exchange import export as exporter
+from workflow.exchange import importer
 
 pytestmark = pytest.mark.postgres
 

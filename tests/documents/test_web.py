@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from tests.documents.conftest import Docs, write_csv
 from web.app import create_app
 from workflow.config import Config
-from workflow.demo import DEMO_PASSWORD
+from workflow.ops.demo import DEMO_PASSWORD
 
 
 @pytest.fixture

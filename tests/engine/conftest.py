@@ -25,11 +25,10 @@ from tests.support.postgres import (
     postgres_server_url,
     temporary_database,
 )
-from workflow import db, demo, process
+from workflow import db, process
 from workflow.access import Actor
 from workflow.clock import FixedClock
 from workflow.config import RuleParameters
-from workflow.demo import World
 from workflow.engine import Engine
 from workflow.models import (
     Attendance,
@@ -43,6 +42,8 @@ from workflow.models import (
     Person,
     Sponsorship,
 )
+from workflow.ops import demo
+from workflow.ops.demo import World
 
 # A Monday: every scripted path of workflow.demo fits before it.
 TODAY = date(2026, 3, 2)

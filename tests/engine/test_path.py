@@ -12,12 +12,13 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from sqlmodel import select
 
+from cli.main import main
 from tests.engine.conftest import TODAY, Setup
-from workflow import demo, history, rules
-from workflow.cli import main
+from workflow import history, rules
 from workflow.engine import NotFound
 from workflow.guards import Refusal
 from workflow.models import CaseDeadline
+from workflow.ops import demo
 
 
 def deadlines(setup: Setup, case_id: int) -> dict[str, date]:

@@ -35,12 +35,13 @@ from hypothesis.stateful import (
 from sqlmodel import select
 
 from tests.engine.conftest import TODAY, Setup, Template, copy_sqlite, open_setup
-from workflow import demo, history, process
+from workflow import history, process
 from workflow.access import Actor, Forbidden
 from workflow.deadlines import live_deadlines
 from workflow.engine import Conflict, NotFound, Outcome
 from workflow.guards import Refusal
 from workflow.models import Case, CaseDeadline, Member, Person
+from workflow.ops import demo
 from workflow.process import FieldSpec
 from workflow.schema import InvalidData
 

@@ -18,10 +18,11 @@ from flask.testing import FlaskClient
 from bench import datagen
 from bench.advance import world_of
 from web.app import create_app
-from workflow import db, demo
+from workflow import db
 from workflow.clock import FixedClock
 from workflow.config import Config, RuleParameters
 from workflow.engine import Engine
+from workflow.ops import demo
 
 TODAY = date(2026, 3, 16)
 

@@ -18,13 +18,15 @@ from sqlmodel import col, func, select
 
 from tests.support.postgres import temporary_database
 from tests.support.smtp import SmtpPeer
-from workflow import db, demo, notify, reminders
+from workflow import db, reminders
 from workflow.access import Actor
 from workflow.clock import FixedClock
 from workflow.config import Config, RuleParameters, SmtpSettings
-from workflow.demo import World
 from workflow.engine import Engine
 from workflow.models import Case, Delivery, InboxItem, Reminder, User
+from workflow.ops import demo
+from workflow.ops.demo import World
+from workflow.reminders import delivery as notify
 
 BASE_URL = "http://ketnap.test"
 

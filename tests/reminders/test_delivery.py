@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from tests.reminders.conftest import BASE_URL, Town
 from tests.support.smtp import SmtpPeer
-from workflow import notify
 from workflow.models import User
+from workflow.reminders import delivery as notify
 
 WARNED = date(2027, 1, 31)  # 30 days before the end of a probation begun on 02/03/2026
 

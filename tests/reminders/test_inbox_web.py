@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from tests.reminders.conftest import Town
 from web import auth
 from web.app import create_app
-from workflow.demo import DEMO_PASSWORD
+from workflow.ops.demo import DEMO_PASSWORD
 
 WARNED = date(2027, 1, 31)  # 30 days before the end of a probation begun on 02/03/2026
 

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from tests.reminders.conftest import Town
-from workflow import scheduler
 from workflow.models import Reminder
+from workflow.reminders import scheduler
 
 WAIT = 120.0  # seconds: generous, the machine is shared; nothing here measures speed
 

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from sqlmodel import select
 
+from cli.main import main
 from tests.reminders.conftest import Town
 from workflow import process, reminders
-from workflow.cli import main
 from workflow.config import RuleParameters
 from workflow.models import CaseDeadline, InboxItem, Reminder
 

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 
 from tests.reminders.conftest import Town
 from tests.support.smtp import SmtpPeer
-from workflow import notify, rules
+from workflow import rules
+from workflow.reminders import delivery as notify
 
 Seen = dict[date, list[tuple[str, str, int, tuple[str, ...]]]]
 

@@ -22,13 +22,14 @@ from sqlalchemy import insert
 from sqlmodel import Session, col
 
 from tests.support.postgres import temporary_database
-from workflow import db, demo, rules
+from workflow import db, rules
 from workflow.access import Actor
 from workflow.clock import FixedClock
 from workflow.config import RuleParameters
-from workflow.demo import World
 from workflow.engine import Engine
 from workflow.models import Case, Organisation, Person
+from workflow.ops import demo
+from workflow.ops.demo import World
 
 TODAY = date(2026, 6, 30)
 NOW = datetime(2026, 6, 30, 2, 0)

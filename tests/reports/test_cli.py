@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli.main import main
 from tests.reports.conftest import Admitted, add_rows, add_tree, new_engine
-from workflow import demo
-from workflow.cli import main
+from workflow.ops import demo
 
 
 @pytest.fixture

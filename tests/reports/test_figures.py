@@ -8,8 +8,9 @@ from datetime import date
 
 import pytest
 
-from workflow import narrative, reports
-from workflow.figures import percent, percent_tenths, vi_number, vi_percent
+from workflow import reports
+from workflow.reports import narrative
+from workflow.reports.figures import percent, percent_tenths, vi_number, vi_percent
 from workflow.schema import InvalidData
 
 
@@ -131,7 +132,7 @@ def test_text_that_looks_like_a_formula_stays_text_in_csv_and_xlsx() -> None:
 
     from openpyxl import load_workbook
 
-    from workflow.report_files import to_csv, to_xlsx
+    from workflow.reports.files import to_csv, to_xlsx
 
     trap = '=HYPERLINK("http://x.example","bấm")'
     assert f"'{trap}" in to_csv(_result_with(trap)).replace('""', '"')

@@ -27,10 +27,12 @@ from tests.reports.conftest import (
     new_engine,
     walk_to,
 )
-from workflow import classes, demo, process, reports, targets, villages
-from workflow.demo import World
+from workflow import process, reports
+from workflow.directory import classes, targets, villages
 from workflow.engine import Engine
 from workflow.models import Case, Organisation
+from workflow.ops import demo
+from workflow.ops.demo import World
 
 PROBATION = days_to("probationary")  # nomination → ceremony on the scripted path
 OFFICIAL = days_to("official")  # nomination → the confirming decision

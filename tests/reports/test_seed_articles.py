@@ -22,9 +22,11 @@ from sqlalchemy import insert
 from sqlmodel import Session, col
 
 from tests.reports.conftest import ADMIN, NOW, Admitted, add_rows, add_tree, new_engine
-from workflow import classes, narrative, reports, rules, targets
+from workflow import reports, rules
+from workflow.directory import classes, targets
 from workflow.engine import Engine
 from workflow.models import Organisation, Village, VillageOfficial
+from workflow.reports import narrative
 
 POINT = 0.1 + 1e-9  # "agree within 0.1 point"
 

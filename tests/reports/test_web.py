@@ -21,10 +21,11 @@ from sqlmodel import select
 
 from tests.reports.conftest import Admitted, add_rows, new_engine
 from web.app import create_app
-from workflow import demo, reports
+from workflow import reports
 from workflow.config import Config
 from workflow.engine import Engine
 from workflow.models import AdmissionTarget, Course, Organisation, Village
+from workflow.ops import demo
 
 YEAR = {"from": "2025-01-01", "to": "2025-12-31"}
 

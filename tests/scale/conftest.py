@@ -16,10 +16,11 @@ import pytest
 from bench.web import gunicorn
 from tests.support.postgres import create_database, drop_database, postgres_server_url
 from tests.support.smtp import SmtpPeer
-from workflow import db, demo
+from workflow import db
 from workflow.clock import SystemClock
 from workflow.config import RuleParameters
 from workflow.engine import Engine
+from workflow.ops import demo
 
 ROOT = Path(__file__).resolve().parents[2]
 KETNAP = Path(sys.executable).parent / "ketnap"  # the console script of this venv

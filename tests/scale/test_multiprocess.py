@@ -22,8 +22,9 @@ from sqlalchemy import func, text
 from sqlmodel import select
 
 from tests.scale.conftest import Deployment
-from workflow import demo, history
+from workflow import history
 from workflow.models import Case, Delivery, HistoryEvent, InboxItem, Reminder
+from workflow.ops import demo
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -15,15 +15,17 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlmodel import Session, select
 
+from cli.main import main
 from tests.support import postgres as pg_support
 from tests.support.postgres import create_database, drop_database
-from workflow import db, demo, history, ops
+from workflow import db, history
 from workflow.access import Actor
-from workflow.cli import main
 from workflow.clock import SystemClock
 from workflow.config import RuleParameters
 from workflow.engine import Engine
 from workflow.models import Case, User
+from workflow.ops import database as ops
+from workflow.ops import demo
 
 
 def demo_engine(url: str) -> tuple[Engine, demo.World]:

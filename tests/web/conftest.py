@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 
 from tests.web.support import DemoTemplate, build_template, copy_engine, make_app
-from workflow.demo import World
 from workflow.engine import Engine
+from workflow.ops.demo import World
 
 
 @pytest.fixture(scope="session")

@@ -19,9 +19,9 @@ from web.app import create_app
 from workflow import db
 from workflow.clock import FixedClock
 from workflow.config import Config, RuleParameters
-from workflow.demo import DEMO_PASSWORD, World, populate
 from workflow.engine import Engine
 from workflow.models import Case, Member, User
+from workflow.ops.demo import DEMO_PASSWORD, World, populate
 
 TODAY = date(2026, 3, 16)
 
@@ -98,7 +98,7 @@ def fresh_case(engine: Engine, world: World, cell_id: int, state: str, seed: int
     """A new candidate of `cell_id` walked by the demo's script to `state`."""
     import random
 
-    from workflow.demo import nomination, path_days, steps_to, walk
+    from workflow.ops.demo import nomination, path_days, steps_to, walk
 
     steps = steps_to(state)
     start = TODAY - timedelta(days=path_days(steps) + 5)

@@ -10,9 +10,9 @@ from flask import Flask
 from sqlmodel import select
 
 from tests.web.support import TODAY, case_in_state, fresh_case, login, members_of, text_of, user
-from workflow.demo import World
 from workflow.engine import Engine
 from workflow.models import Case, HelperAssignment, HistoryEvent, Person
+from workflow.ops.demo import World
 
 
 def dmy(days_ago: int = 0) -> str:

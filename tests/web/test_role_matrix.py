@@ -23,9 +23,9 @@ from flask import Flask
 from sqlmodel import col, select
 
 from tests.api.support import TODAY, DemoTemplate, build_template, copy_engine, make_app
-from workflow import demo
 from workflow.engine import Engine
 from workflow.models import Case, Member, Person, User
+from workflow.ops import demo
 
 ROLES = ("anonymous", "secretary", "sponsor", "officer", "auditor", "admin")
 

@@ -7,11 +7,11 @@ import sys
 
 from click.testing import CliRunner
 
-from workflow.cli import main
+from cli.main import main
 
 
 def test_the_engine_cli_does_not_import_flask() -> None:
-    code = "import sys, workflow.cli; print('flask' in sys.modules)"
+    code = "import sys, cli.main; print('flask' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

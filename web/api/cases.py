@@ -28,9 +28,10 @@ from web.api.openapi import Schema, api_doc, ref
 from web.api.representation import CaseWriter, history_row_json, refusal_json
 from web.context import actor, engine
 from web.errors import locale
-from workflow import access, history, process, search
+from workflow import access, history, process
 from workflow.access import Actor
 from workflow.models import Case, Person
+from workflow.queries import search
 from workflow.schema import InvalidData
 
 MAX_PER_PAGE = 100

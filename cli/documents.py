@@ -1,5 +1,5 @@
 """`ketnap import`, `ketnap import-layout`, `ketnap export` and `ketnap form`
-(registered on workflow.cli)."""
+(registered on cli.main)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from pathlib import Path
 import click
 from sqlmodel import select
 
-from workflow import exporter, forms, importer
+from cli.main import engine_options, main
 from workflow.access import Actor, Forbidden
-from workflow.cli import engine_options, main
+from workflow.documents import forms
 from workflow.engine import Engine, NotFound
+from workflow.exchange import export as exporter
+from workflow.exchange import importer
 from workflow.models import Person, User
 
 

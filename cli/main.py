@@ -59,7 +59,7 @@ def init(engine: Engine, admin_password: str | None) -> None:
     db.migrate(engine.database)
     with engine.session() as session:
         if session.exec(select(User.id).limit(1)).first() is None:
-            from workflow.demo import add_user
+            from workflow.ops.demo import add_user
 
             password = admin_password or _ask_password()
             add_user(session, "admin", "admin", None, "Quản trị", password=password)
@@ -79,7 +79,7 @@ def _ask_password() -> str:
 @click.option("--if-missing", is_flag=True, help="Do nothing when the database has data.")
 def demo(engine: Engine, if_missing: bool) -> None:
     """Create the database with a realistic demo (users' password: ketnap-demo)."""
-    from workflow import demo as demo_data
+    from workflow.ops import demo as demo_data
 
     db.migrate(engine.database)
     if demo_data.has_data(engine):
@@ -240,10 +240,10 @@ def serve(host: str | None, port: int | None, database_url: str | None, now: str
 
 # Other modules' commands register themselves on `main` when imported here.
 # (one import per line, kept sorted)
-import workflow.documents_cli  # noqa: E402, F401
-import workflow.ops_cli  # noqa: E402, F401
-import workflow.reminders_cli  # noqa: E402, F401
-import workflow.reports_cli  # noqa: E402, F401
+import cli.documents  # noqa: E402, F401
+import cli.ops  # noqa: E402, F401
+import cli.reminders  # noqa: E402, F401
+import cli.reports  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

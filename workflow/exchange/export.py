@@ -17,10 +17,12 @@ from typing import IO, Any
 
 from sqlmodel import Session, col, select
 
-from workflow import access, case_facts, importer
+from workflow import access
 from workflow.access import Actor, Forbidden
-from workflow.case_facts import CaseFacts, Organisations
+from workflow.documents import case_facts
+from workflow.documents.case_facts import CaseFacts, Organisations
 from workflow.engine import Engine
+from workflow.exchange import importer
 from workflow.models import Case, Member, Organisation, Person
 
 WHAT = ("cases", "members")

@@ -15,8 +15,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from workflow import reports
-from workflow.figures import vi_number, vi_percent_value
 from workflow.models import AdmissionTarget, Organisation
+from workflow.reports.figures import vi_number, vi_percent_value
 
 
 def count(n: int) -> str:

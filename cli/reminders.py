@@ -1,4 +1,4 @@
-"""`ketnap remind`, `ketnap deadlines` and `ketnap scheduler` (registered on workflow.cli)."""
+"""`ketnap remind`, `ketnap deadlines` and `ketnap scheduler` (registered on cli.main)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import logging
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from cli.main import engine_options, main
 from workflow import config as config_module
-from workflow import db, process, reminders, scheduler
-from workflow.cli import engine_options, main
+from workflow import db, process, reminders
 from workflow.engine import Engine
+from workflow.reminders import scheduler
 
 
 def _ready(engine: Engine) -> None:

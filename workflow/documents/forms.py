@@ -31,9 +31,9 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from sqlmodel import Session
 
-from workflow import case_facts
-from workflow.case_facts import CaseFacts, Sponsor
 from workflow.config import RuleParameters
+from workflow.documents import case_facts
+from workflow.documents.case_facts import CaseFacts, Sponsor
 from workflow.models import Case, Member, Organisation, Person
 from workflow.reports import OCCUPATION_LABELS
 

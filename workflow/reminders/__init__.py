@@ -64,7 +64,7 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from workflow import notify, process
+from workflow import process
 from workflow.config import Config, RuleParameters
 from workflow.deadlines import stage_of
 from workflow.engine import Engine
@@ -79,6 +79,7 @@ from workflow.models import (
     SweepDay,
     User,
 )
+from workflow.reminders import delivery as notify
 
 # The deadline a failed confirmation vote concerns: after `confirm_vote_attempts`
 # failures the engine sets Case.escalated and this deadline is escalated at once.

@@ -39,9 +39,10 @@ from sqlalchemy import or_, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from workflow import classes, process, schema
+from workflow import process, schema
 from workflow.access import Actor, Forbidden
-from workflow.case_facts import Organisations
+from workflow.directory import classes
+from workflow.documents.case_facts import Organisations
 from workflow.engine import Conflict, Engine, NotFound
 from workflow.guards import Refusal
 from workflow.models import Case, Course, CourseHeadcount, Member, Organisation, Person

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from workflow import ops
-from workflow.cli import engine_options, main
+from cli.main import engine_options, main
 from workflow.engine import Engine
+from workflow.ops import database as ops
 
 
 def _url(engine: Engine) -> str:

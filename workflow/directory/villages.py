@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from workflow import fields
 from workflow.access import Actor, Forbidden
+from workflow.directory import fields
 from workflow.engine import NotFound
 from workflow.models import Member, Organisation, Village, VillageCensus, VillageOfficial
 from workflow.schema import InvalidData

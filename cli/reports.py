@@ -11,12 +11,14 @@ from typing import Any
 import click
 from sqlmodel import Session, select
 
-from workflow import narrative, reports, targets
+from cli.main import engine_options, main
+from workflow import reports
 from workflow.access import Actor, Forbidden
-from workflow.cli import engine_options, main
+from workflow.directory import targets
 from workflow.engine import Engine, NotFound
 from workflow.models import User
-from workflow.report_files import to_csv, to_text
+from workflow.reports import narrative
+from workflow.reports.files import to_csv, to_text
 from workflow.schema import InvalidData
 
 

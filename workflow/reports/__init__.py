@@ -34,11 +34,11 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session, col
 
-from workflow import process, targets
+from workflow import process
 from workflow.access import Actor, Forbidden
-from workflow.classes import KINDS as CLASS_KINDS
+from workflow.directory import targets
+from workflow.directory.classes import KINDS as CLASS_KINDS
 from workflow.engine import NotFound
-from workflow.figures import NO_FIGURE, percent, vi_percent
 from workflow.models import (
     AdmissionTarget,
     Attendance,
@@ -52,6 +52,7 @@ from workflow.models import (
     VillageCensus,
     VillageOfficial,
 )
+from workflow.reports.figures import NO_FIGURE, percent, vi_percent
 from workflow.schema import InvalidData, parse_date
 
 READERS = ("secretary", "officer", "auditor", "admin")

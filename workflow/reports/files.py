@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from workflow.figures import NO_FIGURE, vi_number, vi_percent_value
+from workflow.reports.figures import NO_FIGURE, vi_number, vi_percent_value
 
 
 def cell_text(value: Any, kind: str) -> str:

@@ -444,7 +444,7 @@ def import_row(
     """A row of the importer's `cases` layout for a candidate nominated on `start` who
     walked PATH to `target` — historical data for the import, its tests and benchmark.
     `committee`: the cell's committee votes (it may not admit by itself)."""
-    from workflow import importer  # the importer replays through the engine, like walk()
+    from workflow.exchange import importer  # the importer replays through the engine, like walk()
 
     sponsor1, sponsor2 = sponsors[:2]
     row: dict[str, Any] = {

@@ -1,0 +1,1 @@
+"""Operations on a whole database: backup, restore, copy between databases, demo data."""
