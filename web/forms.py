@@ -18,7 +18,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from web.context import dmy, label
+from web.context import dmy, label, locale
+from workflow import process
 from workflow.guards import Refusal
 from workflow.models import Member, Organisation
 from workflow.process import Event, FieldSpec
@@ -29,35 +30,6 @@ LIST_ROWS = 3  # rows offered for a list field (e.g. sponsors: two, plus a spare
 MAX_LIST_ROWS = 20
 LONG_TEXT = ("comment", "reason")  # free-text fields that deserve a text area
 
-# Labels of the choices the process table declares (values are the public contract).
-CHOICE_LABELS: dict[str, Any] = {
-    "female": _l("Female"),
-    "male": _l("Male"),
-    "civil_servant": _l("Civil servant"),
-    "public_employee": _l("Public employee"),
-    "farmer": _l("Farmer"),
-    "worker": _l("Worker"),
-    "armed_forces": _l("Armed forces"),
-    "business_owner": _l("Business owner"),
-    "enterprise_owner": _l("Enterprise owner"),
-    "village_head": _l("Village head"),
-    "student": _l("Student"),
-    "other": _l("Other"),
-    "youth_union": _l("Youth Union"),
-    "womens_union": _l("Women's Union"),
-    "farmers_union": _l("Farmers' Union"),
-    "trade_union": _l("Trade union"),
-    "veterans_association": _l("Veterans' Association"),
-    "fatherland_front": _l("Fatherland Front"),
-    "cell": _l("Party cell"),
-    "committee": _l("Grassroots committee"),
-    "authority": _l("Competent authority"),
-    "meets_standards": _l("Meets the standards"),
-    "does_not_meet": _l("Does not meet the standards"),
-    "decision": _l("Admission decision"),
-    "ceremony": _l("Admission ceremony"),
-    "confirmation_decision": _l("Confirmation decision"),
-}
 STATUS_LABELS: dict[str, Any] = {
     "official": _l("official"),
     "probationary": _l("probationary"),
@@ -68,9 +40,8 @@ _ISO = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 
 def choice_label(value: str | None) -> str:
-    if value is None:
-        return "—"
-    return str(CHOICE_LABELS.get(value, value))
+    """The process table's label of a choice code, in the reader's language."""
+    return process.choice_label(value, locale())
 
 
 def status_label(value: str) -> str:
@@ -192,8 +163,6 @@ def build_form(
 
 
 def label_is_english() -> bool:
-    from web.context import locale  # noqa: PLC0415
-
     return locale() == "en"
 
 

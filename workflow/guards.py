@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workflow import rules
+from workflow.text import Explained, Text, dmy
 
 if TYPE_CHECKING:
     from workflow.access import Actor
@@ -19,18 +20,14 @@ if TYPE_CHECKING:
     from workflow.models import Case, Member, Organisation, Person
 
 
-class Refusal(Exception):
+class Refusal(Explained):
     """A rule refused the event. Nothing was written."""
 
     def __init__(
         self, rule: str, source: str, message_vi: str, message_en: str, field: str | None = None
     ) -> None:
-        super().__init__(message_en)
-        self.rule, self.source, self.field = rule, source, field
-        self.message_vi, self.message_en = message_vi, message_en
-
-    def message(self, locale: str = "vi") -> str:
-        return self.message_en if locale == "en" else self.message_vi
+        super().__init__(Text(message_vi, message_en), field)
+        self.rule, self.source = rule, source
 
 
 @dataclass(frozen=True)
@@ -106,10 +103,6 @@ def guard(rule_id: str, source: str) -> Callable[[Callable[[GuardContext], Probl
         return Guard(rule_id, source, check)
 
     return register
-
-
-def dmy(day: date | None) -> str:
-    return day.strftime("%d/%m/%Y") if day else "—"
 
 
 CHARTER = "Điều lệ Đảng"

@@ -12,17 +12,19 @@ from datetime import date, datetime
 from typing import Any
 
 from workflow.process import FieldSpec
+from workflow.text import Explained, Text
 
 
-class InvalidData(Exception):
+class InvalidData(Explained):
     """Malformed input (HTTP 400): a missing, unknown or ill-typed field."""
 
-    def __init__(self, field: str, message_vi: str, message_en: str) -> None:
-        super().__init__(f"{field}: {message_en}")
-        self.field, self.message_vi, self.message_en = field, message_vi, message_en
+    field: str
 
-    def message(self, locale: str = "vi") -> str:
-        return self.message_en if locale == "en" else self.message_vi
+    def __init__(self, field: str, message_vi: str, message_en: str) -> None:
+        super().__init__(Text(message_vi, message_en), field)
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.text.en}"
 
 
 def parse_date(value: Any, field: str) -> date:

@@ -601,3 +601,21 @@ def test_full_months_between_counts_whole_months_only() -> None:
     assert rules.full_months_between(date(2025, 1, 15), date(2025, 2, 14)) == 0
     assert rules.full_months_between(date(2025, 2, 14), date(2025, 1, 15)) == 0
     assert rules.full_months_between(date(2025, 3, 15), date(2025, 1, 15)) == -2
+
+
+def test_refusals_data_errors_and_form_errors_are_one_bilingual_type() -> None:
+    from workflow.documents.forms import FormNotApplicable
+    from workflow.guards import Refusal
+    from workflow.schema import InvalidData
+    from workflow.text import Explained, Text
+
+    errors = [
+        Refusal("two_thirds", "Charter", "Chưa đủ hai phần ba", "Short of two-thirds"),
+        InvalidData("on", "Ngày không hợp lệ", "Not a valid date"),
+        FormNotApplicable("Chưa đến bước này", "Not at this step yet"),
+    ]
+    for error in errors:
+        assert isinstance(error, Explained)
+        assert error.message("vi") == error.text.vi and error.message("en") == error.text.en
+    assert errors[1].text == Text("Ngày không hợp lệ", "Not a valid date")
+    assert str(errors[1]) == "on: Not a valid date"

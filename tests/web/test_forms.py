@@ -118,4 +118,12 @@ def test_every_choice_of_the_process_table_has_a_label() -> None:
         return found
 
     every = set().union(*(choices(e.fields) for e in process.EVENTS))
-    assert every <= set(forms.CHOICE_LABELS)
+    assert every <= set(process.CHOICE_LABELS)
+    assert all(process.CHOICE_LABELS[c].vi and process.CHOICE_LABELS[c].en for c in every)
+
+
+def test_a_choice_reads_in_the_readers_language() -> None:
+    assert process.choice_label("female") == "Nữ"
+    assert process.choice_label("female", "en") == "Female"
+    assert process.choice_label("a_code_from_old_data") == "a_code_from_old_data"
+    assert process.choice_label(None) == "—"

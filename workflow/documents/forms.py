@@ -35,26 +35,20 @@ from workflow.config import RuleParameters
 from workflow.documents import case_facts
 from workflow.documents.case_facts import CaseFacts, Sponsor
 from workflow.models import Case, Member, Organisation, Person
-from workflow.reports import OCCUPATION_LABELS
+from workflow.process import choice_label
+from workflow.text import Explained, Text
+from workflow.text import dmy as dmy_or
 
 FONT = "Times New Roman"
 DOTS = "." * 12
 LINE = "." * 96  # one full dotted line at 14 pt on A4 with the standard margins
 
-GENDER = {"female": "Nữ", "male": "Nam"}
-OCCUPATION = OCCUPATION_LABELS  # the reports' words, so forms and figures agree
-UNION = {"youth_union": "Đoàn Thanh niên Cộng sản Hồ Chí Minh", "trade_union": "Công đoàn"}
 
-
-class FormNotApplicable(Exception):
+class FormNotApplicable(Explained):
     """The case has not reached the step this form belongs to (or no such form)."""
 
     def __init__(self, message_vi: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_vi, self.message_en = message_vi, message_en
-
-    def message(self, locale: str = "vi") -> str:
-        return self.message_en if locale == "en" else self.message_vi
+        super().__init__(Text(message_vi, message_en))
 
 
 # ── small formatting helpers ─────────────────────────────────────────────
@@ -66,7 +60,7 @@ def blank(value: Any, width: int = 12) -> str:
 
 
 def dmy(day: date | None) -> str:
-    return day.strftime("%d/%m/%Y") if day else "......./......./.........."
+    return dmy_or(day, missing="......./......./..........")  # a blank to fill in by hand
 
 
 def day_words(day: date | None) -> str:
@@ -258,7 +252,7 @@ def candidate_lines(sheet: Sheet, person: Person) -> None:
     sheet.line(
         "Họ và tên: ",
         Run(person.full_name.upper(), bold=True),
-        f";  giới tính: {GENDER.get(person.gender, blank(None))}",
+        f";  giới tính: {choice_label(person.gender) if person.gender else blank(None)}",
     )
     sheet.line(
         f"Sinh ngày: {dmy(person.birth_date)};  dân tộc: {blank(person.ethnicity)};"
@@ -267,7 +261,7 @@ def candidate_lines(sheet: Sheet, person: Person) -> None:
     sheet.line(f"Nơi ở hiện nay: {blank(person.village, 40)}")
     sheet.line(
         f"Trình độ học vấn: {blank(person.education)};"
-        f"  nghề nghiệp: {OCCUPATION.get(person.occupation, person.occupation)}"
+        f"  nghề nghiệp: {choice_label(person.occupation)}"
     )
     if person.national_id:
         sheet.line(f"Số căn cước công dân: {person.national_id}")
@@ -363,7 +357,7 @@ def sponsors_text(facts: CaseFacts) -> str:
     ]
     if facts.case.union_resolution_ref:
         kind, _, ref = facts.case.union_resolution_ref.partition(":")
-        parts.append(f"Nghị quyết giới thiệu của {UNION.get(kind, kind)} số {ref}")
+        parts.append(f"Nghị quyết giới thiệu của {choice_label(kind)} số {ref}")
     return "; ".join(parts) if parts else "." * 60
 
 

@@ -1,0 +1,55 @@
+"""Words for people: one bilingual text type for every message Ketnap writes, and dates
+as Vietnamese paperwork prints them.
+
+Users read Vietnamese; API callers and the English interface read English. A refusal,
+a data error, an import error and a form error all carry one `Text`, so every layer
+picks the language the same way: `text.say(locale)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+LOCALES = ("vi", "en")
+
+
+@dataclass(frozen=True)
+class Text:
+    """One sentence in Vietnamese (the users' language) and English."""
+
+    vi: str
+    en: str
+
+    def say(self, locale: str = "vi") -> str:
+        return self.en if locale == "en" else self.vi
+
+    def __add__(self, other: Text) -> Text:
+        return Text(self.vi + other.vi, self.en + other.en)
+
+
+class Explained(Exception):
+    """An error that tells the user what is wrong, in their language; nothing was written.
+
+    `field` names the datum at fault (a form shows the message beside it), or None.
+    """
+
+    def __init__(self, text: Text, field: str | None = None) -> None:
+        super().__init__(text.en)
+        self.text, self.field = text, field
+
+    def message(self, locale: str = "vi") -> str:
+        return self.text.say(locale)
+
+    @property
+    def message_vi(self) -> str:
+        return self.text.vi
+
+    @property
+    def message_en(self) -> str:
+        return self.text.en
+
+
+def dmy(day: date | datetime | None, missing: str = "—") -> str:
+    """A date as Vietnamese documents write it: 05/09/2025 (`missing` when there is none)."""
+    return day.strftime("%d/%m/%Y") if day else missing
