@@ -35,21 +35,24 @@ from workflow.models import (
     Person,
     Sponsorship,
 )
+from workflow.text import Explained, Text
 
 
-class Conflict(Exception):
+class Conflict(Explained):
     """Another write came first (HTTP 409): reload the case and try again."""
 
     def __init__(self, case_id: int, expected: int, actual: int) -> None:
-        super().__init__(f"case {case_id} is at version {actual}, not {expected}")
+        super().__init__(
+            Text(
+                f"Hồ sơ đã được người khác cập nhật (phiên bản {actual}, bạn đang "
+                f"xem phiên bản {expected}); hãy tải lại trang",
+                f"Someone else updated this case (version {actual}, you saw {expected}); reload it",
+            )
+        )
         self.case_id, self.expected, self.actual = case_id, expected, actual
-        self.message_vi = (
-            f"Hồ sơ đã được người khác cập nhật (phiên bản {actual}, bạn đang "
-            f"xem phiên bản {expected}); hãy tải lại trang"
-        )
-        self.message_en = (
-            f"Someone else updated this case (version {actual}, you saw {expected}); reload it"
-        )
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} is at version {self.actual}, not {self.expected}"
 
 
 class NotFound(Exception):
