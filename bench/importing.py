@@ -1,4 +1,4 @@
-"""Import throughput: `workflow.importer.import_file` on SQLite (goal ≥ 5,000 cases/s).
+"""Import throughput: `workflow.exchange.run.import_file` on SQLite (goal ≥ 5,000 cases/s).
 
 A CSV of historical cases — admitted and confirmed years ago, every step dated, as a
 district would transcribe its paper files — imported by an admin into a fresh
@@ -51,8 +51,9 @@ def write_file(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> No
 
 
 def run(workdir: Path, today: date, rows: int, runs: int) -> list[Figure]:
-    importer = optional("workflow.exchange.importer")
-    if importer is None or not hasattr(importer, "import_file"):
+    importer = optional("workflow.exchange.run")
+    layouts = optional("workflow.exchange.layouts")
+    if importer is None or layouts is None or not hasattr(importer, "import_file"):
         return [
             Figure(
                 "import throughput",
@@ -60,7 +61,7 @@ def run(workdir: Path, today: date, rows: int, runs: int) -> list[Figure]:
                 None,
                 "cases/s",
                 goal="≥ 5,000 cases/s",
-                detail="workflow.exchange.importer.import_file not available yet",
+                detail="workflow.exchange.run.import_file not available yet",
             )
         ]
     rates, written = [], 0
@@ -85,7 +86,7 @@ def run(workdir: Path, today: date, rows: int, runs: int) -> list[Figure]:
             for n in range(rows)
         ]
         csv_path = workdir / f"import-{run_number}.csv"
-        write_file(csv_path, importer.columns("cases"), data)
+        write_file(csv_path, layouts.columns("cases"), data)
         admin = Actor("admin", "admin", None, "")
         began = time.perf_counter()
         report = importer.import_file(engine, csv_path, admin, kind="cases")

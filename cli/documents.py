@@ -15,7 +15,8 @@ from workflow.access import Actor, Forbidden
 from workflow.documents import forms
 from workflow.engine import Engine, NotFound
 from workflow.exchange import export as exporter
-from workflow.exchange import importer
+from workflow.exchange import layouts, run
+from workflow.exchange.report import ImportFileError, ImportReport
 from workflow.models import Person, User
 
 
@@ -40,7 +41,7 @@ ACTOR_OPTION = click.option(
 @engine_options
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--kind", type=click.Choice(importer.KINDS), default=None, help="Default: from the columns."
+    "--kind", type=click.Choice(layouts.KINDS), default=None, help="Default: from the columns."
 )
 @click.option("--dry-run", is_flag=True, help="Replay every row, then roll everything back.")
 @click.option("--check", is_flag=True, help="Only validate the rows (fast); replay nothing.")
@@ -77,12 +78,10 @@ def import_command(
 
         try:
             if check:
-                report = importer.check_file(engine, file, actor, progress, kind=kind)
+                report = run.check_file(engine, file, actor, progress, kind=kind)
             else:
-                report = importer.import_file(
-                    engine, file, actor, progress, kind=kind, dry_run=dry_run
-                )
-        except importer.ImportFileError as error:
+                report = run.import_file(engine, file, actor, progress, kind=kind, dry_run=dry_run)
+        except ImportFileError as error:
             raise click.ClickException(f"{error.message_vi}\n{error.message_en}") from error
         except Forbidden as error:
             raise click.ClickException(
@@ -103,7 +102,7 @@ def import_command(
         raise SystemExit(1)
 
 
-def _write_rejections(report: importer.ImportReport, path: Path) -> None:
+def _write_rejections(report: ImportReport, path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["line", "column", "rule", "message_vi", "message_en"])
@@ -120,14 +119,14 @@ def _write_rejections(report: importer.ImportReport, path: Path) -> None:
 
 
 @main.command(name="import-layout")
-@click.argument("kind", type=click.Choice(importer.KINDS), default="cases")
+@click.argument("kind", type=click.Choice(layouts.KINDS), default="cases")
 @click.option("--template", is_flag=True, help="Print only a CSV header to start from.")
 def import_layout(kind: str, template: bool) -> None:
     """The columns an import file of KIND has (* = the column must be present)."""
     if template:
-        click.echo(importer.template_csv(kind), nl=False)
+        click.echo(layouts.template_csv(kind), nl=False)
         return
-    for name, label, note in importer.describe(kind):
+    for name, label, note in layouts.describe(kind):
         click.echo(f"{name:<40} {label}" + (f" — {note}" if note else ""))
 
 

@@ -49,7 +49,8 @@ from workflow.access import Actor, Forbidden
 from workflow.documents import forms
 from workflow.engine import Engine
 from workflow.exchange import export as exporter
-from workflow.exchange import importer
+from workflow.exchange import layouts, run
+from workflow.exchange.report import ImportFileError, ImportReport
 from workflow.models import Case, Person
 
 bp = Blueprint("documents", __name__)
@@ -127,7 +128,7 @@ def export_page() -> ResponseReturnValue:
     return render_template(
         "documents/export.html",
         members_allowed=current_user.role in exporter.MEMBER_READERS,
-        may_import=current_user.role in importer.IMPORTERS,
+        may_import=current_user.role in run.IMPORTERS,
     )
 
 
@@ -256,19 +257,19 @@ def _owned_job(job_id: str) -> Job:
 
 # ── import: pages ─────────────────────────────────────────────────────────
 @bp.get("/import")
-@roles_required(*importer.IMPORTERS)
+@roles_required(*run.IMPORTERS)
 def import_page() -> ResponseReturnValue:
     return _import_form()
 
 
 def _import_form(problem: str | None = None, status: int = 200) -> ResponseReturnValue:
     english = locale() == "en"
-    layouts = {kind: importer.describe(kind, "en" if english else "vi") for kind in importer.KINDS}
+    described = {kind: layouts.describe(kind, "en" if english else "vi") for kind in layouts.KINDS}
     return (
         render_template(
             "documents/import.html",
-            layouts=layouts,
-            kinds=importer.KINDS,
+            layouts=described,
+            kinds=layouts.KINDS,
             problem=problem,
             max_megabytes=_max_upload() // (1024 * 1024),
         ),
@@ -281,7 +282,7 @@ def _max_upload() -> int:
 
 
 @bp.post("/import")
-@roles_required(*importer.IMPORTERS)
+@roles_required(*run.IMPORTERS)
 def start_import() -> ResponseReturnValue:
     request.max_content_length = _max_upload()  # above the app's 2 MB for forms
     upload = request.files.get("file")
@@ -292,7 +293,7 @@ def start_import() -> ResponseReturnValue:
         return _import_form("bad_type", 400)
     kind = request.form.get("kind") or None
     mode = request.form.get("mode") or "import"
-    if (kind is not None and kind not in importer.KINDS) or mode not in MODES:
+    if (kind is not None and kind not in layouts.KINDS) or mode not in MODES:
         return _import_form("bad_choice", 400)
     store = job_store()
     job = store.create(current_user.username, file_name, kind, mode)
@@ -310,7 +311,7 @@ def start_import() -> ResponseReturnValue:
 
 
 @bp.get("/import/jobs/<job_id>")
-@roles_required(*importer.IMPORTERS)
+@roles_required(*run.IMPORTERS)
 def job_page(job_id: str) -> ResponseReturnValue:
     job = _owned_job(job_id)
     errors = [
@@ -322,7 +323,7 @@ def job_page(job_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/import/jobs/<job_id>.json")
-@roles_required(*importer.IMPORTERS)
+@roles_required(*run.IMPORTERS)
 def job_progress(job_id: str) -> ResponseReturnValue:
     response = current_app.json.response(_owned_job(job_id).public())
     response.headers["Cache-Control"] = "no-store"
@@ -330,7 +331,7 @@ def job_progress(job_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/import/jobs/<job_id>/rejected.csv")
-@roles_required(*importer.IMPORTERS)
+@roles_required(*run.IMPORTERS)
 def job_rejected(job_id: str) -> ResponseReturnValue:
     job = _owned_job(job_id)
     path = job_store().path(job.id, ".rejected.csv")
@@ -340,12 +341,12 @@ def job_rejected(job_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/import/templates/<kind>.csv")
-@roles_required(*importer.IMPORTERS)
+@roles_required(*run.IMPORTERS)
 def import_template(kind: str) -> ResponseReturnValue:
-    if kind not in importer.KINDS:
+    if kind not in layouts.KINDS:
         abort(404)
     return Response(
-        "\ufeff" + importer.template_csv(kind),
+        "\ufeff" + layouts.template_csv(kind),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="ketnap-{kind}.csv"'},
     )
@@ -368,11 +369,11 @@ def run_job(work_engine: Engine, store: JobStore, job: Job, who: Actor) -> None:
 
     try:
         if job.mode == "check":
-            report = importer.check_file(
+            report = run.check_file(
                 work_engine, upload, who, progress, kind=job.kind, file_name=job.file_name
             )
         else:
-            report = importer.import_file(
+            report = run.import_file(
                 work_engine,
                 upload,
                 who,
@@ -382,7 +383,7 @@ def run_job(work_engine: Engine, store: JobStore, job: Job, who: Actor) -> None:
                 file_name=job.file_name,
             )
         _finish(store, job, report)
-    except importer.ImportFileError as error:
+    except ImportFileError as error:
         job.state, job.error = "failed", {"vi": error.message_vi, "en": error.message_en}
     except Forbidden:
         job.state = "failed"
@@ -403,7 +404,7 @@ def run_job(work_engine: Engine, store: JobStore, job: Job, who: Actor) -> None:
         upload.unlink(missing_ok=True)
 
 
-def _finish(store: JobStore, job: Job, report: importer.ImportReport) -> None:
+def _finish(store: JobStore, job: Job, report: ImportReport) -> None:
     errors = sorted(report.errors, key=lambda e: e.line)
     job.state, job.done, job.total = "done", report.rows, report.rows
     job.report = {

@@ -23,7 +23,7 @@ from workflow.access import Actor
 from workflow.clock import FixedClock
 from workflow.config import RuleParameters
 from workflow.engine import Engine
-from workflow.exchange import importer
+from workflow.exchange import layouts
 from workflow.models import (
     Attendance,
     Case,
@@ -159,7 +159,7 @@ class Docs:
 
 def write_csv(path: Path, rows: Iterable[dict[str, Any]], columns: list[str] | None = None) -> Path:
     rows = list(rows)
-    header = columns or importer.columns("cases")
+    header = columns or layouts.columns("cases")
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from cli.main import main
 from tests.documents.conftest import TODAY, Docs, write_csv
-from workflow.exchange import importer
+from workflow.exchange import layouts
 
 
 def run(docs: Docs, *args: str) -> tuple[int, str, str]:
@@ -97,4 +97,4 @@ def test_import_layout_prints_the_columns_and_a_template() -> None:
     template = runner.invoke(main, ["import-layout", "classes", "--template"])
 
     assert layout.exit_code == 0 and "joined_on*" in layout.stdout
-    assert template.stdout.strip() == ",".join(importer.columns("classes"))
+    assert template.stdout.strip() == ",".join(layouts.columns("classes"))

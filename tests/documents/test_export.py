@@ -18,7 +18,8 @@ from workflow import history
 from workflow.access import Forbidden
 from workflow.clock import FixedClock
 from workflow.exchange import export as exporter
-from workflow.exchange import importer
+from workflow.exchange import run
+from workflow.exchange.rows import _clean
 from workflow.models import Case, Person
 from workflow.ops import demo
 
@@ -104,7 +105,7 @@ def test_exported_cases_import_into_another_ketnap_as_the_same_cases(
         demo.build_world(session, random.Random(7))  # the same tree, members and ids
     assert isinstance(other.clock, FixedClock) and other.clock.today() == TODAY
 
-    report = importer.import_file(other, path, docs.admin)
+    report = run.import_file(other, path, docs.admin)
 
     assert report.errors == []
     with docs.engine.session() as mine, other.session() as theirs:
@@ -117,9 +118,9 @@ def test_exported_cases_import_into_another_ketnap_as_the_same_cases(
 
 def test_text_a_spreadsheet_would_run_is_quoted_and_imports_back(docs: Docs) -> None:
     row = docs.case_row(1, target="nominated") | {"full_name": "=HYPERLINK(1)"}
-    importer.import_file(docs.engine, write_csv(docs.directory / "f.csv", [row]), docs.admin)
+    run.import_file(docs.engine, write_csv(docs.directory / "f.csv", [row]), docs.admin)
     content = exported(docs, "cases", "csv")
 
     assert "'=HYPERLINK(1)" in content.decode("utf-8-sig")
-    assert importer._clean("'=HYPERLINK(1)") == "=HYPERLINK(1)"
+    assert _clean("'=HYPERLINK(1)") == "=HYPERLINK(1)"
     assert date.fromisoformat(csv_rows(content)[0]["nominated_on"]) == row["nominated_on"]

@@ -15,12 +15,12 @@ from sqlmodel import select
 from tests.documents.conftest import Docs, cell_text, write_csv
 from workflow import history
 from workflow.access import Forbidden
-from workflow.exchange import importer
-from workflow.exchange.importer import ImportFileError
+from workflow.exchange import layouts, run
+from workflow.exchange.report import ImportFileError, ImportReport
 from workflow.models import Case, Course, CourseHeadcount, HistoryEvent, Member
 
 
-def only_errors(report: importer.ImportReport) -> dict[int, list[str]]:
+def only_errors(report: ImportReport) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for error in report.errors:
         found.setdefault(error.line, []).append(f"{error.column}: {error.message_en}")
@@ -38,7 +38,7 @@ def test_good_rows_are_replayed_through_the_engine_with_imported_history(docs: D
     ]
     path = write_csv(docs.directory / "cases.csv", rows)
 
-    report = importer.import_file(docs.engine, path, docs.admin)
+    report = run.import_file(docs.engine, path, docs.admin)
 
     assert report.errors == []
     assert (report.rows, report.accepted, report.written) == (5, 5, 5)
@@ -63,7 +63,7 @@ def test_the_dates_of_each_step_become_the_acts_dates(docs: Docs) -> None:
     row = docs.case_row(7, target="official")
     path = write_csv(docs.directory / "one.csv", [row])
 
-    report = importer.import_file(docs.engine, path, docs.admin)
+    report = run.import_file(docs.engine, path, docs.admin)
 
     case = docs.case(report.created_ids[0])
     assert case.nominated_on == row["nominated_on"]
@@ -82,7 +82,7 @@ def test_vietnamese_day_month_year_dates_are_accepted(docs: Docs) -> None:
         row[column] = row[column].strftime("%d/%m/%Y")
     path = write_csv(docs.directory / "dmy.csv", [row])
 
-    report = importer.import_file(docs.engine, path, docs.admin)
+    report = run.import_file(docs.engine, path, docs.admin)
 
     assert report.errors == []
     assert docs.case(report.created_ids[0]).certificate_on == docs.case_row(8)["certificate_on"]
@@ -93,14 +93,14 @@ def test_an_xlsx_file_is_imported_like_a_csv(docs: Docs) -> None:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    columns = importer.columns("cases")
+    columns = layouts.columns("cases")
     sheet.append(columns)
     for row in rows:
         sheet.append([row.get(c) for c in columns])  # real dates and numbers, as Excel holds them
     path = docs.directory / "cases.xlsx"
     book.save(path)
 
-    report = importer.import_file(docs.engine, path, docs.admin)
+    report = run.import_file(docs.engine, path, docs.admin)
 
     assert report.errors == []
     assert [docs.case(i).state for i in report.created_ids] == ["official", "sponsored"]
@@ -127,7 +127,7 @@ def test_members_and_classes_are_imported(docs: Docs) -> None:
                 "joined_on": date(2025, 9, 2),
             },
         ],
-        importer.columns("members"),
+        layouts.columns("members"),
     )
     classes = write_csv(
         docs.directory / "classes.csv",
@@ -141,11 +141,11 @@ def test_members_and_classes_are_imported(docs: Docs) -> None:
                 "attendees": 47,
             }
         ],
-        importer.columns("classes"),
+        layouts.columns("classes"),
     )
 
-    member_report = importer.import_file(docs.engine, members, docs.admin)
-    class_report = importer.import_file(docs.engine, classes, docs.admin)
+    member_report = run.import_file(docs.engine, members, docs.admin)
+    class_report = run.import_file(docs.engine, classes, docs.admin)
 
     assert (member_report.kind, member_report.written, member_report.errors) == ("members", 2, [])
     assert (class_report.kind, class_report.written, class_report.errors) == ("classes", 1, [])
@@ -165,9 +165,7 @@ def test_progress_is_reported_up_to_the_last_row(docs: Docs) -> None:
     path = write_csv(docs.directory / "many.csv", rows)
     seen: list[tuple[int, int]] = []
 
-    importer.import_file(
-        docs.engine, path, docs.admin, lambda done, total: seen.append((done, total))
-    )
+    run.import_file(docs.engine, path, docs.admin, lambda done, total: seen.append((done, total)))
 
     assert seen[-1] == (450, 450)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -193,7 +191,7 @@ def test_bad_rows_are_reported_with_their_line_and_reason_and_write_nothing(docs
     )
     before = docs.counts()
 
-    report = importer.import_file(docs.engine, path, docs.admin)
+    report = run.import_file(docs.engine, path, docs.admin)
 
     errors = only_errors(report)
     assert sorted(errors) == [3, 4, 5, 6, 7]
@@ -213,10 +211,10 @@ def test_bad_rows_are_reported_with_their_line_and_reason_and_write_nothing(docs
 
 def test_a_person_already_in_ketnap_is_a_duplicate(docs: Docs) -> None:
     path = write_csv(docs.directory / "first.csv", [docs.case_row(30)])
-    importer.import_file(docs.engine, path, docs.admin)
+    run.import_file(docs.engine, path, docs.admin)
     before = docs.counts()
 
-    again = importer.import_file(docs.engine, path, docs.admin)
+    again = run.import_file(docs.engine, path, docs.admin)
 
     assert again.written == 0
     assert [e.rule for e in again.errors] == ["duplicate"]
@@ -237,7 +235,7 @@ def test_a_step_the_engine_refuses_rejects_the_whole_row(docs: Docs) -> None:
     path = write_csv(docs.directory / "refused.csv", [row])
     before = docs.counts()
 
-    report = importer.import_file(docs.engine, path, docs.admin)
+    report = run.import_file(docs.engine, path, docs.admin)
 
     assert [(e.line, e.rule) for e in report.errors] == [(2, "sponsor_is_official")]
     assert report.errors[0].message_vi.startswith("Bước 'Phân công người giới thiệu'")
@@ -249,7 +247,7 @@ def test_a_vote_short_of_two_thirds_rejects_the_row(docs: Docs) -> None:
     path = write_csv(docs.directory / "vote.csv", [row])
     before = docs.counts()
 
-    report = importer.import_file(docs.engine, path, docs.admin)
+    report = run.import_file(docs.engine, path, docs.admin)
 
     assert [(e.rule, e.column) for e in report.errors] == [("two_thirds", "cell_votes_for")]
     assert docs.counts() == before
@@ -261,7 +259,7 @@ def test_a_missing_step_date_and_a_date_beyond_the_state_are_refused(docs: Docs)
     beyond = docs.case_row(51, target="verified") | {"decision_on": date(2019, 1, 1)}
     path = write_csv(docs.directory / "steps.csv", [missing, beyond])
 
-    report = importer.import_file(docs.engine, path, docs.admin)
+    report = run.import_file(docs.engine, path, docs.admin)
 
     errors = only_errors(report)
     assert "ceremony_on: The date 'ceremony_on' is empty" in errors[2]
@@ -274,7 +272,7 @@ def test_a_committee_vote_is_required_where_the_committee_may_not_admit(docs: Do
     del row["committee_resolution_on"]
     path = write_csv(docs.directory / "committee.csv", [row])
 
-    report = importer.import_file(docs.engine, path, docs.admin)
+    report = run.import_file(docs.engine, path, docs.admin)
 
     assert [e.column for e in report.errors] == ["committee_resolution_on"]
 
@@ -301,7 +299,7 @@ def test_closed_cases_replay_the_steps_they_reached(docs: Docs) -> None:
         del removed[column]
     path = write_csv(docs.directory / "closed.csv", [rejected, removed])
 
-    report = importer.import_file(docs.engine, path, docs.admin)
+    report = run.import_file(docs.engine, path, docs.admin)
 
     assert report.errors == []
     first, second = (docs.case(i) for i in report.created_ids)
@@ -319,7 +317,7 @@ def test_a_file_with_wrong_columns_is_refused_naming_the_expected_columns(docs: 
     before = docs.counts()
 
     with pytest.raises(ImportFileError) as refused:
-        importer.import_file(docs.engine, path, docs.admin, kind="cases")
+        run.import_file(docs.engine, path, docs.admin, kind="cases")
 
     message = refused.value.message_en
     assert "missing columns: full_name, birth_date, gender" in message
@@ -334,17 +332,17 @@ def test_a_file_whose_kind_cannot_be_told_lists_each_layout(docs: Docs) -> None:
     path.write_text("a,b\n1,2\n", encoding="utf-8")
 
     with pytest.raises(ImportFileError) as refused:
-        importer.import_file(docs.engine, path, docs.admin)
+        run.import_file(docs.engine, path, docs.admin)
 
     assert "members: full_name, cell, status, joined_on" in refused.value.message_en
 
 
 def test_a_known_column_given_twice_is_refused(docs: Docs) -> None:
     path = docs.directory / "twice.csv"
-    path.write_text(",".join(importer.columns("members") + ["cell"]) + "\n", encoding="utf-8")
+    path.write_text(",".join(layouts.columns("members") + ["cell"]) + "\n", encoding="utf-8")
 
     with pytest.raises(ImportFileError, match="Columns appear twice: cell"):
-        importer.import_file(docs.engine, path, docs.admin)
+        run.import_file(docs.engine, path, docs.admin)
 
 
 @pytest.mark.parametrize(
@@ -352,7 +350,7 @@ def test_a_known_column_given_twice_is_refused(docs: Docs) -> None:
     [
         (b"", "The file is empty"),
         (b"\n\n  \n", "The file is empty"),
-        (",".join(importer.columns("cases")).encode() + b"\n", "header but no data rows"),
+        (",".join(layouts.columns("cases")).encode() + b"\n", "header but no data rows"),
         ("họ tên".encode("utf-16"), "not UTF-8"),
     ],
     ids=["zero-bytes", "blank-lines", "header-only", "not-utf8"],
@@ -365,7 +363,7 @@ def test_an_empty_or_unreadable_file_is_a_clear_error(
     before = docs.counts()
 
     with pytest.raises(ImportFileError, match=message):
-        importer.import_file(docs.engine, path, docs.admin)
+        run.import_file(docs.engine, path, docs.admin)
 
     assert docs.counts() == before
 
@@ -375,7 +373,7 @@ def test_a_file_that_is_neither_csv_nor_xlsx_is_refused(docs: Docs) -> None:
     path.write_bytes(b"\xd0\xcf\x11\xe0 old excel")
 
     with pytest.raises(ImportFileError, match="Only CSV"):
-        importer.import_file(docs.engine, path, docs.admin)
+        run.import_file(docs.engine, path, docs.admin)
 
 
 # ── dry run, check, scope ────────────────────────────────────────────────
@@ -384,7 +382,7 @@ def test_a_dry_run_replays_every_row_and_writes_nothing(docs: Docs) -> None:
     path = write_csv(docs.directory / "dry.csv", rows)
     before = docs.counts()
 
-    report = importer.import_file(docs.engine, path, docs.admin, dry_run=True)
+    report = run.import_file(docs.engine, path, docs.admin, dry_run=True)
 
     assert (report.accepted, report.written, report.rejected) == (1, 0, 1)
     assert report.errors[0].rule == "two_thirds"  # found by the replay, not by the checks
@@ -396,7 +394,7 @@ def test_a_check_validates_without_replaying(docs: Docs) -> None:
     path = write_csv(docs.directory / "check.csv", rows)
     before = docs.counts()
 
-    report = importer.check_file(docs.engine, path, docs.admin)
+    report = run.check_file(docs.engine, path, docs.admin)
 
     assert (report.accepted, report.written, report.rejected) == (1, 0, 1)
     assert docs.counts() == before
@@ -413,7 +411,7 @@ def test_an_officer_imports_only_acts_of_their_subtree(docs: Docs) -> None:
     ]
     path = write_csv(docs.directory / "scope.csv", rows)
 
-    report = importer.import_file(docs.engine, path, officer)
+    report = run.import_file(docs.engine, path, officer)
 
     assert report.written == 1
     assert [(e.line, e.column) for e in report.errors] == [(3, "cell"), (4, "decision_on")]
@@ -428,7 +426,7 @@ def test_a_secretary_may_not_import(docs: Docs) -> None:
     secretary = docs.world.secretary[docs.dong_lo_cell]
 
     with pytest.raises(Forbidden):
-        importer.import_file(docs.engine, path, secretary)
+        run.import_file(docs.engine, path, secretary)
 
 
 def test_cells_and_sponsors_may_be_named_instead_of_numbered(docs: Docs) -> None:
@@ -444,7 +442,7 @@ def test_cells_and_sponsors_may_be_named_instead_of_numbered(docs: Docs) -> None
     }
     path = write_csv(docs.directory / "names.csv", [row])
 
-    report = importer.import_file(docs.engine, path, docs.admin)
+    report = run.import_file(docs.engine, path, docs.admin)
 
     if names[0] == names[1]:  # the demo's random names may collide: then the id is asked for
         assert report.errors and "give the id" in report.errors[0].message_en
@@ -464,7 +462,7 @@ def test_a_100_000_row_file_is_checked_row_by_row(docs: Docs, tmp_path: Path) ->
     write_many(docs, path, 100_000, bad)
     before = docs.counts()
 
-    report = importer.check_file(docs.engine, path, docs.admin)
+    report = run.check_file(docs.engine, path, docs.admin)
 
     assert report.rows == 100_000
     assert report.rejected_lines == [19, 54_323, 100_000]
@@ -474,7 +472,7 @@ def test_a_100_000_row_file_is_checked_row_by_row(docs: Docs, tmp_path: Path) ->
 
     small = tmp_path / "small.csv"
     write_many(docs, small, 200, {})
-    imported = importer.import_file(docs.engine, small, docs.admin)
+    imported = run.import_file(docs.engine, small, docs.admin)
     assert (imported.written, imported.errors) == (200, [])
     with docs.engine.session() as session:
         assert history.verify_all(session) == []
@@ -485,7 +483,7 @@ def test_a_100_000_row_file_is_checked_row_by_row(docs: Docs, tmp_path: Path) ->
 def write_many(docs: Docs, path: Path, count: int, bad: dict[int, dict[str, Any]]) -> None:
     """`count` official cases over the five cells, quickly: one row per cell is built,
     then only the person changes (name and national id stay unique)."""
-    columns = importer.columns("cases")
+    columns = layouts.columns("cases")
     cells = docs.world.cell_ids
     texts = [[cell_text(docs.case_row(0, cell=c).get(name)) for name in columns] for c in cells]
     name, national_id = columns.index("full_name"), columns.index("national_id")

@@ -9,7 +9,7 @@ import pytest
 from tests.documents.conftest import Docs, write_csv
 from workflow import history
 from workflow.exchange import export as exporter
-from workflow.exchange import importer
+from workflow.exchange import run
 
 pytestmark = pytest.mark.postgres
 
@@ -25,9 +25,9 @@ def test_import_on_postgresql_writes_good_rows_only_and_exports_them_back(pg_doc
     path = write_csv(docs.directory / "pg.csv", good + bad)
     before = docs.counts()
 
-    dry = importer.import_file(docs.engine, path, docs.admin, dry_run=True)
+    dry = run.import_file(docs.engine, path, docs.admin, dry_run=True)
     assert docs.counts() == before
-    report = importer.import_file(docs.engine, path, docs.admin)
+    report = run.import_file(docs.engine, path, docs.admin)
 
     assert (dry.accepted, report.written) == (2, 2)
     assert {(e.line, e.rule) for e in report.errors} == {

@@ -1,6 +1,6 @@
 """Export of cases and members to CSV (UTF-8) or XLSX, scoped by who asks.
 
-The columns are the import's layout (workflow/importer.py), preceded by a few read-only
+The columns are the import's layout (layouts.py), preceded by a few read-only
 ones (case id, state, cell name …) that the import ignores: an exported file can be
 read back into another Ketnap, or corrected and compared. Rows are read in batches by
 id and written as they come, so an export of a million cases never sits in memory.
@@ -22,7 +22,7 @@ from workflow.access import Actor, Forbidden
 from workflow.documents import case_facts
 from workflow.documents.case_facts import CaseFacts, Organisations
 from workflow.engine import Engine
-from workflow.exchange import importer
+from workflow.exchange import layouts
 from workflow.models import Case, Member, Organisation, Person
 
 WHAT = ("cases", "members")
@@ -33,7 +33,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run
 
 
 def header(what: str) -> list[str]:
-    return list(importer.INFORMATIONAL[what]) + importer.columns(what)
+    return list(layouts.INFORMATIONAL[what]) + layouts.columns(what)
 
 
 # ── cases ─────────────────────────────────────────────────────────────────
@@ -61,7 +61,7 @@ def case_rows(session: Session, actor: Actor) -> Iterator[list[Any]]:
 
 
 def case_values(facts: CaseFacts) -> dict[str, Any]:
-    """One case as the import layout's columns (the inverse of importer.plan_case)."""
+    """One case as the import layout's columns (the inverse of plan_cases.plan_case)."""
     case, person = facts.case, facts.person
     values: dict[str, Any] = {
         "case_id": case.id,
@@ -86,14 +86,14 @@ def case_values(facts: CaseFacts) -> dict[str, Any]:
         "nomination_ref": case.nomination_ref,
         "target_state": case.state,
     }
-    steps = (*importer.MAIN_STEPS, *importer.PROBATION_STEPS, *importer.CLOSING_STEPS.values())
+    steps = (*layouts.MAIN_STEPS, *layouts.PROBATION_STEPS, *layouts.CLOSING_STEPS.values())
     for layout in steps:
         if layout.event not in facts.act_dates:
             continue
         values[layout.date_column] = facts.act_dates[layout.event]
         for name, column in layout.fields:
             value = facts.act(layout.event, name)
-            values[column] = _day(value) if column in importer.DATE_COLUMNS else value
+            values[column] = _day(value) if column in layouts.DATE_COLUMNS else value
     values.update(_special_values(facts))
     return values
 

@@ -444,7 +444,7 @@ def import_row(
     """A row of the importer's `cases` layout for a candidate nominated on `start` who
     walked PATH to `target` — historical data for the import, its tests and benchmark.
     `committee`: the cell's committee votes (it may not admit by itself)."""
-    from workflow.exchange import importer  # the importer replays through the engine, like walk()
+    from workflow.exchange import layouts  # the importer replays through the engine, like walk()
 
     sponsor1, sponsor2 = sponsors[:2]
     row: dict[str, Any] = {
@@ -483,10 +483,10 @@ def import_row(
         "confirmation_committee_resolution_ref": f"{n}-NQ/CT-ĐU",
         "official_decision_no": f"{n}-QĐ/CT",
     }
-    reached = importer.PATH_STATES.index(target) if target in importer.PATH_STATES else 0
-    steps = list(importer.MAIN_STEPS[:reached])
-    if reached >= importer.PATH_STATES.index("probationary"):
-        steps += importer.PROBATION_STEPS
+    reached = layouts.PATH_STATES.index(target) if target in layouts.PATH_STATES else 0
+    steps = list(layouts.MAIN_STEPS[:reached])
+    if reached >= layouts.PATH_STATES.index("probationary"):
+        steps += layouts.PROBATION_STEPS
     offsets = _days_after_nomination()
     for step in steps:
         if committee or step.event not in ("committee_vote", "committee_confirm_vote"):
