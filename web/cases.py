@@ -21,10 +21,10 @@ from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from web import forms
-from web.app import allow_inline_styles
 from web.auth import writer_required
 from web.context import actor as current_actor
 from web.context import engine, label, locale
+from web.security import allow_inline_styles
 from workflow import access, history, process
 from workflow.access import RECORDERS, Actor
 from workflow.engine import Conflict
