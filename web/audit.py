@@ -11,9 +11,10 @@ from flask import Blueprint, Response, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from web.cases import load_case, timeline_entry
+from web.cases import timeline_entry
 from web.context import actor as current_actor
 from web.context import engine, event_label
+from workflow.queries.case_page import load_case
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 CSV_COLUMNS = (

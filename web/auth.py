@@ -25,11 +25,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import (
-    LoginManager,
     UserMixin,
     current_user,
     login_required,
@@ -40,11 +38,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlmodel import select
 from werkzeug.security import check_password_hash
 
+from web import errors
 from web.context import engine
+from web.extensions import limiter, login_manager
 from workflow.models import User
 
 TOKEN_MAX_AGE = 12 * 3600  # a working day and then some
-login_manager = LoginManager()
 bp = Blueprint("auth", __name__)
 
 
@@ -123,9 +122,6 @@ def _login_limit() -> str:
     return str(current_app.config["KETNAP_LOGIN_LIMIT"])
 
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
-
-
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: a login link must not bounce the user elsewhere."""
     if not target:
@@ -185,8 +181,6 @@ def set_locale() -> ResponseReturnValue:
 
 
 def _too_many_attempts(error: RateLimitExceeded) -> ResponseReturnValue:
-    from web import errors  # noqa: PLC0415 — errors imports this module's neighbours
-
     if request.endpoint != "auth.login":
         return errors.http_error(error)
     flash(_("Too many failed attempts. Wait a few minutes, then try again."), "error")
@@ -235,10 +229,10 @@ def _unauthorized() -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    login_manager.init_app(app)
+    """The login manager's settings and the page of a refused login attempt (the
+    manager and the limiter are bound to the app in create_app)."""
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.unauthorized_handler(_unauthorized)
-    limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _too_many_attempts)

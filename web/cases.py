@@ -1,14 +1,15 @@
 """Case pages: the dashboard, the list, nomination, and one case with its event forms.
 
-Every change goes through `engine.nominate` / `engine.advance`; scoping comes from
-`access.visible_cases` / `engine.case_for` (a case outside your scope is a 404).
+Only HTTP lives here: read the request, ask workflow.queries or the engine, render.
+Every change goes through `engine.nominate` / `engine.advance`; every read is scoped
+by the actor (a case outside your scope is a 404).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -16,36 +17,25 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy import and_, extract, func, or_
-from sqlalchemy import select as sql_select
-from sqlmodel import Session, col, select
+from werkzeug.datastructures import MultiDict
 
 from web import forms
-from web.app import allow_inline_styles
 from web.auth import writer_required
 from web.context import actor as current_actor
 from web.context import engine, label, locale
-from workflow import access, history, process
-from workflow.access import RECORDERS, Actor
+from web.security import allow_inline_styles
+from workflow import process
+from workflow.access import Actor
 from workflow.engine import Conflict
 from workflow.guards import Refusal
-from workflow.models import (
-    Case,
-    CaseDeadline,
-    HelperAssignment,
-    HistoryEvent,
-    Member,
-    Organisation,
-    Person,
-    Sponsorship,
-)
-from workflow.queries import search
+from workflow.models import HistoryEvent
+from workflow.queries import case_list
+from workflow.queries.case_page import CasePage, all_cells, load_case
+from workflow.queries.dashboard import overview, sponsor_tasks
+from workflow.queries.recordable import may_record, recordable_events
 from workflow.schema import InvalidData
 
 bp = Blueprint("cases", __name__)
-SOON_DAYS = 30  # "soon due" on the dashboard and in the list filter
-CELL_KINDS = ("cell", "grassroots_cell")
-BEFORE_CELL_VOTE = process.STATE_NAMES[: process.STATE_NAMES.index("cell_resolved")]
 CLOSING = tuple(s.name for s in process.STATES if s.terminal and s.name != "official")
 # The case's dates, in the order the procedure sets them.
 CASE_DATES: tuple[tuple[str, Any], ...] = (
@@ -66,6 +56,15 @@ CASE_DATES: tuple[tuple[str, Any], ...] = (
     ("official_on", _l("Official member since")),
     ("closed_on", _l("Closed")),
 )
+# What a sponsor or helper is expected to do (workflow.queries.dashboard.EXPECTATIONS).
+EXPECTED: dict[str, Any] = {
+    "write_comment": _l("Write your comment on the probationary member (form 11-KNĐ)"),
+    "keep_guiding": _l("Keep guiding the probationary member until the end of probation"),
+    "follow_candidate": _l("Follow the candidate and report to the cell before its vote"),
+    "nothing": _l("Nothing is expected of you now"),
+}
+# The list's deadline filters the page offers (the API asks overdue=true/false).
+PAGE_DEADLINES = ("overdue", "soon", "any")
 
 
 # ── the dashboard ────────────────────────────────────────────────────────
@@ -76,212 +75,47 @@ def dashboard() -> ResponseReturnValue:
     today = engine().clock.today()
     with engine().session() as session:
         if who.role == "sponsor":
-            return render_template("dashboard_sponsor.html", tasks=sponsor_tasks(session, who))
-        counts = dict(
-            session.exec(
-                select(Case.state, func.count())
-                .where(access.visible_cases(who))
-                .group_by(Case.state)
-            ).all()
-        )
-        urgent = _urgent(session, who, today)
-        groups = _first_by_state(session, who, per_state=6)
-    open_total = sum(n for state, n in counts.items() if state in process.OPEN_STATES)
-    overdue = sum(1 for row in urgent if row.due < today)
+            tasks = sponsor_tasks(session, who)
+            shown = [dict(vars(t), expected=EXPECTED[t.expectation]) for t in tasks]
+            return render_template("dashboard_sponsor.html", tasks=shown)
+        summary = overview(session, who, today)
     return render_template(
         "dashboard.html",
-        counts=counts,
-        open_total=open_total,
-        urgent=urgent,
-        overdue=overdue,
-        soon=len(urgent) - overdue,
-        groups=groups,
+        counts=summary.counts,
+        open_total=summary.open_total,
+        urgent=summary.urgent,
+        overdue=summary.overdue,
+        soon=summary.soon,
+        groups=summary.groups,
         states=process.STATES,
-        soon_days=SOON_DAYS,
-    )
-
-
-@dataclass
-class DeadlineRow:
-    case_id: int
-    full_name: str
-    state: str
-    deadline: str
-    due: date
-    cell: str
-
-
-def _urgent(session: Session, who: Actor, today: date, limit: int = 60) -> list[DeadlineRow]:
-    """Live deadlines overdue or due within SOON_DAYS, most urgent first (one query)."""
-    query = (
-        select(CaseDeadline, Case.state, Person.full_name, Organisation.name)
-        .join(Case, col(Case.id) == CaseDeadline.case_id)
-        .join(Person, col(Person.id) == Case.person_id)
-        .join(Organisation, col(Organisation.id) == Case.cell_id)
-        .where(access.visible_cases(who), CaseDeadline.due <= today + timedelta(days=SOON_DAYS))
-        .order_by(col(CaseDeadline.due), col(CaseDeadline.case_id))
-        .limit(limit)
-    )
-    return [
-        DeadlineRow(d.case_id, name, state, d.deadline, d.due, cell)
-        for d, state, name, cell in session.exec(query)
-    ]
-
-
-@dataclass
-class CaseRow:
-    id: int
-    full_name: str
-    state: str
-    next_due: date | None
-    nominated_on: date
-    cell: str
-    birth_date: date | None = None
-    deadline: str | None = None
-
-
-def _first_by_state(session: Session, who: Actor, per_state: int) -> dict[str, list[CaseRow]]:
-    """The most pressing open cases of each state (one windowed query)."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=Case.state,
-            order_by=(col(Case.next_due).is_(None), col(Case.next_due), col(Case.id)),
-        )
-        .label("rank")
-    )
-    inner = (
-        sql_select(
-            col(Case.id).label("id"),
-            col(Case.state).label("state"),
-            col(Case.next_due).label("next_due"),
-            col(Case.nominated_on).label("nominated_on"),
-            col(Person.full_name).label("full_name"),
-            col(Organisation.name).label("cell"),
-            rank,
-        )
-        .join(Person, col(Person.id) == Case.person_id)
-        .join(Organisation, col(Organisation.id) == Case.cell_id)
-        .where(access.visible_cases(who), col(Case.open).is_(True))
-        .subquery()
-    )
-    rows = session.execute(sql_select(inner).where(inner.c.rank <= per_state)).all()
-    groups: dict[str, list[CaseRow]] = {}
-    for row in rows:
-        groups.setdefault(row.state, []).append(
-            CaseRow(row.id, row.full_name, row.state, row.next_due, row.nominated_on, row.cell)
-        )
-    return groups
-
-
-@dataclass
-class SponsorTask:
-    case_id: int
-    full_name: str
-    state: str
-    role: str  # sponsor | helper
-    expected: str
-    due: date | None
-    event: str | None = None  # the event form that records it
-
-
-def sponsor_tasks(session: Session, who: Actor) -> list[SponsorTask]:
-    """What a sponsor/helper is expected to do for each candidate, soonest first."""
-    if who.member_id is None:
-        return []
-    helped = select(HelperAssignment.case_id).where(HelperAssignment.member_id == who.member_id)
-    sponsored = select(Sponsorship.case_id).where(Sponsorship.member_id == who.member_id)
-    query = (
-        select(Case, Person.full_name)
-        .join(Person, col(Person.id) == Case.person_id)
-        .where(or_(col(Case.id).in_(helped), col(Case.id).in_(sponsored)))
-        .order_by(col(Case.next_due).is_(None), col(Case.next_due), col(Case.id))
-    )
-    helped_ids = set(session.exec(helped).all())
-    tasks = []
-    for case, name in session.exec(query):
-        assert case.id is not None
-        tasks.append(_task_for(case, name, case.id in helped_ids))
-    # What asks for an action first, then what still needs following, then the rest.
-    return sorted(tasks, key=lambda t: (t.event is None, t.due is None, t.due or date.max))
-
-
-def _task_for(case: Case, name: str, helper: bool) -> SponsorTask:
-    assert case.id is not None
-    if helper and case.state == "probationary" and case.helper_comment_on is None:
-        return SponsorTask(
-            case.id,
-            name,
-            case.state,
-            "helper",
-            _("Write your comment on the probationary member (form 11-KNĐ)"),
-            case.probation_end,
-            "record_helper_comment",
-        )
-    if helper and case.state == "probationary":
-        return SponsorTask(
-            case.id,
-            name,
-            case.state,
-            "helper",
-            _("Keep guiding the probationary member until the end of probation"),
-            case.probation_end,
-        )
-    if case.open and case.state in BEFORE_CELL_VOTE:
-        return SponsorTask(
-            case.id,
-            name,
-            case.state,
-            "helper" if helper else "sponsor",
-            _("Follow the candidate and report to the cell before its vote"),
-            None,  # no deadline of the process table belongs to a sponsor
-        )
-    return SponsorTask(
-        case.id,
-        name,
-        case.state,
-        "helper" if helper else "sponsor",
-        _("Nothing is expected of you now"),
-        None,
+        soon_days=case_list.SOON_DAYS,
     )
 
 
 # ── the list ─────────────────────────────────────────────────────────────
-@dataclass
-class Filters:
-    q: str = ""
-    state: str = ""
-    deadline: str = ""  # overdue | soon | any
-    year: int | None = None
-    cell: int | None = None
-    page: int = 1
+def _list_filter(args: MultiDict[str, str]) -> case_list.CaseFilter:
+    """The list's query string as a filter: a value the page does not offer is ignored."""
+    state, deadline = args.get("state", ""), args.get("deadline", "")
+    return case_list.CaseFilter(
+        q=args.get("q", "").strip()[:100],
+        state=state if state in case_list.STATE_FILTERS else "",
+        deadline=deadline if deadline in PAGE_DEADLINES else "",
+        year=_int_arg(args.get("year"), 1945, 2200),
+        cell=_int_arg(args.get("cell"), 1, 2**31 - 1),
+    )
 
-    @classmethod
-    def from_args(cls, args: Any) -> Filters:
-        state = args.get("state", "")
-        deadline = args.get("deadline", "")
-        return cls(
-            q=args.get("q", "").strip()[:100],
-            state=state if state in (*process.STATE_NAMES, "open", "closed") else "",
-            deadline=deadline if deadline in ("overdue", "soon", "any") else "",
-            year=_int_arg(args.get("year"), 1945, 2200),
-            cell=_int_arg(args.get("cell"), 1, 2**31 - 1),
-            page=_int_arg(args.get("page"), 1, 100000) or 1,
-        )
 
-    def args(self, **changes: Any) -> dict[str, Any]:
-        values = {
-            "q": self.q,
-            "state": self.state,
-            "deadline": self.deadline,
-            "year": self.year,
-            "cell": self.cell,
-            "page": self.page,
-        }
-        values.update(changes)
-        if values["page"] == 1:
-            del values["page"]
-        return {k: v for k, v in values.items() if v not in (None, "")}
+def _list_args(spec: case_list.CaseFilter, page: int) -> dict[str, Any]:
+    """The query string of the list's `page` under the same filter."""
+    values = {
+        "q": spec.q,
+        "state": spec.state,
+        "deadline": spec.deadline,
+        "year": spec.year,
+        "cell": spec.cell,
+        "page": page if page != 1 else None,
+    }
+    return {k: v for k, v in values.items() if v not in (None, "")}
 
 
 def _int_arg(raw: str | None, low: int, high: int) -> int | None:
@@ -291,136 +125,36 @@ def _int_arg(raw: str | None, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
-def _filtered(who: Actor, filters: Filters, today: date) -> list[Any]:
-    where: list[Any] = [access.visible_cases(who)]
-    if filters.q:
-        where.append(search.person_matches(filters.q))
-    if filters.state == "open":
-        where.append(col(Case.open).is_(True))
-    elif filters.state == "closed":
-        where.append(col(Case.open).is_(False))
-    elif filters.state:
-        where.append(Case.state == filters.state)
-    if filters.deadline == "overdue":
-        where.append(col(Case.next_due) < today)
-    elif filters.deadline == "soon":
-        where.append(
-            and_(col(Case.next_due) >= today, col(Case.next_due) <= today + timedelta(SOON_DAYS))
-        )
-    elif filters.deadline == "any":
-        where.append(col(Case.next_due).is_not(None))
-    if filters.year:
-        where.append(extract("year", col(Case.nominated_on)) == filters.year)
-    if filters.cell:
-        where.append(Case.cell_id == filters.cell)
-    return where
-
-
 @bp.route("/cases")
 @login_required
 def index() -> ResponseReturnValue:
     who = current_actor()
-    today = engine().clock.today()
-    filters = Filters.from_args(request.args)
+    spec = _list_filter(request.args)
+    page = _int_arg(request.args.get("page"), 1, 100000) or 1
     per_page = int(current_app.config["KETNAP_PAGE_SIZE"])
-    where = _filtered(who, filters, today)
+    today = engine().clock.today()
     with engine().session() as session:
-        total = _count_capped(session, where, searching=bool(filters.q))
-        order = (
-            (col(Case.next_due).is_(None), col(Case.next_due), col(Case.id))
-            if filters.deadline
-            else (col(Case.id).desc(),)
+        found = case_list.list_page(
+            session,
+            who,
+            spec,
+            today,
+            page=page,
+            per_page=per_page,
+            soonest_first=bool(spec.deadline),
         )
-        query = (
-            select(Case, Person, Organisation.name)
-            .join(Person, col(Person.id) == Case.person_id)
-            .join(Organisation, col(Organisation.id) == Case.cell_id)
-            .where(*where)
-            .order_by(*order)
-            .limit(per_page)
-            .offset((filters.page - 1) * per_page)
-        )
-        rows = []
-        for case, person, cell in session.exec(query):
-            assert case.id is not None
-            rows.append(
-                CaseRow(
-                    case.id,
-                    person.full_name,
-                    case.state,
-                    case.next_due,
-                    case.nominated_on,
-                    cell,
-                    person.birth_date,
-                )
-            )
-        _attach_deadlines(session, rows)
-        cells = _cells_in_scope(session, who)
-        years = _years(session, who)
-    pages = max(1, -(-min(total, COUNT_CAP) // per_page))
+        cells = case_list.cells_in_scope(session, who)
+        years = case_list.nomination_years(session, who)
     return render_template(
         "cases/index.html",
-        rows=rows,
-        total=total,
-        count_cap=COUNT_CAP,
-        filters=filters,
-        page=filters.page,
-        pages=pages,
+        found=found,
+        filters=spec,
+        page_url=lambda n: url_for("cases.index", **_list_args(spec, n)),
         cells=cells,
         years=years,
         states=process.STATES,
-        soon_days=SOON_DAYS,
+        soon_days=case_list.SOON_DAYS,
     )
-
-
-# Counting a province's million cases exactly costs seconds and tells a reader nothing
-# a filter would not: past the cap the page says "more than" and pages stop there.
-COUNT_CAP = 10_000
-
-
-def _count_capped(session: Session, where: list[Any], searching: bool) -> int:
-    """How many cases match, up to COUNT_CAP + 1 (Person is joined only for a search)."""
-    matching = select(col(Case.id)).where(*where)
-    if searching:
-        matching = matching.join(Person, col(Person.id) == Case.person_id)
-    capped = matching.limit(COUNT_CAP + 1).subquery()
-    return int(session.exec(select(func.count()).select_from(capped)).one())
-
-
-def _attach_deadlines(session: Session, rows: list[CaseRow]) -> None:
-    """Name each row's next deadline: one query for the whole page."""
-    wanted = {(r.id, r.next_due) for r in rows if r.next_due}
-    if not wanted:
-        return
-    query = select(CaseDeadline).where(col(CaseDeadline.case_id).in_([i for i, _ in wanted]))
-    names: dict[int, str] = {}
-    for d in session.exec(query):
-        if (d.case_id, d.due) in wanted:
-            names.setdefault(d.case_id, d.deadline)
-    for row in rows:
-        row.deadline = names.get(row.id)
-
-
-def _cells_in_scope(session: Session, who: Actor) -> list[Organisation]:
-    query = select(Organisation).where(col(Organisation.kind).in_(CELL_KINDS))
-    if who.role != "admin":
-        if not who.org_path:
-            return []
-        query = query.where(col(Organisation.path).startswith(who.org_path))
-    return list(session.exec(query.order_by(col(Organisation.name))))
-
-
-def _years(session: Session, who: Actor) -> list[int]:
-    """The nomination years to filter by, newest first: from the first to the last
-    nomination in scope (two index look-ups, not a DISTINCT over every case)."""
-    first, last = session.exec(
-        select(func.min(Case.nominated_on), func.max(Case.nominated_on)).where(
-            access.visible_cases(who)
-        )
-    ).one()
-    if first is None or last is None:
-        return []
-    return list(range(last.year, first.year - 1, -1))
 
 
 # ── nominating ───────────────────────────────────────────────────────────
@@ -429,11 +163,11 @@ def _years(session: Session, who: Actor) -> list[int]:
 def new() -> ResponseReturnValue:
     who = current_actor()
     spec = process.NOMINATE
-    if who.role not in RECORDERS[spec.acted_by]:
+    if not may_record(who, spec):
         abort(403)
     today = engine().clock.today()
     with engine().session() as session:
-        choices = forms.Choices(cells=_cells_in_scope(session, who))
+        choices = forms.Choices(cells=case_list.cells_in_scope(session, who))
     defaults: dict[str, Any] = {}
     if len(choices.cells) == 1:
         defaults["cell_id"] = choices.cells[0].id
@@ -467,97 +201,6 @@ def _on(raw: str, spec: process.Event) -> str:
 
 
 # ── one case ─────────────────────────────────────────────────────────────
-@dataclass
-class CasePage:
-    case: Case
-    person: Person
-    cell: Organisation | None
-    sponsors: list[tuple[Sponsorship, Member]]
-    helpers: list[Member]
-    deadlines: list[CaseDeadline]
-    rows: list[HistoryEvent]
-    members: list[Member]
-    chain: history.ChainCheck
-    member_names: dict[int, str] = field(default_factory=dict)
-    org_names: dict[int, str] = field(default_factory=dict)
-
-
-def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
-    """Everything the case page shows, in a handful of queries (404 outside scope)."""
-    case = engine().case_for(session, case_id, who)
-    person = session.get(Person, case.person_id)
-    assert person is not None
-    sponsors = list(
-        session.exec(
-            select(Sponsorship, Member)
-            .join(Member, col(Member.id) == Sponsorship.member_id)
-            .where(Sponsorship.case_id == case_id)
-        ).all()
-    )
-    helpers = list(
-        session.exec(
-            select(Member)
-            .join(HelperAssignment, col(HelperAssignment.member_id) == Member.id)
-            .where(HelperAssignment.case_id == case_id)
-        ).all()
-    )
-    deadlines = list(
-        session.exec(
-            select(CaseDeadline)
-            .where(CaseDeadline.case_id == case_id)
-            .order_by(col(CaseDeadline.due))
-        ).all()
-    )
-    rows = history.rows_of(session, case_id)
-    members = list(
-        session.exec(
-            select(Member).where(Member.cell_id == case.cell_id).order_by(col(Member.full_name))
-        ).all()
-    )
-    names = {m.id: m.full_name for m in members if m.id is not None}
-    for _s, m in sponsors:
-        names.setdefault(m.id or 0, m.full_name)
-    for m in helpers:
-        names.setdefault(m.id or 0, m.full_name)
-    chain = history.verify_rows(case_id, rows, case.head_hash, case.state)
-    org_names = _organisations_named(session, rows, case.cell_id)
-    return CasePage(
-        case,
-        person,
-        session.get(Organisation, case.cell_id),
-        sponsors,
-        helpers,
-        deadlines,
-        rows,
-        members,
-        chain,
-        names,
-        org_names,
-    )
-
-
-def _organisations_named(
-    session: Session, rows: list[HistoryEvent], cell_id: int
-) -> dict[int, str]:
-    """Names of the case's cell and of the organisations its timeline mentions
-    (transfers): one query for those few, not the whole tree."""
-    ids = {cell_id}
-    for row in rows:
-        spec = process.event(row.event)
-        data = json.loads(row.data)
-        for field_spec in spec.fields if spec else ():
-            value = data.get(field_spec.name)
-            if field_spec.type == "organisation" and isinstance(value, int):
-                ids.add(value)
-    query = select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(ids))
-    return {org_id: name for org_id, name in session.exec(query) if org_id is not None}
-
-
-def recordable_events(case: Case, who: Actor) -> list[process.Event]:
-    """Events allowed from the case's state AND recordable by the user's role."""
-    return [e for e in process.allowed_events(case.state) if who.role in RECORDERS[e.acted_by]]
-
-
 def _defaults(spec: process.Event, who: Actor) -> dict[str, Any]:
     defaults: dict[str, Any] = {}
     if who.member_id is not None:
@@ -577,7 +220,7 @@ def render_case(
 ) -> ResponseReturnValue:
     today = engine().clock.today()
     with engine().session() as session:
-        cells = _all_cells(session)
+        cells = all_cells(session)
     choices = forms.Choices(members=page.members, cells=cells)
     event_forms = []
     for spec in recordable_events(page.case, who):
@@ -621,11 +264,6 @@ def render_case(
     ), status
 
 
-def _all_cells(session: Session) -> list[Organisation]:
-    query = select(Organisation).where(col(Organisation.kind).in_(CELL_KINDS))
-    return list(session.exec(query.order_by(col(Organisation.name))))
-
-
 @bp.route("/cases/<int:case_id>")
 @login_required
 def show(case_id: int) -> ResponseReturnValue:
@@ -644,7 +282,7 @@ def record(case_id: int, event_name: str) -> ResponseReturnValue:
         page = load_case(session, case_id, who)  # 404 before anything else
     if spec is None or spec is process.NOMINATE:
         abort(404)
-    if who.role not in RECORDERS[spec.acted_by]:
+    if not may_record(who, spec):
         abort(403)
     version = _int_arg(request.form.get("version"), 0, 2**31 - 1)
     if version is None:
@@ -686,7 +324,7 @@ def _posted_form(
     page: CasePage, spec: process.Event, error: forms.FieldError | None, where: str | None
 ) -> forms.EventForm:
     with engine().session() as session:
-        cells = _all_cells(session)
+        cells = all_cells(session)
     choices = forms.Choices(members=page.members, cells=cells)
     return forms.build_form(spec, choices, request.form, error, where, version=page.case.version)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Flask, abort, current_app
+from flask import Flask, abort, current_app, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +15,7 @@ from workflow.access import Actor
 from workflow.engine import Engine
 
 VIETNAM_OFFSET = timedelta(hours=7)  # history timestamps are stored in UTC
+LOCALES = ("vi", "en")
 ROLE_LABELS = {
     "secretary": _l("Cell secretary"),
     "sponsor": _l("Sponsor / helper"),
@@ -41,6 +42,19 @@ def locale() -> str:
         return str(get_locale() or "vi")
     except (RuntimeError, KeyError):
         return "vi"
+
+
+def select_locale() -> str:
+    """Babel's choice: Vietnamese unless the user chose English (session first, then
+    their profile)."""
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return str(chosen)
+    if current_user and current_user.is_authenticated:
+        stored = getattr(current_user.record, "locale", None)
+        if stored in LOCALES:
+            return str(stored)
+    return str(current_app.config.get("BABEL_DEFAULT_LOCALE", "vi"))
 
 
 def label(thing: Any) -> str:

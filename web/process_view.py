@@ -12,8 +12,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from web.app import allow_inline_styles
 from web.context import engine, locale
+from web.security import allow_inline_styles
 from workflow import process
 from workflow.access import RECORDERS
 

@@ -32,8 +32,8 @@ from sqlmodel import Session, col, select
 from web import charts
 from web.api.body import json_object
 from web.api.openapi import api_doc
-from web.app import csrf
 from web.context import actor, engine, locale
+from web.extensions import csrf
 from workflow import reports
 from workflow.access import Actor, Forbidden
 from workflow.directory import classes, targets, villages

@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from tests.api.support import TODAY, Walker
 from workflow.engine import Engine
+from workflow.queries import case_list
 
 
 def _all(walker: Walker, user: str, query: str = "") -> list[dict[str, Any]]:
@@ -106,3 +107,18 @@ def test_a_page_costs_the_same_queries_whatever_its_size(walker: Walker) -> None
         assert len(answer.get_json()["items"]) == min(size, answer.get_json()["total"])
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_past_the_count_cap_the_total_stops_and_says_so(
+    walker: Walker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like the /cases page, the API counts a province's cases only up to the cap."""
+    everything = _all(walker, "admin")
+    monkeypatch.setattr(case_list, "COUNT_CAP", 5)
+    capped = walker.api.get("/api/v1/cases?per_page=7", as_="admin").get_json()
+    assert len(everything) > 7
+    assert capped["total"] == 5 and capped["total_capped"] is True
+    assert len(capped["items"]) == 7  # the page itself is not cut
+    national_id = everything[0]["person"]["national_id"]
+    one = walker.api.get(f"/api/v1/cases?q={national_id}", as_="admin").get_json()
+    assert one["total"] == 1 and one["total_capped"] is False

@@ -9,8 +9,10 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
+from sqlmodel import select
 
 from tests.perf.conftest import Site
+from workflow.models import Case
 
 PAGES = (
     "/",
@@ -84,10 +86,6 @@ def test_a_long_history_costs_no_more_queries_than_a_short_one(large_site: Site,
 
 
 def _generated_case_in_state(site: Site, state: str) -> int:
-    from sqlmodel import select
-
-    from workflow.models import Case
-
     with site.engine.session() as session:
         case_id = session.exec(
             select(Case.id).where(Case.state == state, Case.id != site.walked_case).limit(1)

@@ -10,9 +10,11 @@ from flask import Flask
 from sqlmodel import select
 
 from tests.web.support import TODAY, case_in_state, fresh_case, login, members_of, text_of, user
+from web import cases
 from workflow.engine import Engine
 from workflow.models import Case, HelperAssignment, HistoryEvent, Person
 from workflow.ops.demo import World
+from workflow.queries import dashboard
 
 
 def dmy(days_ago: int = 0) -> str:
@@ -278,3 +280,36 @@ def test_garbage_input_never_gives_a_server_error(app: Flask, engine: Engine, wo
         assert response.status_code in (400, 409, 422), data
     assert client.post(f"/cases/{case.id}/events/no_such_event", data={}).status_code == 404
     assert client.post("/cases/new", data={"f.person": "x", "on": "1"}).status_code == 400
+
+
+def _listed_on_the_page(html: str) -> set[int]:
+    return {int(found) for found in re.findall(r'href="/cases/(\d+)"', html)}
+
+
+def test_the_page_and_the_api_list_the_same_cases_for_one_filter(app: Flask) -> None:
+    """One filter, one query: /cases and /api/v1/cases answer alike."""
+    client = login(app, "officer")
+    for page_query, api_query in (
+        ("state=verified", "state=verified"),
+        ("deadline=overdue", "overdue=true"),
+    ):
+        page = client.get(f"/cases?{page_query}").get_data(as_text=True)
+        listed = _listed_on_the_page(page)
+        assert listed, page_query
+        answer = client.get(f"/api/v1/cases?per_page=100&{api_query}").get_json()
+        assert {c["id"] for c in answer["items"]} == listed, page_query
+        assert answer["total"] == len(listed) and answer["total_capped"] is False
+
+
+def test_the_page_offers_the_events_the_api_calls_allowed(app: Flask, engine: Engine) -> None:
+    case = case_in_state(engine, "cell_resolved", secretary_cell(engine))
+    for username in ("secretary", "officer", "auditor"):
+        client = login(app, username)
+        page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+        offered = re.findall(r'id="event-([a-z_]+)"', page)
+        allowed = client.get(f"/api/v1/cases/{case.id}").get_json()["allowed_events"]
+        assert offered == allowed, username
+
+
+def test_every_expectation_of_a_sponsor_is_worded_on_the_dashboard() -> None:
+    assert set(cases.EXPECTED) == set(dashboard.EXPECTATIONS)

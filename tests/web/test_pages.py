@@ -157,9 +157,9 @@ def test_a_case_list_beyond_the_count_cap_says_more_than(
 ) -> None:
     """A province's cases are not counted one by one: past the cap the list says
     'more than' and its pages stop there (the demo has 42 cases; the cap is made 5)."""
-    from web import cases
+    from workflow.queries import case_list
 
-    monkeypatch.setattr(cases, "COUNT_CAP", 5)
+    monkeypatch.setattr(case_list, "COUNT_CAP", 5)
     client = login(app, "officer")
     page = client.get("/cases").get_data(as_text=True)
     assert "Tìm thấy hơn 5 hồ sơ" in page

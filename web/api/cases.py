@@ -10,8 +10,6 @@ from typing import Any
 
 from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, or_
-from sqlmodel import Session, col, select
 
 from web.api.blueprint import bp
 from web.api.body import (
@@ -30,8 +28,7 @@ from web.context import actor, engine
 from web.errors import locale
 from workflow import access, history, process
 from workflow.access import Actor
-from workflow.models import Case, Person
-from workflow.queries import search
+from workflow.queries import case_list
 from workflow.schema import InvalidData
 
 MAX_PER_PAGE = 100
@@ -91,44 +88,40 @@ def nominate() -> ResponseReturnValue:
 @bp.get("/cases")
 @api_doc(
     "Cases within the caller's scope, newest first",
+    description=f"`total` counts the matching cases up to {case_list.COUNT_CAP:,}: when "
+    "`total_capped` is true more cases match (narrow the filters), and the pages stop there.",
     query=LIST_QUERY,
     response=ref("CaseList"),
     tag="cases",
 )
 def cases() -> ResponseReturnValue:
     who = actor()
-    state = query_choice("state", process.STATE_NAMES)
-    cell, overdue, q = query_int("cell", None), query_bool("overdue"), query_text("q")
+    spec = _list_filter()
     page = query_int("page", 1, minimum=1, maximum=100_000) or 1
     per_page = query_int("per_page", 20, minimum=1, maximum=MAX_PER_PAGE) or 20
-    where = [access.visible_cases(who)]
-    if state:
-        where.append(col(Case.state) == state)
-    if cell is not None:
-        where.append(col(Case.cell_id) == cell)
-    if overdue is not None:
-        today = engine().clock.today()
-        late = col(Case.next_due) < today
-        where.append(late if overdue else or_(col(Case.next_due).is_(None), ~late))
-    if q:
-        where.append(search.person_matches(q))
+    today = engine().clock.today()
     with engine().session() as session:
-        return jsonify(_page(session, who, where, page, per_page))
+        found = case_list.list_page(session, who, spec, today, page=page, per_page=per_page)
+    return jsonify(
+        items=_writer(who).many(found.items),
+        page=found.page,
+        per_page=found.per_page,
+        total=found.total,
+        total_capped=found.capped,
+    )
 
 
-def _page(session: Session, who: Actor, where: list[Any], page: int, per_page: int) -> Any:
-    joined = select(Case, Person).join(Person, col(Person.id) == Case.person_id).where(*where)
-    total = session.exec(
-        select(func.count())
-        .select_from(Case)
-        .join(Person, col(Person.id) == Case.person_id)
-        .where(*where)
-    ).one()
-    rows = session.exec(
-        joined.order_by(col(Case.id).desc()).offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    items = _writer(who).many(session, list(rows))
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
+def _list_filter() -> case_list.CaseFilter:
+    """The list's query parameters as the filter the /cases page also uses (400 when
+    one is malformed)."""
+    state = query_choice("state", process.STATE_NAMES)
+    cell, overdue, q = query_int("cell", None), query_bool("overdue"), query_text("q")
+    return case_list.CaseFilter(
+        q=q or "",
+        state=state or "",
+        deadline="" if overdue is None else "overdue" if overdue else "on_time",
+        cell=cell,
+    )
 
 
 @bp.get("/cases/<int:case_id>")

@@ -5,12 +5,11 @@ one query per row.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from web.api.schemas import CASE_DATES, PERSON_FIELDS, field_json
 from workflow import access, process, rules
@@ -27,18 +26,13 @@ from workflow.models import (
     Person,
     User,
 )
+from workflow.queries.case_list import ListedCase, live_deadlines
+from workflow.queries.recordable import recordable_events
 from workflow.schema import json_schema
 
 
 def iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def allowed_events(state: str, actor: Actor) -> list[str]:
-    """The events the state allows that the actor's role records (process + access)."""
-    return [
-        e.name for e in process.allowed_events(state) if actor.role in access.RECORDERS[e.acted_by]
-    ]
 
 
 def person_json(person: Person) -> dict[str, Any]:
@@ -65,11 +59,11 @@ class CaseWriter:
     def one(self, session: Session, case: Case) -> dict[str, Any]:
         person = session.get(Person, case.person_id)
         assert person is not None and case.id is not None
-        return self._case(case, person, _deadlines(session, [case.id])[case.id])
+        return self._case(case, person, live_deadlines(session, [case.id])[case.id])
 
-    def many(self, session: Session, rows: Sequence[tuple[Case, Person]]) -> list[dict[str, Any]]:
-        deadlines = _deadlines(session, [c.id for c, _ in rows if c.id is not None])
-        return [self._case(case, person, deadlines[case.id or 0]) for case, person in rows]
+    def many(self, items: Sequence[ListedCase]) -> list[dict[str, Any]]:
+        """A list's cases, with the deadlines the list query loaded."""
+        return [self._case(item.case, item.person, item.deadlines) for item in items]
 
     def _case(self, case: Case, person: Person, deadlines: list[CaseDeadline]) -> dict[str, Any]:
         return {
@@ -91,21 +85,8 @@ class CaseWriter:
                 }
                 for d in deadlines
             ],
-            "allowed_events": allowed_events(case.state, self.actor),
+            "allowed_events": [e.name for e in recordable_events(case, self.actor)],
         }
-
-
-def _deadlines(session: Session, case_ids: list[int]) -> dict[int, list[CaseDeadline]]:
-    found: dict[int, list[CaseDeadline]] = defaultdict(list)
-    if case_ids:
-        query = (
-            select(CaseDeadline)
-            .where(col(CaseDeadline.case_id).in_(case_ids))
-            .order_by(col(CaseDeadline.due), col(CaseDeadline.deadline))
-        )
-        for row in session.exec(query):
-            found[row.case_id].append(row)
-    return found
 
 
 def refusal_json(refusal: Refusal, locale: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from web.api.openapi import Schema, ref
 from workflow import access, directory, process
+from workflow.queries.case_list import COUNT_CAP
 from workflow.schema import json_schema
 
 MAX_ID = 2**31 - 1
@@ -311,7 +312,15 @@ def components() -> dict[str, Schema]:
                 "items": {"type": "array", "items": ref("Case")},
                 "page": {"type": "integer"},
                 "per_page": {"type": "integer"},
-                "total": {"type": "integer"},
+                "total": {
+                    "type": "integer",
+                    "maximum": COUNT_CAP,
+                    "description": f"The matching cases, counted up to {COUNT_CAP:,}",
+                },
+                "total_capped": {
+                    "type": "boolean",
+                    "description": "true: more than `total` cases match (narrow the filters)",
+                },
             }
         ),
         "EventResult": _event_result(),

@@ -1,0 +1,132 @@
+"""Everything one case's page shows (and its audit and print views): the case, the
+candidate, sponsors, helpers, deadlines, the history with its chain check, and the
+names the timeline mentions — a handful of queries, however long the history.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from workflow import access, history, process
+from workflow.access import Actor
+from workflow.engine import NotFound
+from workflow.models import (
+    Case,
+    CaseDeadline,
+    HelperAssignment,
+    HistoryEvent,
+    Member,
+    Organisation,
+    Person,
+    Sponsorship,
+)
+from workflow.queries.case_list import CELL_KINDS
+
+
+@dataclass
+class CasePage:
+    case: Case
+    person: Person
+    cell: Organisation | None
+    sponsors: list[tuple[Sponsorship, Member]]
+    helpers: list[Member]
+    deadlines: list[CaseDeadline]
+    rows: list[HistoryEvent]
+    members: list[Member]  # of the case's cell: the choices of its event forms
+    chain: history.ChainCheck
+    member_names: dict[int, str] = field(default_factory=dict)
+    org_names: dict[int, str] = field(default_factory=dict)
+
+
+def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
+    """The case page's reads (NotFound, a 404, outside the actor's scope)."""
+    case = session.get(Case, case_id)
+    if case is None or not access.can_see(session, who, case):
+        raise NotFound(case_id)
+    person = session.get(Person, case.person_id)
+    assert person is not None
+    sponsors = _sponsors(session, case_id)
+    helpers = _helpers(session, case_id)
+    rows = history.rows_of(session, case_id)
+    members = list(
+        session.exec(
+            select(Member).where(Member.cell_id == case.cell_id).order_by(col(Member.full_name))
+        ).all()
+    )
+    return CasePage(
+        case,
+        person,
+        session.get(Organisation, case.cell_id),
+        sponsors,
+        helpers,
+        _deadlines(session, case_id),
+        rows,
+        members,
+        history.verify_rows(case_id, rows, case.head_hash, case.state),
+        _member_names(members, sponsors, helpers),
+        _organisations_named(session, rows, case.cell_id),
+    )
+
+
+def _sponsors(session: Session, case_id: int) -> list[tuple[Sponsorship, Member]]:
+    query = (
+        select(Sponsorship, Member)
+        .join(Member, col(Member.id) == Sponsorship.member_id)
+        .where(Sponsorship.case_id == case_id)
+    )
+    return list(session.exec(query).all())
+
+
+def _helpers(session: Session, case_id: int) -> list[Member]:
+    query = (
+        select(Member)
+        .join(HelperAssignment, col(HelperAssignment.member_id) == Member.id)
+        .where(HelperAssignment.case_id == case_id)
+    )
+    return list(session.exec(query).all())
+
+
+def _deadlines(session: Session, case_id: int) -> list[CaseDeadline]:
+    query = (
+        select(CaseDeadline).where(CaseDeadline.case_id == case_id).order_by(col(CaseDeadline.due))
+    )
+    return list(session.exec(query).all())
+
+
+def _member_names(
+    members: list[Member], sponsors: list[tuple[Sponsorship, Member]], helpers: list[Member]
+) -> dict[int, str]:
+    """Names of the members the timeline may mention: the cell's, sponsors and helpers
+    (who may belong to another cell)."""
+    names = {m.id: m.full_name for m in members if m.id is not None}
+    for _s, m in sponsors:
+        names.setdefault(m.id or 0, m.full_name)
+    for m in helpers:
+        names.setdefault(m.id or 0, m.full_name)
+    return names
+
+
+def _organisations_named(
+    session: Session, rows: list[HistoryEvent], cell_id: int
+) -> dict[int, str]:
+    """Names of the case's cell and of the organisations its timeline mentions
+    (transfers): one query for those few, not the whole tree."""
+    ids = {cell_id}
+    for row in rows:
+        spec = process.event(row.event)
+        data = json.loads(row.data)
+        for field_spec in spec.fields if spec else ():
+            value = data.get(field_spec.name)
+            if field_spec.type == "organisation" and isinstance(value, int):
+                ids.add(value)
+    query = select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(ids))
+    return {org_id: name for org_id, name in session.exec(query) if org_id is not None}
+
+
+def all_cells(session: Session) -> list[Organisation]:
+    """Every cell, by name: where an event form may send a case (a transfer)."""
+    query = select(Organisation).where(col(Organisation.kind).in_(CELL_KINDS))
+    return list(session.exec(query.order_by(col(Organisation.name))))
