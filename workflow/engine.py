@@ -140,6 +140,13 @@ class _Act:
     def vote_guard(self) -> str | None:
         return self.spec.vote_guard
 
+    # the process table imports the guards: they reach it through their context
+    def deadline(self, deadline_id: str) -> process.Deadline:
+        return process.deadline(deadline_id)
+
+    def current_state(self) -> process.State:
+        return process.state(self.case.state)
+
     def record_failed_vote(self, refusal: Refusal) -> None:
         self.failed_vote = refusal
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from workflow.access import Actor
     from workflow.config import RuleParameters
     from workflow.models import Case, Member, Organisation, Person
+    from workflow.process import Deadline, State
 
 
 class Refusal(Explained):
@@ -71,6 +72,8 @@ class GuardContext(Protocol):
     def competent_authority(self) -> Organisation | None: ...
     def open_case_of(self, person: dict[str, Any]) -> int | None: ...
     def event_guards(self) -> tuple[Guard, ...]: ...
+    def deadline(self, deadline_id: str) -> Deadline: ...
+    def current_state(self) -> State: ...
     def vote_guard(self) -> str | None: ...
     def record_failed_vote(self, refusal: Refusal) -> None: ...
 
@@ -600,9 +603,7 @@ def receiving_cell(ctx: GuardContext) -> Problem | None:
 
 @guard("extension_allowed", "QĐ 294 §4.1, §4.3.1")
 def extension_allowed(ctx: GuardContext) -> Problem | None:
-    from workflow import process  # the table imports this module
-
-    spec = process.deadline(ctx.data["deadline"])
+    spec = ctx.deadline(ctx.data["deadline"])
     days = ctx.data["working_days"]
     if ctx.case.state not in spec.states:
         return Problem(
@@ -633,9 +634,7 @@ def on_after_previous_step(ctx: GuardContext) -> Problem | None:
     since = ctx.case.state_since
     if since is None or ctx.on >= since:
         return None
-    from workflow import process  # the table imports this module
-
-    current = process.state(ctx.case.state)
+    current = ctx.current_state()
     return Problem(
         f"Ngày {dmy(ctx.on)} trước bước '{current.label_vi}' ({dmy(since)})",
         f"{dmy(ctx.on)} predates the step '{current.label_en}' ({dmy(since)})",

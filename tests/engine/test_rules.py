@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from workflow import guards, rules
+from workflow import guards, process, rules
 from workflow.access import Actor
 from workflow.config import RuleParameters
 from workflow.guards import Guard, Refusal
@@ -86,6 +86,12 @@ class Context:
 
     def vote_guard(self) -> str | None:
         return self.vote
+
+    def deadline(self, deadline_id: str) -> process.Deadline:
+        return process.deadline(deadline_id)
+
+    def current_state(self) -> process.State:
+        return process.state(self.case.state)
 
     def record_failed_vote(self, refusal: Refusal) -> None:
         self.failed.append(refusal)
