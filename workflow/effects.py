@@ -18,6 +18,7 @@ from workflow.models import (
     HelperAssignment,
     Member,
     Organisation,
+    Person,
     Sponsorship,
 )
 
@@ -118,8 +119,6 @@ def hold_ceremony(ctx: EffectContext) -> None:
     assert case.id is not None and case.decision_on is not None
     case.ceremony_on = ctx.on
     case.probation_end = rules.probation_end(ctx.on, ctx.params.probation_months)
-    from workflow.models import Person  # noqa: PLC0415 — keeps the import list short
-
     person = ctx.session.get(Person, case.person_id)
     assert person is not None
     member = Member(

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from workflow.models import HistoryEvent
+from workflow.models import Case, HistoryEvent
 
 GENESIS = "0" * 64
 
@@ -95,8 +95,6 @@ def rows_of(session: Session, case_id: int) -> list[HistoryEvent]:
 
 
 def verify_case(session: Session, case_id: int) -> ChainCheck:
-    from workflow.models import Case  # noqa: PLC0415
-
     case = session.get(Case, case_id)
     rows = rows_of(session, case_id)
     if case is None:
@@ -106,8 +104,6 @@ def verify_case(session: Session, case_id: int) -> ChainCheck:
 
 def verify_all(session: Session, batch: int = 5000) -> list[ChainCheck]:
     """Every broken chain in the database (an empty list: all intact)."""
-    from workflow.models import Case  # noqa: PLC0415
-
     broken: list[ChainCheck] = []
     heads: dict[int, tuple[str, str]] = {
         case_id: (head, state)
