@@ -3,7 +3,7 @@ targets, village and class records) and their JSON API under /api/v1 (reports as
 CSV and XLSX; targets).
 
 The figures come from workflow.reports; this module only reads the request, checks who
-asks (`reports.organisation_for`: an organisation outside the user's subtree is a 404,
+asks (`scope.organisation_for`: an organisation outside the user's subtree is a 404,
 a sponsor may not read figures) and renders. Bad query parameters are a 400 with the
 field named, in Vietnamese.
 """
@@ -34,17 +34,16 @@ from web.api.body import json_object
 from web.api.openapi import api_doc
 from web.app import csrf
 from web.context import actor, engine, locale
-from workflow import reports
 from workflow.access import Actor, Forbidden
 from workflow.directory import classes, targets, villages
 from workflow.engine import NotFound
 from workflow.models import Organisation
-from workflow.reports import narrative
+from workflow.reports import catalogue, narrative, scope
 from workflow.reports.files import cell_text, to_csv, to_xlsx
 from workflow.schema import InvalidData
 
 bp = Blueprint("reports", __name__)
-READERS = reports.READERS
+READERS = scope.READERS
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERIOD_QUERY: dict[str, dict[str, Any]] = {
     "org": {"type": "integer", "minimum": 1, "description": "Organisation (default: yours)"},
@@ -63,7 +62,7 @@ REPORT = {
     "type": "object",
     "description": "The report's figures (fields depend on the report) and its tables",
     "properties": {
-        "name": {"type": "string", "enum": list(reports.NAMES)},
+        "name": {"type": "string", "enum": list(catalogue.NAMES)},
         "title": {"type": "string"},
         "organisation": {"type": "object"},
         "from": {"type": "string", "format": "date"},
@@ -117,7 +116,7 @@ def _helpers() -> dict[str, Any]:
         "say": say,
         "cell_text": cell_text,
         "iso_dmy": iso_dmy,
-        "report_specs": reports.REPORTS,
+        "report_specs": catalogue.REPORTS,
     }
 
 
@@ -136,19 +135,19 @@ def _today() -> date:
 
 def _asked(who: Actor) -> tuple[Organisation, date, date]:
     """The organisation and period of the query string (400/403/404 when unacceptable)."""
-    org_id, start, end = reports.parse_query(request.args, _today())
+    org_id, start, end = scope.parse_query(request.args, _today())
     with engine().session() as session:
-        org = reports.organisation_for(session, who, org_id)
+        org = scope.organisation_for(session, who, org_id)
     return org, start, end
 
 
 def _figures(name: str, who: Actor) -> dict[str, Any]:
-    if reports.report(name) is None:
+    if catalogue.report(name) is None:
         raise NotFound(name)
     org, start, end = _asked(who)
     assert org.id is not None
     with engine().session() as session:
-        return reports.compute(session, name, org.id, start, end, as_of=_today())
+        return catalogue.compute(session, name, org.id, start, end, as_of=_today())
 
 
 def _download_name(result: dict[str, Any], extension: str) -> str:
@@ -176,13 +175,13 @@ def api_catalogue() -> ResponseReturnValue:
     who = actor()
     if who.role not in READERS:
         raise Forbidden(who.role)
-    return jsonify(reports.catalogue(locale()))
+    return jsonify(catalogue.catalogue(locale()))
 
 
 @bp.get("/api/v1/reports/<name>")
 @api_doc(
     "One report for an organisation's subtree and a period",
-    description="`name` is one of " + ", ".join(reports.NAMES) + ". Percentages are "
+    description="`name` is one of " + ", ".join(catalogue.NAMES) + ". Percentages are "
     "rounded half up to one decimal; `text` fields print them as the reports do "
     '("56,8%"), "—" when there is no target or nothing to divide by.',
     query=PERIOD_QUERY,
@@ -276,12 +275,12 @@ def _narrative(who: Actor) -> dict[str, Any]:
 )
 def api_targets() -> ResponseReturnValue:
     who = actor()
-    org_id, _, _ = reports.parse_query({"org": request.args.get("org")}, _today())
+    org_id, _, _ = scope.parse_query({"org": request.args.get("org")}, _today())
     if who.role not in READERS:
         raise Forbidden(who.role)
     with engine().session() as session:
         if org_id is not None:
-            reports.organisation_for(session, who, org_id)  # 404 outside the subtree
+            scope.organisation_for(session, who, org_id)  # 404 outside the subtree
         rows = targets.visible(session, who, org_id)
     return jsonify([targets.as_dict(t, o) for t, o in rows])
 
@@ -353,7 +352,7 @@ def _page_query(who: Actor) -> tuple[Organisation | None, date, date, str | None
         org, start, end = _asked(who)
     except InvalidData as error:
         with engine().session() as session:
-            org = reports.organisation_for(session, who, None)
+            org = scope.organisation_for(session, who, None)
         return org, date(today.year, 1, 1), today, error.message(locale())
     return org, start, end, None
 
@@ -388,7 +387,7 @@ def summary() -> ResponseReturnValue:
 @login_required
 def show(name: str) -> ResponseReturnValue:
     who = actor()
-    spec = reports.report(name)
+    spec = catalogue.report(name)
     if spec is None:
         raise NotFound(name)
     org, start, end, problem = _page_query(who)
@@ -660,7 +659,7 @@ def class_records() -> ResponseReturnValue:
             flash(say("Đã ghi nhận lớp học.", "Class recorded."), "success")
             return redirect(url_for("reports.class_records"))
     with engine().session() as session:
-        org = reports.organisation_for(session, who, None)
+        org = scope.organisation_for(session, who, None)
         assert org.id is not None
         listed = classes.classes_of(session, who, org.id)
         choices = _organisations(session, who)

@@ -35,7 +35,7 @@ from workflow.config import RuleParameters
 from workflow.documents import case_facts
 from workflow.documents.case_facts import CaseFacts, Sponsor
 from workflow.models import Case, Member, Organisation, Person
-from workflow.reports import OCCUPATION_LABELS
+from workflow.reports.categories import OCCUPATION_LABELS
 
 FONT = "Times New Roman"
 DOTS = "." * 12
