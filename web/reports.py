@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlmodel import Session, col, select
 
@@ -35,19 +36,9 @@ bp = Blueprint("reports", __name__)
 READERS = scope.READERS
 
 
-def say(vi: str, en: str) -> str:
-    """The page's words in the user's language (the figures themselves are Vietnamese)."""
-    return en if locale() == "en" else vi
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {
-        "say": say,
-        "cell_text": cell_text,
-        "iso_dmy": iso_dmy,
-        "report_specs": catalogue.REPORTS,
-    }
+    return {"cell_text": cell_text, "iso_dmy": iso_dmy, "report_specs": catalogue.REPORTS}
 
 
 def iso_dmy(value: str | None) -> str:
@@ -308,7 +299,7 @@ def targets_page() -> ResponseReturnValue:
             ),
         )
         if posted.problem is None:
-            flash(say("Đã lưu chỉ tiêu.", "Target saved."), "success")
+            flash(_("Target saved."), "success")
             return redirect(url_for("reports.targets_page"))
     with engine().session() as session:
         rows = [targets.as_dict(t, o) for t, o in targets.visible(session, who)]
@@ -330,7 +321,7 @@ def delete_target_page(target_id: int) -> ResponseReturnValue:
     who = actor()
     with engine().session() as session:
         targets.delete_target(session, who, target_id)
-    flash(say("Đã xóa chỉ tiêu.", "Target deleted."), "success")
+    flash(_("Target deleted."), "success")
     return redirect(url_for("reports.targets_page"))
 
 
@@ -356,7 +347,7 @@ def village_records() -> ResponseReturnValue:
             raise Forbidden(who.role)
         try:
             _village_action(who, request.form)
-            flash(say("Đã lưu.", "Saved."), "success")
+            flash(_("Saved."), "success")
             return redirect(request.url)
         except InvalidData as error:
             problem, status = (error.field, error.message(locale())), 400
@@ -425,7 +416,7 @@ def class_records() -> ResponseReturnValue:
             ),
         )
         if posted.problem is None:
-            flash(say("Đã ghi nhận lớp học.", "Class recorded."), "success")
+            flash(_("Class recorded."), "success")
             return redirect(url_for("reports.class_records"))
     with engine().session() as session:
         org = scope.organisation_for(session, who, None)
