@@ -64,7 +64,7 @@ def sweep(url: str, backend: str, today: date, cases: int, runs: int) -> list[Fi
 def reports(url: str, backend: str, today: date, cases: int, runs: int) -> list[Figure]:
     """Every report for the whole province: over the last year (the yearly report) and
     over the whole decade of data (the worst case: every case in the database)."""
-    module = optional("workflow.reports")
+    module = optional("workflow.reports.catalogue")
     if module is None or not hasattr(module, "compute"):
         return [
             Figure(
@@ -73,7 +73,7 @@ def reports(url: str, backend: str, today: date, cases: int, runs: int) -> list[
                 None,
                 "s",
                 goal="< 2 s each",
-                detail="workflow.reports.compute not available",
+                detail="workflow.reports.catalogue.compute not available",
             )
         ]
     database = db.connect(url)

@@ -12,21 +12,20 @@ import click
 from sqlmodel import Session, select
 
 from cli.main import engine_options, main
-from workflow import reports
 from workflow.access import Actor, Forbidden
 from workflow.directory import targets
 from workflow.engine import Engine, NotFound
 from workflow.models import User
 from workflow.reports import narrative
+from workflow.reports.catalogue import NAMES, compute
 from workflow.reports.files import to_csv, to_text
+from workflow.reports.scope import organisation_for, parse_query
 from workflow.schema import InvalidData
 
 
 def _period(engine: Engine, date_from: str | None, date_to: str | None) -> tuple[date, date]:
     try:
-        _, start, end = reports.parse_query(
-            {"from": date_from, "to": date_to}, engine.clock.today()
-        )
+        _, start, end = parse_query({"from": date_from, "to": date_to}, engine.clock.today())
     except InvalidData as error:
         raise click.UsageError(f"[{error.field}] {error.message_vi}") from error
     return start, end
@@ -35,14 +34,14 @@ def _period(engine: Engine, date_from: str | None, date_to: str | None) -> tuple
 def _organisation(session: Session, org_id: int | None) -> int:
     if org_id is not None:
         return org_id
-    root = reports.organisation_for(session, Actor("cli", "admin", None, ""), None).id
+    root = organisation_for(session, Actor("cli", "admin", None, ""), None).id
     assert root is not None
     return root
 
 
 @main.command(name="report")
 @engine_options
-@click.argument("name", type=click.Choice(reports.NAMES))
+@click.argument("name", type=click.Choice(NAMES))
 @click.option(
     "--org", "org_id", type=int, default=None, help="Organisation id (default: the root)."
 )
@@ -69,7 +68,7 @@ def report_command(
     start, end = _period(engine, date_from, date_to)
     with engine.session() as session:
         try:
-            result = reports.compute(
+            result = compute(
                 session,
                 name,
                 _organisation(session, org_id),

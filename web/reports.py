@@ -1,9 +1,10 @@
 """Reports: the pages under /reports (six reports with charts, the narrative summary,
-targets, village and class records) and their JSON API under /api/v1 (reports as JSON,
-CSV and XLSX; targets).
+targets, village and class records). Their JSON, CSV and XLSX answers under /api/v1 are
+web/api/reports.py, which reads the request with the same `asked`, `figures_for` and
+`narrative_for`.
 
 The figures come from workflow.reports; this module only reads the request, checks who
-asks (`reports.organisation_for`: an organisation outside the user's subtree is a 404,
+asks (`scope.organisation_for`: an organisation outside the user's subtree is a 404,
 a sponsor may not read figures) and renders. Bad query parameters are a 400 with the
 field named, in Vietnamese.
 """
@@ -15,110 +16,29 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Response,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlmodel import Session, col, select
 
 from web import charts
-from web.api.body import json_object
-from web.api.openapi import api_doc
-from web.context import actor, engine, locale
-from web.extensions import csrf
-from workflow import reports
+from web.context import actor, engine, locale, today
 from workflow.access import Actor, Forbidden
 from workflow.directory import classes, targets, villages
 from workflow.engine import NotFound
 from workflow.models import Organisation
-from workflow.reports import narrative
-from workflow.reports.files import cell_text, to_csv, to_xlsx
+from workflow.reports import catalogue, narrative, scope
+from workflow.reports.files import cell_text
 from workflow.schema import InvalidData
 
 bp = Blueprint("reports", __name__)
-READERS = reports.READERS
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PERIOD_QUERY: dict[str, dict[str, Any]] = {
-    "org": {"type": "integer", "minimum": 1, "description": "Organisation (default: yours)"},
-    "from": {"type": "string", "format": "date", "description": "First day (default: 1 January)"},
-    "to": {"type": "string", "format": "date", "description": "Last day (default: today)"},
-}
-TABLE = {
-    "type": "object",
-    "properties": {
-        "title": {"type": "string"},
-        "columns": {"type": "array", "items": {"type": "object"}},
-        "rows": {"type": "array", "items": {"type": "array"}},
-    },
-}
-REPORT = {
-    "type": "object",
-    "description": "The report's figures (fields depend on the report) and its tables",
-    "properties": {
-        "name": {"type": "string", "enum": list(reports.NAMES)},
-        "title": {"type": "string"},
-        "organisation": {"type": "object"},
-        "from": {"type": "string", "format": "date"},
-        "to": {"type": "string", "format": "date"},
-        "tables": {"type": "array", "items": TABLE},
-    },
-    "required": ["name", "title", "organisation", "from", "to", "tables"],
-}
-TARGET = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "organisation_id": {"type": "integer"},
-        "organisation_name": {"type": "string"},
-        "kind": {"type": "string", "enum": list(targets.KIND_NAMES)},
-        "kind_label": {"type": "string"},
-        "year": {"type": "integer"},
-        "period_start": {"type": "string", "format": "date"},
-        "period_end": {"type": "string", "format": "date"},
-        "number": {"type": "integer"},
-        "ref": {"type": "string"},
-        "set_by": {"type": "string"},
-    },
-}
-NEW_TARGET = {
-    "type": "object",
-    "description": "A year target gives `year`; resolution and congress-term targets give "
-    "`period_start` and `period_end`; a resolution target needs its `ref`.",
-    "properties": {
-        "organisation_id": {"type": "integer", "minimum": 1},
-        "kind": {"type": "string", "enum": list(targets.KIND_NAMES)},
-        "year": {"type": "integer", "minimum": 1930, "maximum": 2100},
-        "period_start": {"type": "string", "format": "date"},
-        "period_end": {"type": "string", "format": "date"},
-        "number": {"type": "integer", "minimum": 1, "maximum": targets.MAX_NUMBER},
-        "ref": {"type": "string", "maxLength": 300},
-    },
-    "required": ["organisation_id", "kind", "number"],
-    "additionalProperties": False,
-}
-
-
-def say(vi: str, en: str) -> str:
-    """The page's words in the user's language (the figures themselves are Vietnamese)."""
-    return en if locale() == "en" else vi
+READERS = scope.READERS
 
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {
-        "say": say,
-        "cell_text": cell_text,
-        "iso_dmy": iso_dmy,
-        "report_specs": reports.REPORTS,
-    }
+    return {"cell_text": cell_text, "iso_dmy": iso_dmy, "report_specs": catalogue.REPORTS}
 
 
 def iso_dmy(value: str | None) -> str:
@@ -129,192 +49,31 @@ def iso_dmy(value: str | None) -> str:
     return f"{day}/{month}/{year}"
 
 
-# ── what the request asks for ─────────────────────────────────────────────
-def _today() -> date:
-    return engine().clock.today()
-
-
-def _asked(who: Actor) -> tuple[Organisation, date, date]:
+# ── what the request asks for (the pages and the API alike) ───────────────
+def asked(who: Actor) -> tuple[Organisation, date, date]:
     """The organisation and period of the query string (400/403/404 when unacceptable)."""
-    org_id, start, end = reports.parse_query(request.args, _today())
+    org_id, start, end = scope.parse_query(request.args, today())
     with engine().session() as session:
-        org = reports.organisation_for(session, who, org_id)
+        org = scope.organisation_for(session, who, org_id)
     return org, start, end
 
 
-def _figures(name: str, who: Actor) -> dict[str, Any]:
-    if reports.report(name) is None:
+def figures_for(name: str, who: Actor) -> dict[str, Any]:
+    """Report `name` for what the query string asks; overdue is judged as of today."""
+    if catalogue.report(name) is None:
         raise NotFound(name)
-    org, start, end = _asked(who)
+    org, start, end = asked(who)
     assert org.id is not None
     with engine().session() as session:
-        return reports.compute(session, name, org.id, start, end, as_of=_today())
+        return catalogue.compute(session, name, org.id, start, end, as_of=today())
 
 
-def _download_name(result: dict[str, Any], extension: str) -> str:
-    return (
-        f"ketnap-{result['name']}-{result['organisation']['id']}-"
-        f"{result['from']}-{result['to']}.{extension}"
-    )
-
-
-# ── JSON API ──────────────────────────────────────────────────────────────
-@bp.get("/api/v1/reports")
-@api_doc(
-    "The reports the districts publish",
-    response={
-        "type": "array",
-        "items": {
-            "type": "object",
-            "properties": {"name": {"type": "string"}, "title": {"type": "string"}},
-        },
-    },
-    roles=READERS,
-    tag="reports",
-)
-def api_catalogue() -> ResponseReturnValue:
-    who = actor()
-    if who.role not in READERS:
-        raise Forbidden(who.role)
-    return jsonify(reports.catalogue(locale()))
-
-
-@bp.get("/api/v1/reports/<name>")
-@api_doc(
-    "One report for an organisation's subtree and a period",
-    description="`name` is one of " + ", ".join(reports.NAMES) + ". Percentages are "
-    "rounded half up to one decimal; `text` fields print them as the reports do "
-    '("56,8%"), "—" when there is no target or nothing to divide by.',
-    query=PERIOD_QUERY,
-    response=REPORT,
-    roles=READERS,
-    errors=(404,),
-    tag="reports",
-)
-def api_report(name: str) -> ResponseReturnValue:
-    return jsonify(_figures(name, actor()))
-
-
-@bp.get("/api/v1/reports/<name>.csv")
-@api_doc(
-    "One report as CSV (UTF-8 with BOM; one block per table)",
-    query=PERIOD_QUERY,
-    roles=READERS,
-    media_type="text/csv",
-    errors=(404,),
-    tag="reports",
-)
-def api_report_csv(name: str) -> ResponseReturnValue:
-    result = _figures(name, actor())
-    return Response(
-        to_csv(result),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{_download_name(result, "csv")}"'},
-    )
-
-
-@bp.get("/api/v1/reports/<name>.xlsx")
-@api_doc(
-    "One report as an Excel workbook (a sheet per table)",
-    query=PERIOD_QUERY,
-    roles=READERS,
-    media_type=XLSX,
-    errors=(404,),
-    tag="reports",
-)
-def api_report_xlsx(name: str) -> ResponseReturnValue:
-    result = _figures(name, actor())
-    return Response(
-        to_xlsx(result),
-        mimetype=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{_download_name(result, "xlsx")}"'},
-    )
-
-
-@bp.get("/api/v1/narrative")
-@api_doc(
-    "The period's figures as the sentences of a district report",
-    query=PERIOD_QUERY,
-    response={
-        "type": "object",
-        "properties": {
-            "title": {"type": "string"},
-            "period": {"type": "string"},
-            "paragraphs": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"topic": {"type": "string"}, "text": {"type": "string"}},
-                },
-            },
-            "text": {"type": "string"},
-        },
-    },
-    roles=READERS,
-    tag="reports",
-)
-def api_narrative() -> ResponseReturnValue:
-    told = _narrative(actor())
-    told.pop("figures")
-    return jsonify(told | {"text": narrative.as_text(told)})
-
-
-def _narrative(who: Actor) -> dict[str, Any]:
-    org, start, end = _asked(who)
+def narrative_for(who: Actor) -> dict[str, Any]:
+    """The narrative summary of what the query string asks."""
+    org, start, end = asked(who)
     assert org.id is not None
     with engine().session() as session:
-        return narrative.narrative(session, org.id, start, end, today=_today())
-
-
-@bp.get("/api/v1/targets")
-@api_doc(
-    "Admission targets of the organisations in the caller's subtree",
-    query={"org": {"type": "integer", "minimum": 1, "description": "Only this organisation's"}},
-    response={"type": "array", "items": TARGET},
-    roles=READERS,
-    tag="reports",
-)
-def api_targets() -> ResponseReturnValue:
-    who = actor()
-    org_id, _, _ = reports.parse_query({"org": request.args.get("org")}, _today())
-    if who.role not in READERS:
-        raise Forbidden(who.role)
-    with engine().session() as session:
-        if org_id is not None:
-            reports.organisation_for(session, who, org_id)  # 404 outside the subtree
-        rows = targets.visible(session, who, org_id)
-    return jsonify([targets.as_dict(t, o) for t, o in rows])
-
-
-@bp.post("/api/v1/targets")
-@csrf.exempt
-@api_doc(
-    "Set an admission target (or change the number of the same kind and period)",
-    request=NEW_TARGET,
-    response=TARGET,
-    status=201,
-    roles=targets.SETTERS,
-    errors=(404,),
-    tag="reports",
-)
-def api_set_target() -> ResponseReturnValue:
-    who = actor()
-    targets.check_may_set(who)  # the role first: a refused role learns nothing of the body
-    spec = targets.parse(json_object())
-    with engine().session() as session:
-        target = targets.set_target(session, who, spec, engine().clock.now())
-        org = session.get(Organisation, target.organisation_id)
-        return jsonify(targets.as_dict(target, org)), 201
-
-
-@bp.delete("/api/v1/targets/<int:target_id>")
-@csrf.exempt
-@api_doc("Delete a target set by mistake", status=204, roles=targets.SETTERS, tag="reports")
-def api_delete_target(target_id: int) -> ResponseReturnValue:
-    who = actor()
-    with engine().session() as session:
-        targets.delete_target(session, who, target_id)
-    return Response(status=204)
+        return narrative.narrative(session, org.id, start, end, today=today())
 
 
 # ── pages ─────────────────────────────────────────────────────────────────
@@ -347,14 +106,14 @@ def _picker(who: Actor, org: Organisation | None, start: date, end: date) -> dic
 
 
 def _page_query(who: Actor) -> tuple[Organisation | None, date, date, str | None]:
-    """Like `_asked`, but a bad value is shown on the page (with a 400) instead."""
-    today = _today()
+    """Like `asked`, but a bad value is shown on the page (with a 400) instead."""
+    day = today()
     try:
-        org, start, end = _asked(who)
+        org, start, end = asked(who)
     except InvalidData as error:
         with engine().session() as session:
-            org = reports.organisation_for(session, who, None)
-        return org, date(today.year, 1, 1), today, error.message(locale())
+            org = scope.organisation_for(session, who, None)
+        return org, date(day.year, 1, 1), day, error.message(locale())
     return org, start, end, None
 
 
@@ -378,7 +137,7 @@ def summary() -> ResponseReturnValue:
     org, start, end, problem = _page_query(who)
     told = None
     if problem is None:
-        told = _narrative(who)
+        told = narrative_for(who)
     return render_template(
         "reports/summary.html", picker=_picker(who, org, start, end), problem=problem, told=told
     ), (400 if problem else 200)
@@ -388,11 +147,11 @@ def summary() -> ResponseReturnValue:
 @login_required
 def show(name: str) -> ResponseReturnValue:
     who = actor()
-    spec = reports.report(name)
+    spec = catalogue.report(name)
     if spec is None:
         raise NotFound(name)
     org, start, end, problem = _page_query(who)
-    result = None if problem else _figures(name, who)
+    result = None if problem else figures_for(name, who)
     return render_template(
         "reports/report.html",
         spec=spec,
@@ -540,7 +299,7 @@ def targets_page() -> ResponseReturnValue:
             ),
         )
         if posted.problem is None:
-            flash(say("Đã lưu chỉ tiêu.", "Target saved."), "success")
+            flash(_("Target saved."), "success")
             return redirect(url_for("reports.targets_page"))
     with engine().session() as session:
         rows = [targets.as_dict(t, o) for t, o in targets.visible(session, who)]
@@ -562,7 +321,7 @@ def delete_target_page(target_id: int) -> ResponseReturnValue:
     who = actor()
     with engine().session() as session:
         targets.delete_target(session, who, target_id)
-    flash(say("Đã xóa chỉ tiêu.", "Target deleted."), "success")
+    flash(_("Target deleted."), "success")
     return redirect(url_for("reports.targets_page"))
 
 
@@ -588,7 +347,7 @@ def village_records() -> ResponseReturnValue:
             raise Forbidden(who.role)
         try:
             _village_action(who, request.form)
-            flash(say("Đã lưu.", "Saved."), "success")
+            flash(_("Saved."), "success")
             return redirect(request.url)
         except InvalidData as error:
             problem, status = (error.field, error.message(locale())), 400
@@ -657,10 +416,10 @@ def class_records() -> ResponseReturnValue:
             ),
         )
         if posted.problem is None:
-            flash(say("Đã ghi nhận lớp học.", "Class recorded."), "success")
+            flash(_("Class recorded."), "success")
             return redirect(url_for("reports.class_records"))
     with engine().session() as session:
-        org = reports.organisation_for(session, who, None)
+        org = scope.organisation_for(session, who, None)
         assert org.id is not None
         listed = classes.classes_of(session, who, org.id)
         choices = _organisations(session, who)

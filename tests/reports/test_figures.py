@@ -8,8 +8,7 @@ from datetime import date
 
 import pytest
 
-from workflow import reports
-from workflow.reports import narrative
+from workflow.reports import catalogue, narrative, period, scope
 from workflow.reports.figures import percent, percent_tenths, vi_number, vi_percent
 from workflow.schema import InvalidData
 
@@ -65,7 +64,7 @@ def test_the_period_is_said_the_way_reports_say_it(start: date, end: date, phras
 
 def test_a_period_that_ends_before_it_starts_is_refused_in_vietnamese() -> None:
     with pytest.raises(InvalidData) as refused:
-        reports.period(date(2025, 6, 1), date(2025, 1, 1))
+        period.period(date(2025, 6, 1), date(2025, 1, 1))
     assert refused.value.field == "to"
     assert "trước ngày bắt đầu" in refused.value.message_vi
 
@@ -83,12 +82,12 @@ def test_a_period_that_ends_before_it_starts_is_refused_in_vietnamese() -> None:
 )
 def test_bad_query_parameters_name_the_field(query: dict[str, str], field: str) -> None:
     with pytest.raises(InvalidData) as refused:
-        reports.parse_query(query, date(2026, 6, 30))
+        scope.parse_query(query, date(2026, 6, 30))
     assert refused.value.field == field
 
 
 def test_the_query_defaults_to_this_year_up_to_today() -> None:
-    assert reports.parse_query({}, date(2026, 6, 30)) == (
+    assert scope.parse_query({}, date(2026, 6, 30)) == (
         None,
         date(2026, 1, 1),
         date(2026, 6, 30),
@@ -96,7 +95,7 @@ def test_the_query_defaults_to_this_year_up_to_today() -> None:
 
 
 def test_every_report_is_listed_with_a_title() -> None:
-    listed = reports.catalogue()
+    listed = catalogue.catalogue()
     assert [r["name"] for r in listed] == [
         "admissions",
         "breakdown",

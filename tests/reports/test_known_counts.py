@@ -27,12 +27,13 @@ from tests.reports.conftest import (
     new_engine,
     walk_to,
 )
-from workflow import process, reports
+from workflow import process
 from workflow.directory import classes, targets, villages
 from workflow.engine import Engine
 from workflow.models import Case, Organisation
 from workflow.ops import demo
 from workflow.ops.demo import World
+from workflow.reports import catalogue
 
 PROBATION = days_to("probationary")  # nomination → ceremony on the scripted path
 OFFICIAL = days_to("official")  # nomination → the confirming decision
@@ -49,7 +50,7 @@ class Dataset:
 
     def report(self, name: str, org: int, start: date, end: date) -> dict[str, Any]:
         with self.engine.session() as session:
-            return reports.compute(session, name, org, start, end, as_of=TODAY)
+            return catalogue.compute(session, name, org, start, end, as_of=TODAY)
 
 
 def _org_id(session: Session, name: str) -> int:
@@ -400,7 +401,7 @@ def test_villages_of_another_subtree_are_not_counted(dataset: Dataset) -> None:
 
 
 # ── every report, every subtree, the empty period ─────────────────────────
-@pytest.mark.parametrize("name", reports.NAMES)
+@pytest.mark.parametrize("name", catalogue.NAMES)
 def test_every_report_answers_for_every_subtree_and_an_empty_period(
     dataset: Dataset, name: str
 ) -> None:
@@ -420,7 +421,8 @@ def test_the_age_band_on_the_ceremony_day_is_the_same_on_every_database(
     """Boundaries (17/18, 30/31, …, 60/61) the day before, on and after the birthday."""
     from sqlalchemy import Date, literal, select, union_all
 
-    from workflow.reports import AGE_BANDS, _AgeBand
+    from workflow.reports.categories import AGE_BANDS
+    from workflow.reports.sql import AgeBand
 
     pairs = []
     for age in (5, 17, 18, 30, 31, 40, 41, 50, 51, 60, 61, 90):
@@ -433,7 +435,7 @@ def test_the_age_band_on_the_ceremony_day_is_the_same_on_every_database(
             for n, (b, d) in enumerate(pairs)
         )
     ).subquery()
-    query = select(_AgeBand(rows.c.b, rows.c.d)).order_by(rows.c.n)
+    query = select(AgeBand(rows.c.b, rows.c.d)).order_by(rows.c.n)
     with dataset.engine.session() as session:
         bands = [AGE_BANDS[int(index)][2] for index in session.execute(query).scalars()]
 

@@ -22,11 +22,11 @@ from sqlalchemy import insert
 from sqlmodel import Session, col
 
 from tests.reports.conftest import ADMIN, NOW, Admitted, add_rows, add_tree, new_engine
-from workflow import reports, rules
+from workflow import rules
 from workflow.directory import classes, targets
 from workflow.engine import Engine
 from workflow.models import Organisation, Village, VillageOfficial
-from workflow.reports import narrative
+from workflow.reports import catalogue, narrative
 
 POINT = 0.1 + 1e-9  # "agree within 0.1 point"
 
@@ -47,7 +47,7 @@ class Seeds:
 
     def report(self, name: str, key: str, start: date, end: date) -> dict[str, Any]:
         with self.engine.session() as session:
-            return reports.compute(session, name, self.org(key), start, end)
+            return catalogue.compute(session, name, self.org(key), start, end)
 
     def summary(self, key: str, start: date, end: date) -> str:
         with self.engine.session() as session:

@@ -21,11 +21,11 @@ from sqlmodel import select
 
 from tests.reports.conftest import Admitted, add_rows, new_engine
 from web.app import create_app
-from workflow import reports
 from workflow.config import Config
 from workflow.engine import Engine
 from workflow.models import AdmissionTarget, Course, Organisation, Village
 from workflow.ops import demo
+from workflow.reports import catalogue
 
 YEAR = {"from": "2025-01-01", "to": "2025-12-31"}
 
@@ -75,10 +75,10 @@ def text(html: bytes) -> str:
 def test_the_catalogue_lists_every_report(app: Flask) -> None:
     answer = login(app, "officer-tinh").get("/api/v1/reports")
     assert answer.status_code == 200
-    assert answer.json == reports.catalogue()
+    assert answer.json == catalogue.catalogue()
 
 
-@pytest.mark.parametrize("name", reports.NAMES)
+@pytest.mark.parametrize("name", catalogue.NAMES)
 def test_every_report_answers_as_json_csv_and_xlsx(app: Flask, name: str) -> None:
     client = login(app, "officer-tinh")
     figures = client.get(f"/api/v1/reports/{name}", query_string=YEAR)
@@ -288,7 +288,7 @@ def test_the_api_takes_a_bearer_token_without_a_csrf_token(engine: Engine) -> No
 
 
 # ── pages ─────────────────────────────────────────────────────────────────
-@pytest.mark.parametrize("name", reports.NAMES)
+@pytest.mark.parametrize("name", catalogue.NAMES)
 def test_each_report_page_shows_its_tables_and_an_svg_chart(app: Flask, name: str) -> None:
     page = login(app, "officer-tinh").get(f"/reports/{name}", query_string=YEAR)
     assert page.status_code == 200
@@ -314,7 +314,7 @@ def test_the_index_and_summary_pages_answer(app: Flask) -> None:
     client = login(app, "auditor")
     index = client.get("/reports")
     assert index.status_code == 200
-    for spec in reports.REPORTS:
+    for spec in catalogue.REPORTS:
         assert f"/reports/{spec.name}" in index.data.decode()
     summary = client.get("/reports/summary", query_string=YEAR)
     assert summary.status_code == 200

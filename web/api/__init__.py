@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.api import cases, documentation, identity, organisations  # noqa: F401 — routes
+from web.api import cases, documentation, identity, organisations, reports  # noqa: F401 — routes
 from web.api.blueprint import bp, docs_bp
 from web.extensions import csrf
 

@@ -1,5 +1,5 @@
 """A report's tables as text (the CLI), CSV and XLSX (download). One source — the
-"tables" of `reports.compute` — so every format shows the same figures.
+"tables" of `catalogue.compute` — so every format shows the same figures.
 
 CSV starts with a byte-order mark so spreadsheet programs read the Vietnamese
 correctly, and writes decimals with a dot (it is for machines); text and XLSX show the

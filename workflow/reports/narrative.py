@@ -1,7 +1,7 @@
 """The narrative summary: the period's figures stated in the sentences district reports
 use ("Từ đầu nhiệm kỳ đến hết tháng 8/2013, toàn Đảng bộ huyện kết nạp được 625 đảng
 viên, đạt 56,8% so với mục tiêu Nghị quyết số 130-NQ/HU …"). Every number comes from
-`reports.compute`, so the text can never disagree with the tables.
+`catalogue.compute`, so the text can never disagree with the tables.
 
 Counts below ten are written with a leading zero ("02 tháng", "04 lớp") as the
 administrative style of the articles does; thousands are grouped with "." (2.365).
@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from workflow import reports
 from workflow.models import AdmissionTarget, Organisation
+from workflow.reports.catalogue import NAMES, compute
+from workflow.reports.categories import NO_RELIGION, NOT_RECORDED, OCCUPATION_LABELS
 from workflow.reports.figures import vi_number, vi_percent_value
 
 
@@ -141,9 +142,7 @@ def breakdown_paragraph(breakdown: dict[str, Any]) -> str:
             ("Theo trình độ học vấn", "by_education"),
         )
     ]
-    religious = [
-        r for r in breakdown["by_religion"] if r["count"] and r["key"] != reports.NO_RELIGION
-    ]
+    religious = [r for r in breakdown["by_religion"] if r["count"] and r["key"] != NO_RELIGION]
     if religious:
         groups.append(("Theo tôn giáo", religious))
     for label, rows in groups:
@@ -162,7 +161,7 @@ def _lower_first(text: str) -> str:
     return text[0].lower() + text[1:] if text in _COMMON_LABELS else text
 
 
-_COMMON_LABELS = set(reports.OCCUPATION_LABELS.values()) | {reports.NOT_RECORDED}
+_COMMON_LABELS = set(OCCUPATION_LABELS.values()) | {NOT_RECORDED}
 
 
 def confirmations_paragraph(confirmations: dict[str, Any], as_of: date) -> str:
@@ -257,8 +256,7 @@ def narrative(
 ) -> dict[str, Any]:
     """{"title", "paragraphs": [{"topic", "text"}], "figures": the reports used}."""
     figures = {
-        name: reports.compute(session, name, org_id, date_from, date_to, as_of=today)
-        for name in reports.NAMES
+        name: compute(session, name, org_id, date_from, date_to, as_of=today) for name in NAMES
     }
     org = session.get(Organisation, org_id)
     assert org is not None

@@ -1,0 +1,135 @@
+"""Report 2, the new members' breakdown: women, Youth Union members, ethnic minorities,
+religion, occupation group, education and age band at admission — one GROUP BY over the
+period's ceremonies."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Integer, cast, func, select
+from sqlmodel import Session, col
+
+from workflow.models import Case, Person
+from workflow.reports.categories import AGE_BANDS, NO_RELIGION, NOT_RECORDED, OCCUPATION_LABELS
+from workflow.reports.figures import percent
+from workflow.reports.period import Period
+from workflow.reports.scope import Subtree
+from workflow.reports.sql import AgeBand, between, in_subtree
+from workflow.reports.tables import share, table
+
+
+def breakdown(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
+    inner = (
+        select(
+            col(Person.gender).label("gender"),
+            cast(Person.youth_union_member, Integer).label("youth"),
+            func.coalesce(col(Person.ethnicity), "Kinh").label("ethnicity"),
+            func.coalesce(col(Person.religion), "").label("religion"),
+            func.coalesce(col(Person.education), "").label("education"),
+            col(Person.occupation).label("occupation"),
+            AgeBand(Person.birth_date, Case.ceremony_on).label("band"),
+        )
+        .select_from(Case)
+        .join(Person, col(Person.id) == Case.person_id)
+        .where(in_subtree(Case.org_path, org), between(Case.ceremony_on, period))
+        .subquery()
+    )
+    keys = [
+        inner.c[k]
+        for k in (
+            "gender",
+            "youth",
+            "ethnicity",
+            "religion",
+            "education",
+            "occupation",
+            "band",
+        )
+    ]
+    groups = session.execute(select(*keys, func.count()).group_by(*keys)).all()
+    return _breakdown_result(groups)
+
+
+def _breakdown_result(groups: Iterable[Any]) -> dict[str, Any]:
+    total = women = youth = minorities = 0
+    dims: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for gender, is_youth, ethnicity, religion, education, occupation, band, n in groups:
+        total += n
+        women += n if gender == "female" else 0
+        youth += n if is_youth else 0
+        ethnicity = (ethnicity or "").strip() or "Kinh"
+        if ethnicity.casefold() != "kinh":
+            minorities += n
+            dims["ethnicity"][ethnicity] += n
+        dims["religion"][_religion(religion)] += n
+        dims["education"][(education or "").strip() or NOT_RECORDED] += n
+        dims["occupation"][occupation if occupation in OCCUPATION_LABELS else "other"] += n
+        dims["band"][AGE_BANDS[int(band)][2]] += n
+    occupation = [
+        {"key": key, "label": label, **share(dims["occupation"].get(key, 0), total)}
+        for key, label in OCCUPATION_LABELS.items()
+    ]
+    bands = [
+        {"key": label, "label": label, **share(dims["band"].get(label, 0), total)}
+        for _, _, label in AGE_BANDS
+        if label != AGE_BANDS[0][2] or dims["band"].get(label)
+    ]
+    result: dict[str, Any] = {
+        "admitted": total,
+        "women": share(women, total),
+        "youth_union": share(youth, total),
+        "ethnic_minorities": share(minorities, total),
+        "by_occupation": occupation,
+        "by_ethnicity": _ranked(dims["ethnicity"], total),
+        "by_religion": _ranked(dims["religion"], total),
+        "by_education": _ranked(dims["education"], total),
+        "by_age_band": bands,
+    }
+    result["tables"] = _breakdown_tables(result)
+    return result
+
+
+def _religion(value: str | None) -> str:
+    text = (value or "").strip()
+    return NO_RELIGION if text.casefold() in ("", "không", "khong", "none") else text
+
+
+def _ranked(counts: dict[str, int], total: int) -> list[dict[str, Any]]:
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [{"key": key, "label": key, **share(n, total)} for key, n in ordered]
+
+
+def _breakdown_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
+    columns = [("Nhóm", "text"), ("Số lượng", "int"), ("Tỷ lệ", "percent")]
+    total = result["admitted"]
+    headline = table(
+        "Đảng viên mới kết nạp",
+        columns,
+        [
+            ["Tổng số", total, percent(total, total)],
+            ["Nữ", result["women"]["count"], result["women"]["percent"]],
+            [
+                "Đoàn viên TNCS Hồ Chí Minh",
+                result["youth_union"]["count"],
+                result["youth_union"]["percent"],
+            ],
+            [
+                "Dân tộc ít người",
+                result["ethnic_minorities"]["count"],
+                result["ethnic_minorities"]["percent"],
+            ],
+        ],
+    )
+    sections = (
+        ("Theo lĩnh vực, nghề nghiệp", "by_occupation"),
+        ("Theo độ tuổi khi kết nạp", "by_age_band"),
+        ("Theo trình độ học vấn", "by_education"),
+        ("Theo tôn giáo", "by_religion"),
+        ("Dân tộc ít người", "by_ethnicity"),
+    )
+    return [headline] + [
+        table(title, columns, [[r["label"], r["count"], r["percent"]] for r in result[key]])
+        for title, key in sections
+    ]
