@@ -1,6 +1,6 @@
 """The reminders inbox: /inbox for people, /api/v1/inbox for API callers, and the flags
 the case page shows (`inbox/_case_reminders.html`). What a reminder says, and who gets
-it, is decided in workflow.reminders and workflow.notify; this only translates HTTP.
+it, is decided in workflow.reminders; this only translates HTTP.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from web.api.openapi import api_doc, ref, register_schema
 from web.context import actor, engine, locale
 from workflow.deadlines import stage_of
 from workflow.models import Case, CaseDeadline
-from workflow.reminders import delivery as notify
+from workflow.reminders import inbox as reminder_inbox
 from workflow.schema import InvalidData
 
 bp = Blueprint("inbox", __name__)
@@ -47,13 +47,13 @@ def _shown(raw: str | None) -> str:
     return shown
 
 
-def _entries(shown: str) -> tuple[list[notify.InboxEntry], int]:
+def _entries(shown: str) -> tuple[list[reminder_inbox.InboxEntry], int]:
     who = actor()
     with engine().session() as session:
-        entries = notify.inbox(
+        entries = reminder_inbox.inbox(
             session, _user_id(), who, status=None if shown == "all" else shown, limit=500
         )
-        still_open = notify.open_count(session, _user_id(), who)
+        still_open = reminder_inbox.open_count(session, _user_id(), who)
     return entries, still_open
 
 
@@ -85,13 +85,13 @@ def done(item_id: int) -> ResponseReturnValue:
 
 def _mark_done(item_id: int) -> None:
     with engine().session() as session:
-        if not notify.mark_done(session, item_id, _user_id(), engine().clock.now()):
+        if not reminder_inbox.mark_done(session, item_id, _user_id(), engine().clock.now()):
             abort(404)  # not theirs, or no such item: the same answer
         session.commit()
 
 
 # ── API ───────────────────────────────────────────────────────────────────
-def _entry_json(entry: notify.InboxEntry, today: date, lang: str) -> dict[str, Any]:
+def _entry_json(entry: reminder_inbox.InboxEntry, today: date, lang: str) -> dict[str, Any]:
     view = entry.view
     return {
         "id": entry.item_id,
@@ -224,7 +224,7 @@ class DeadlineFlag:
 @dataclass(frozen=True)
 class CaseFlags:
     deadlines: list[DeadlineFlag]
-    reminders: list[notify.CaseReminder]
+    reminders: list[reminder_inbox.CaseReminder]
     escalated: bool
     failed_votes: int
 
@@ -239,7 +239,7 @@ def case_flags(case: Case) -> CaseFlags:
     today, params = engine().clock.today(), engine().params
     with engine().session() as session:
         rows = list(session.exec(select(CaseDeadline).where(CaseDeadline.case_id == case.id)))
-        reminders = notify.case_reminders(session, int(case.id or 0))
+        reminders = reminder_inbox.case_reminders(session, int(case.id or 0))
     flags = [
         DeadlineFlag(row.deadline, row.due, stage_of(row.deadline, row.due, today, params))
         for row in sorted(rows, key=lambda r: r.due)
@@ -253,4 +253,4 @@ def inbox_count() -> int:
     if not current_user.is_authenticated:
         return 0
     with engine().session() as session:
-        return notify.open_count(session, _user_id(), actor())
+        return reminder_inbox.open_count(session, _user_id(), actor())

@@ -11,10 +11,11 @@ import pytest
 
 from workflow.config import SmtpSettings
 from workflow.models import User
-from workflow.reminders import delivery as notify
+from workflow.reminders.messages import ReminderView, compose
+from workflow.reminders.outbox import Outbox
 
 TODAY = date(2027, 1, 31)
-OUTBOX = notify.Outbox(SmtpSettings(sender="ketnap@test"), "http://ketnap.test/")
+OUTBOX = Outbox(SmtpSettings(sender="ketnap@test"), "http://ketnap.test/")
 SPONSOR = User(
     username="sponsor",
     full_name="Đảng viên giới thiệu",
@@ -35,9 +36,9 @@ def reminder(
     cause: str = "deadline",
     person: str = "Nguyễn Thị Lan",
     failed_votes: int = 0,
-) -> notify.ReminderView:
+) -> ReminderView:
     cell = "Chi bộ thôn Hương Câu"
-    return notify.ReminderView(
+    return ReminderView(
         reminder_id, 42, deadline, due, stage, warn, cause, person, cell, failed_votes
     )
 
@@ -276,7 +277,7 @@ Thư gửi tự động, xin đừng trả lời thư này. Xem và đánh dấu
 def test_the_mail_reads_exactly_as_before(kind: str) -> None:
     username, names, subject, body = MAILS[kind]
     user = USERS[username]
-    message = notify.compose(user, [REMINDERS[n] for n in names], TODAY, OUTBOX)
+    message = compose(user, [REMINDERS[n] for n in names], TODAY, OUTBOX)
     assert message["Subject"] == subject
     assert message.get_content() == body
     assert message["From"] == "Ketnap <ketnap@test>"
@@ -285,7 +286,7 @@ def test_the_mail_reads_exactly_as_before(kind: str) -> None:
 
 def test_the_mail_is_utf8_text_encoded_as_before() -> None:
     username, names, _, body = MAILS["digest"]
-    message = notify.compose(USERS[username], [REMINDERS[n] for n in names], TODAY, OUTBOX)
+    message = compose(USERS[username], [REMINDERS[n] for n in names], TODAY, OUTBOX)
     expected = EmailMessage()
     expected.set_content(body)
     assert message.get_content_type() == "text/plain"
