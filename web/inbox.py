@@ -84,10 +84,8 @@ def done(item_id: int) -> ResponseReturnValue:
 
 
 def _mark_done(item_id: int) -> None:
-    with engine().session() as session:
-        if not reminder_inbox.mark_done(session, item_id, _user_id(), engine().clock.now()):
-            abort(404)  # not theirs, or no such item: the same answer
-        session.commit()
+    if not reminder_inbox.mark_done(engine(), item_id, acting_user=current_user.record):
+        abort(404)  # not theirs, or no such item: the same answer
 
 
 # ── API ───────────────────────────────────────────────────────────────────

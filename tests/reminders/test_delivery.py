@@ -159,11 +159,8 @@ def test_marking_an_item_done_cancels_its_unsent_digest_mail(town: Town, smtp: S
     entries = town.inbox("secretary")
     assert entries
     secretary = town.user("secretary")
-    assert secretary.id is not None
-    with town.engine.session() as session:
-        for entry in entries:
-            assert mark_done(session, entry.item_id, secretary.id, town.clock.now())
-        session.commit()
+    for entry in entries:
+        assert mark_done(town.engine, entry.item_id, acting_user=secretary)
     assert town.inbox("secretary") == []
     smtp.clear()
     town.clock.moment = next_digest(town.clock.now(), 7)
@@ -176,9 +173,6 @@ def test_nobody_can_mark_someone_else_s_item_done(town: Town) -> None:
     town.sweep(WARNED)
     [entry, *_] = town.inbox("sponsor")
     intruder = town.user("secretary-2")
-    assert intruder.id is not None
-    with town.engine.session() as session:
-        assert not mark_done(session, entry.item_id, intruder.id, town.clock.now())
-        assert not mark_done(session, 10**9, intruder.id, town.clock.now())
-        session.commit()
+    assert not mark_done(town.engine, entry.item_id, acting_user=intruder)
+    assert not mark_done(town.engine, 10**9, acting_user=intruder)
     assert entry.item_id in [e.item_id for e in town.inbox("sponsor")]

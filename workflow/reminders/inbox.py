@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from workflow import access
 from workflow.access import Actor
+from workflow.engine import Engine
 from workflow.models import Case, Delivery, InboxItem, User
 from workflow.reminders.messages import ReminderView, views
 from workflow.reminders.sql import table_of
@@ -78,26 +79,36 @@ def open_count(session: Session, user_id: int, actor: Actor) -> int:
     return int(session.exec(select(func.count()).select_from(query.subquery())).one())
 
 
-def mark_done(session: Session, item_id: int, user_id: int, now: datetime) -> bool:
-    """The user marks their item done; their unsent mail about it is cancelled.
-    False when the item is not theirs (or does not exist). The caller commits."""
-    item = session.get(InboxItem, item_id)
-    if item is None or item.user_id != user_id:
-        return False
-    if item.status == "open":
-        item.status, item.done_at = "done", now
-        session.add(item)
-        table = table_of(Delivery)
-        session.execute(
-            update(table)
-            .where(
-                table.c.reminder_id == item.reminder_id,
-                table.c.user_id == user_id,
-                table.c.status == "pending",
-            )
-            .values(status="cancelled")
+def mark_done(engine: Engine, item_id: int, *, acting_user: User) -> bool:
+    """The user marks their own item done, in one transaction of its own; their unsent
+    mail about it is cancelled. False, and nothing written, when the item is not theirs
+    (or does not exist): the same answer, so existence does not leak.
+
+    The item itself records the act (status, done_at) and whose it is: only its owner
+    may mark it, so no separate log row is needed."""
+    with engine.session() as session:
+        item = session.get(InboxItem, item_id)
+        if item is None or acting_user.id is None or item.user_id != acting_user.id:
+            return False
+        if item.status == "open":
+            item.status, item.done_at = "done", engine.clock.now()
+            session.add(item)
+            _cancel_unsent_mail(session, item.reminder_id, acting_user.id)
+            session.commit()
+        return True
+
+
+def _cancel_unsent_mail(session: Session, reminder_id: int, user_id: int) -> None:
+    table = table_of(Delivery)
+    session.execute(
+        update(table)
+        .where(
+            table.c.reminder_id == reminder_id,
+            table.c.user_id == user_id,
+            table.c.status == "pending",
         )
-    return True
+        .values(status="cancelled")
+    )
 
 
 @dataclass(frozen=True)
