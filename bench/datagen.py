@@ -616,7 +616,7 @@ class CaseFactory:
 
 
 try:  # the reminders' own rule for stages, when that module exists
-    from workflow import reminders as _reminders
+    from workflow.reminders import stages as _reminders
 except ImportError:  # pragma: no cover
     _reminders = None  # type: ignore[assignment]
 

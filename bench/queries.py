@@ -23,7 +23,7 @@ def optional(module: str) -> ModuleType | None:
 
 
 def sweep(url: str, backend: str, today: date, cases: int, runs: int) -> list[Figure]:
-    reminders = optional("workflow.reminders")
+    reminders = optional("workflow.reminders.due")
     if reminders is None or not hasattr(reminders, "sweep_query"):
         return [
             Figure(
@@ -32,7 +32,7 @@ def sweep(url: str, backend: str, today: date, cases: int, runs: int) -> list[Fi
                 None,
                 "s",
                 goal="< 1 s",
-                detail="workflow.reminders.sweep_query not available",
+                detail="workflow.reminders.due.sweep_query not available",
             )
         ]
     database = db.connect(url)

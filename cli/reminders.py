@@ -9,9 +9,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cli.main import engine_options, main
 from workflow import config as config_module
-from workflow import db, process, reminders
+from workflow import db, process
 from workflow.engine import Engine
 from workflow.reminders import scheduler
+from workflow.reminders.live_deadlines import stored_deadlines
+from workflow.reminders.sweep import describe, sweep
 
 
 def _ready(engine: Engine) -> None:
@@ -40,8 +42,8 @@ def remind(engine: Engine, dry_run: bool) -> None:
     The last line is `N reminders sent` (or `N reminders would be sent`), for scripts.
     """
     _ready(engine)
-    result = reminders.sweep(engine, config_module.load(), dry_run=dry_run)
-    for line in reminders.describe(result.reminders):
+    result = sweep(engine, config_module.load(), dry_run=dry_run)
+    for line in describe(result.reminders):
         click.echo(line)
     if not dry_run:
         if result.closed:
@@ -61,9 +63,7 @@ def deadlines(engine: Engine, overdue: bool, limit: int) -> None:
     _ready(engine)
     today = engine.clock.today()
     with engine.session() as session:
-        rows = reminders.stored_deadlines(
-            session, today, engine.params, overdue_only=overdue, limit=limit
-        )
+        rows = stored_deadlines(session, today, engine.params, overdue_only=overdue, limit=limit)
     click.echo(f"{'#':>6}  {'họ và tên':<26} {'thời hạn':<40} {'hạn':<10}  tình trạng")
     for row in rows:
         label = process.deadline(row.deadline).label_vi if row.deadline in _IDS else row.deadline

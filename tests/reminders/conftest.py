@@ -18,7 +18,7 @@ from sqlmodel import col, func, select
 
 from tests.support.postgres import temporary_database
 from tests.support.smtp import SmtpPeer
-from workflow import db, reminders
+from workflow import db
 from workflow.access import Actor
 from workflow.clock import FixedClock
 from workflow.config import Config, RuleParameters, SmtpSettings
@@ -26,7 +26,10 @@ from workflow.engine import Engine
 from workflow.models import Case, Delivery, InboxItem, Reminder, User
 from workflow.ops import demo
 from workflow.ops.demo import World
-from workflow.reminders import delivery as notify
+from workflow.reminders.inbox import InboxEntry
+from workflow.reminders.inbox import inbox as inbox_of
+from workflow.reminders.sweep import SweepResult
+from workflow.reminders.sweep import sweep as run_sweep
 
 BASE_URL = "http://ketnap.test"
 
@@ -94,10 +97,10 @@ class Town:
             return case
 
     # ── sweeping ──────────────────────────────────────────────────────────
-    def sweep(self, on: date | None = None, *, dry_run: bool = False) -> reminders.SweepResult:
+    def sweep(self, on: date | None = None, *, dry_run: bool = False) -> SweepResult:
         if on is not None:
             self.clock.advance_to(on)
-        return reminders.sweep(self.engine, self.config, dry_run=dry_run)
+        return run_sweep(self.engine, self.config, dry_run=dry_run)
 
     # ── reading ───────────────────────────────────────────────────────────
     def user(self, username: str) -> User:
@@ -109,11 +112,11 @@ class Town:
             user = session.exec(select(User).where(User.username == username)).one()
             return Actor.of(session, user)
 
-    def inbox(self, username: str, status: str | None = "open") -> list[notify.InboxEntry]:
+    def inbox(self, username: str, status: str | None = "open") -> list[InboxEntry]:
         user = self.user(username)
         assert user.id is not None
         with self.engine.session() as session:
-            return notify.inbox(session, user.id, self.actor(username), status=status)
+            return inbox_of(session, user.id, self.actor(username), status=status)
 
     def count(self, model: type[Any]) -> int:
         with self.engine.session() as session:

@@ -9,7 +9,9 @@ from sqlmodel import select
 from tests.reminders.conftest import BASE_URL, Town
 from tests.support.smtp import SmtpPeer
 from workflow.models import User
-from workflow.reminders import delivery as notify
+from workflow.reminders.delivery import backoff
+from workflow.reminders.inbox import mark_done
+from workflow.reminders.outbox import next_digest
 
 WARNED = date(2027, 1, 31)  # 30 days before the end of a probation begun on 02/03/2026
 
@@ -66,7 +68,7 @@ def test_mail_waits_out_an_smtp_outage_and_arrives_exactly_once(town: Town, smtp
     assert len(pending) == 2
     assert all(d.attempts == 1 and d.last_error for d in pending)
     first_retry = pending[0].next_attempt_at
-    assert first_retry == town.clock.now() + notify.backoff(1)
+    assert first_retry == town.clock.now() + backoff(1)
 
     again = town.sweep()  # still down, and not yet time to retry: nothing attempted
     assert again.count == 0 and again.delivery.retrying == 0
@@ -94,19 +96,19 @@ def after_id(town: Town) -> int:
 
 
 def test_back_off_doubles_and_is_capped() -> None:
-    assert [notify.backoff(n) for n in (1, 2, 3)] == [
+    assert [backoff(n) for n in (1, 2, 3)] == [
         timedelta(minutes=5),
         timedelta(minutes=10),
         timedelta(minutes=20),
     ]
-    assert notify.backoff(30) == timedelta(hours=6)
+    assert backoff(30) == timedelta(hours=6)
 
 
 def test_the_digest_is_due_at_seven_in_the_morning_vietnam_time() -> None:
     # 09:00 in Hà Nội (02:00 UTC): the next digest is tomorrow 07:00 (00:00 UTC)
-    assert notify.next_digest(datetime(2027, 1, 31, 2, 0), 7) == datetime(2027, 2, 1, 0, 0)
+    assert next_digest(datetime(2027, 1, 31, 2, 0), 7) == datetime(2027, 2, 1, 0, 0)
     # 05:00 in Hà Nội (22:00 UTC the day before): today 07:00
-    assert notify.next_digest(datetime(2027, 1, 30, 22, 0), 7) == datetime(2027, 1, 31, 0, 0)
+    assert next_digest(datetime(2027, 1, 30, 22, 0), 7) == datetime(2027, 1, 31, 0, 0)
 
 
 def test_a_user_with_the_daily_digest_gets_one_mail_listing_the_day_s_reminders(
@@ -121,7 +123,7 @@ def test_a_user_with_the_daily_digest_gets_one_mail_listing_the_day_s_reminders(
     first = town.case_in("probationary", date(2026, 3, 2))
     second = town.case_in("probationary", date(2026, 3, 2))
     town.sweep(WARNED - timedelta(days=2))  # theory classes overdue: escalated
-    town.clock.moment = notify.next_digest(town.clock.now(), 7)
+    town.clock.moment = next_digest(town.clock.now(), 7)
     flushed = town.sweep()
     assert flushed.count == 0 and flushed.delivery.messages == 1  # the next morning's digest
     smtp.clear()
@@ -132,7 +134,7 @@ def test_a_user_with_the_daily_digest_gets_one_mail_listing_the_day_s_reminders(
     # the helper (no digest) has two mails at once; the secretary none yet
     assert [m.rcpt_tos for m in smtp.wait_for(2)] == [("sponsor@ketnap.local",)] * 2
 
-    town.clock.moment = notify.next_digest(town.clock.now(), 7)
+    town.clock.moment = next_digest(town.clock.now(), 7)
     digest = town.sweep()
     assert digest.delivery.messages == 1 and digest.delivery.sent == 2
     mail = smtp.wait_for(3)[-1]
@@ -157,14 +159,11 @@ def test_marking_an_item_done_cancels_its_unsent_digest_mail(town: Town, smtp: S
     entries = town.inbox("secretary")
     assert entries
     secretary = town.user("secretary")
-    assert secretary.id is not None
-    with town.engine.session() as session:
-        for entry in entries:
-            assert notify.mark_done(session, entry.item_id, secretary.id, town.clock.now())
-        session.commit()
+    for entry in entries:
+        assert mark_done(town.engine, entry.item_id, acting_user=secretary)
     assert town.inbox("secretary") == []
     smtp.clear()
-    town.clock.moment = notify.next_digest(town.clock.now(), 7)
+    town.clock.moment = next_digest(town.clock.now(), 7)
     assert town.sweep().delivery.messages == 0
     assert smtp.messages == []
 
@@ -174,9 +173,6 @@ def test_nobody_can_mark_someone_else_s_item_done(town: Town) -> None:
     town.sweep(WARNED)
     [entry, *_] = town.inbox("sponsor")
     intruder = town.user("secretary-2")
-    assert intruder.id is not None
-    with town.engine.session() as session:
-        assert not notify.mark_done(session, entry.item_id, intruder.id, town.clock.now())
-        assert not notify.mark_done(session, 10**9, intruder.id, town.clock.now())
-        session.commit()
+    assert not mark_done(town.engine, entry.item_id, acting_user=intruder)
+    assert not mark_done(town.engine, 10**9, acting_user=intruder)
     assert entry.item_id in [e.item_id for e in town.inbox("sponsor")]

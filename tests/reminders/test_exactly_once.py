@@ -20,11 +20,12 @@ from sqlmodel import select
 
 from tests.reminders.conftest import BASE_URL, Town
 from tests.support.smtp import SmtpPeer
-from workflow import db, reminders
+from workflow import db
 from workflow.clock import FixedClock
 from workflow.config import Config, RuleParameters
 from workflow.engine import Engine
 from workflow.models import InboxItem, Reminder
+from workflow.reminders.sweep import sweep as run_sweep
 
 BASE = date(2026, 3, 2)
 ROUNDS = 20
@@ -92,7 +93,7 @@ def threads(town: Town) -> Callable[[date], tuple[int, int]]:
         def sweep(n: int) -> None:
             try:
                 start.wait()
-                counts[n] = reminders.sweep(engines[n], town.config).count
+                counts[n] = run_sweep(engines[n], town.config).count
             except BaseException as error:  # reported below, in the test's thread
                 errors.append(error)
 
@@ -133,7 +134,7 @@ def test_two_sweeps_in_threads_deliver_every_reminder_once_on_sqlite(
 def _sweep_in_child(url: str, day: date, config: Config, start: Any, counts: Any) -> None:
     engine = engine_on(url, day)
     start.wait()
-    counts.put(reminders.sweep(engine, config).count)
+    counts.put(run_sweep(engine, config).count)
     engine.database.dispose()
 
 

@@ -127,6 +127,13 @@ def test_api_users_read_their_inbox_as_json_and_mark_items_done(app: Flask, town
     assert "Trạng thái" in bad.get_json()["error"]["message"]
 
 
+def test_the_inbox_api_lives_on_the_api_blueprint(app: Flask) -> None:
+    endpoints = {r.rule: r.endpoint for r in app.url_map.iter_rules()}
+    assert endpoints["/api/v1/inbox"] == "api.inbox"
+    assert endpoints["/api/v1/inbox/<int:item_id>/done"] == "api.inbox_item_done"
+    assert endpoints["/inbox/<int:item_id>/done"] == "inbox.done"
+
+
 def test_a_session_may_mark_done_through_the_api_only_with_a_json_body(
     app: Flask, town: Town
 ) -> None:

@@ -12,9 +12,11 @@ from sqlmodel import select
 
 from cli.main import main
 from tests.reminders.conftest import Town
-from workflow import process, reminders
+from workflow import process
 from workflow.config import RuleParameters
 from workflow.models import CaseDeadline, InboxItem, Reminder
+from workflow.reminders.due import Since, last_sweep, sweep_query, sweep_statement
+from workflow.reminders.stages import reminder_stage, warn_offsets
 
 STATES = ("class_passed", "dossier_complete", "cell_resolved", "admission_decided", "probationary")
 
@@ -31,9 +33,7 @@ def expected_on(town: Town, today: date) -> set[tuple[int, str, date, str, int]]
         rows = list(session.exec(select(CaseDeadline)))
     expected = set()
     for row in rows:
-        at = reminders.reminder_stage(
-            process.deadline(row.deadline), row.due, today, town.engine.params
-        )
+        at = reminder_stage(process.deadline(row.deadline), row.due, today, town.engine.params)
         if at is not None:
             expected.add((row.case_id, row.deadline, row.due, *at))
     return expected
@@ -41,7 +41,7 @@ def expected_on(town: Town, today: date) -> set[tuple[int, str, date, str, int]]
 
 def found_on(town: Town, today: date) -> set[tuple[int, str, date, str, int]]:
     with town.engine.session() as session:
-        dues = reminders.sweep_query(session, today, town.engine.params)
+        dues = sweep_query(session, today, town.engine.params)
     return {(d.case_id, d.deadline, d.due, d.stage, d.warn) for d in dues}
 
 
@@ -68,25 +68,25 @@ def test_the_sweep_query_agrees_with_its_python_twin_on_postgresql(pg_town: Town
 
 def test_warn_offsets_come_from_the_rule_parameters() -> None:
     params = RuleParameters()
-    assert reminders.warn_offsets(process.deadline("certificate"), params) == (30, 90)
-    assert reminders.warn_offsets(process.deadline("probation_papers"), params) == (30, 60)
-    assert reminders.warn_offsets(process.deadline("ceremony"), params) == (10,)
+    assert warn_offsets(process.deadline("certificate"), params) == (30, 90)
+    assert warn_offsets(process.deadline("probation_papers"), params) == (30, 60)
+    assert warn_offsets(process.deadline("ceremony"), params) == (10,)
     spec = process.deadline("certificate")
     due = date(2027, 6, 30)
-    assert reminders.reminder_stage(spec, due, due - timedelta(days=91), params) is None
-    assert reminders.reminder_stage(spec, due, due - timedelta(days=90), params) == ("upcoming", 90)
-    assert reminders.reminder_stage(spec, due, due - timedelta(days=31), params) == ("upcoming", 90)
-    assert reminders.reminder_stage(spec, due, due - timedelta(days=30), params) == ("upcoming", 30)
-    assert reminders.reminder_stage(spec, due, due, params) == ("due", 0)
-    assert reminders.reminder_stage(spec, due, due + timedelta(days=7), params) == ("overdue", 0)
-    assert reminders.reminder_stage(spec, due, due + timedelta(days=8), params) == ("escalated", 0)
+    assert reminder_stage(spec, due, due - timedelta(days=91), params) is None
+    assert reminder_stage(spec, due, due - timedelta(days=90), params) == ("upcoming", 90)
+    assert reminder_stage(spec, due, due - timedelta(days=31), params) == ("upcoming", 90)
+    assert reminder_stage(spec, due, due - timedelta(days=30), params) == ("upcoming", 30)
+    assert reminder_stage(spec, due, due, params) == ("due", 0)
+    assert reminder_stage(spec, due, due + timedelta(days=7), params) == ("overdue", 0)
+    assert reminder_stage(spec, due, due + timedelta(days=8), params) == ("escalated", 0)
 
 
 def test_the_sweep_query_reads_index_ranges_on_sqlite(town: Town) -> None:
     spread(town)
     today = date(2026, 3, 2)
-    for since in (None, reminders.Since(today - timedelta(days=1), town.clock.now())):
-        statement = reminders.sweep_statement(today, town.engine.params, since)
+    for since in (None, Since(today - timedelta(days=1), town.clock.now())):
+        statement = sweep_statement(today, town.engine.params, since)
         sql = str(statement.compile(town.engine.database, compile_kwargs={"literal_binds": True}))
         with town.engine.database.connect() as connection:
             plan = [row[3] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
@@ -130,9 +130,9 @@ def test_a_sweep_since_the_last_one_finds_what_a_full_sweep_finds(town: Town) ->
         if today in events:
             events[today]()
         with town.engine.session() as session:
-            since = reminders.last_sweep(session, today)
-            narrow = reminders.sweep_query(session, today, params)
-            full = reminders.sweep_query(session, today, params, since=None)
+            since = last_sweep(session, today)
+            narrow = sweep_query(session, today, params)
+            full = sweep_query(session, today, params, since=None)
         assert (since is None) == (n == 0)
         assert narrow == full, today
         found += len(town.sweep(today).reminders)

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from tests.reminders.conftest import Town
 from tests.support.smtp import SmtpPeer
 from workflow import rules
-from workflow.reminders import delivery as notify
+from workflow.reminders.inbox import case_reminders
 
 Seen = dict[date, list[tuple[str, str, int, tuple[str, ...]]]]
 
@@ -124,7 +124,7 @@ def test_probation_reminds_the_helper_and_the_secretary_on_their_days(
 
     # ... and the secretary sees the case flagged.
     with town.engine.session() as session:
-        flags = notify.case_reminders(session, case_id)
+        flags = case_reminders(session, case_id)
     assert ("probation_papers", "upcoming") in [(f.view.deadline, f.view.stage) for f in flags]
 
     # The helper writes the comment, the member the self-review: the deadline is met,

@@ -13,6 +13,8 @@ from web.api import cases, documentation, identity, organisations, reports  # no
 from web.api.blueprint import bp, docs_bp
 from web.extensions import csrf
 
+from web.api import inbox  # noqa: F401 — routes  # isort: skip
+
 
 def register(app: Flask) -> None:
     app.register_blueprint(bp)

@@ -24,7 +24,7 @@ processes?" — "Short answer: You can't"). Each scheduler here therefore keeps 
 in memory, and one process schedules. Were two to sweep anyway (a misconfiguration, or
 the web process and a manual `ketnap remind`), nothing is sent twice: each reminder's
 unique key is inserted before delivery and each e-mail is claimed before it is sent
-(workflow.reminders, workflow.notify) — the spare sweep only costs a query.
+(workflow.reminders.sweep, workflow.reminders.delivery) — the spare sweep only costs a query.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from workflow import config as config_module
-from workflow import reminders
 from workflow.config import Config
 from workflow.engine import Engine
+from workflow.reminders.sweep import SweepResult, sweep
 
 log = logging.getLogger("ketnap.scheduler")
 
@@ -66,14 +66,14 @@ class SweepJob:
     def __init__(self, engine: Engine, config: Config) -> None:
         self.engine, self.config = engine, config
         self._lock = threading.Lock()
-        self.last: reminders.SweepResult | None = None
+        self.last: SweepResult | None = None
 
-    def __call__(self) -> reminders.SweepResult | None:
+    def __call__(self) -> SweepResult | None:
         if not self._lock.acquire(blocking=False):
             return None  # the start-up sweep and an interval one met: one is enough
         try:
             # An exception is logged by APScheduler (EVENT_JOB_ERROR); the next run retries.
-            result = reminders.sweep(self.engine, self.config)
+            result = sweep(self.engine, self.config)
         finally:
             self._lock.release()
         self.last = result

@@ -1,0 +1,148 @@
+"""What a reminder says: its stage, what to do and by when, in Vietnamese or English
+(the inbox page and the API speak the user's language), and the e-mails composed from
+templates/ — one reminder, or a user's daily digest. The mails are Vietnamese, the
+users' language; their wording lives in templates/*.txt (Jinja, plain text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlmodel import Session, col, select
+
+from workflow import process
+from workflow.models import Case, Organisation, Person, Reminder, User
+from workflow.reminders.outbox import Outbox
+from workflow.reminders.sql import chunks
+
+STAGE_LABELS = {
+    "upcoming": ("Sắp đến hạn", "Coming up"),
+    "due": ("Đến hạn", "Due"),
+    "overdue": ("Quá hạn", "Overdue"),
+    "escalated": ("Báo cáo cấp trên", "Escalated"),
+}
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    """A reminder with what a person needs to act on it."""
+
+    reminder_id: int
+    case_id: int
+    deadline: str
+    due: date
+    stage: str
+    warn: int
+    cause: str
+    person: str
+    cell: str
+    failed_votes: int = 0
+
+    @property
+    def spec(self) -> process.Deadline:
+        return process.deadline(self.deadline)
+
+    def stage_label(self, lang: str = "vi") -> str:
+        vi, en = STAGE_LABELS.get(self.stage, (self.stage, self.stage))
+        return en if lang == "en" else vi
+
+    def what(self, lang: str = "vi") -> str:
+        """What to do, and what is blocked if it is not done in time."""
+        spec = self.spec
+        text = spec.label_en if lang == "en" else spec.label_vi
+        if self.cause == "failed_votes":
+            return (
+                f"{text}: the cell voted {self.failed_votes} times without the two-thirds "
+                "majority; the competent committee decides (QĐ 294 §4.2c)"
+                if lang == "en"
+                else f"{text}: chi bộ đã {self.failed_votes} lần biểu quyết không đạt hai "
+                "phần ba; cấp ủy có thẩm quyền xem xét, quyết định (QĐ 294 §4.2c)"
+            )
+        blocked = process.event(spec.blocks) if spec.blocks else None
+        if blocked is not None:
+            text += (
+                f" — afterwards impossible: {blocked.label_en}"
+                if lang == "en"
+                else f" — quá hạn thì không thể: {blocked.label_vi}"
+            )
+        return text
+
+    def when(self, today: date, lang: str = "vi") -> str:
+        days = (self.due - today).days
+        if lang == "en":
+            if days > 0:
+                return f"{self.due:%d/%m/%Y} ({days} days left)"
+            if days == 0:
+                return f"{self.due:%d/%m/%Y} (today)"
+            return f"{self.due:%d/%m/%Y} ({-days} days overdue)"
+        if days > 0:
+            return f"{self.due:%d/%m/%Y} (còn {days} ngày)"
+        if days == 0:
+            return f"{self.due:%d/%m/%Y} (hôm nay)"
+        return f"{self.due:%d/%m/%Y} (đã quá hạn {-days} ngày)"
+
+
+def views(session: Session, reminder_ids: Iterable[int]) -> dict[int, ReminderView]:
+    """The reminders with the person, cell and failed votes of their case, by id."""
+    found: dict[int, ReminderView] = {}
+    for chunk in chunks(sorted(set(reminder_ids))):
+        query = (
+            select(Reminder, Person.full_name, Organisation.name, Case.failed_confirm_votes)
+            .join(Case, col(Case.id) == col(Reminder.case_id))
+            .join(Person, col(Person.id) == col(Case.person_id))
+            .join(Organisation, col(Organisation.id) == col(Reminder.cell_id))
+            .where(col(Reminder.id).in_(chunk))
+        )
+        for reminder, person, cell, failed in session.exec(query):
+            assert reminder.id is not None
+            found[reminder.id] = ReminderView(
+                reminder.id,
+                reminder.case_id,
+                reminder.deadline,
+                reminder.due,
+                reminder.stage,
+                reminder.warn,
+                reminder.cause,
+                person,
+                cell,
+                failed,
+            )
+    return found
+
+
+# ── the e-mails ───────────────────────────────────────────────────────────
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=False,  # plain-text mail, never HTML
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+TEMPLATES.filters["dmy"] = lambda day: f"{day:%d/%m/%Y}"
+
+
+def _render(name: str, **context: Any) -> str:
+    return TEMPLATES.get_template(name).render(**context)
+
+
+def compose(
+    user: User, reminders: Sequence[ReminderView], today: date, outbox: Outbox
+) -> EmailMessage:
+    """One mail to `user`: a single reminder, or their daily digest of several."""
+    kind = "reminder" if len(reminders) == 1 else "digest"
+    context = {"user": user, "reminders": reminders, "today": today, "outbox": outbox}
+    message = EmailMessage()
+    message["From"] = formataddr(("Ketnap", outbox.smtp.sender))
+    message["To"] = formataddr((user.full_name or user.username, user.email or ""))
+    message["Message-ID"] = make_msgid(domain="ketnap.localhost")  # no DNS lookup
+    message["Subject"] = _render(f"{kind}_subject.txt", **context).rstrip("\n")
+    message.set_content(_render(f"{kind}.txt", **context))
+    return message
