@@ -275,7 +275,7 @@ class VillageOfficial(SQLModel, table=True):
     member_id: int | None = Field(default=None, foreign_key="member.id")
 
 
-# ── reminders (workflow/reminders.py decides, workflow/notify.py delivers) ──
+# ── reminders (workflow/reminders/: the sweep decides, the outbox delivers) ──
 class Reminder(SQLModel, table=True):
     """One reminder of one live deadline at one stage, recorded once, ever, BEFORE delivery.
 

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.api import cases, documentation, identity, organisations, reports  # noqa: F401 — routes
+from web.api import (  # noqa: F401 — the route modules register on the blueprint
+    cases,
+    documentation,
+    identity,
+    inbox,
+    organisations,
+    reports,
+)
 from web.api.blueprint import bp, docs_bp
 from web.extensions import csrf
-
-from web.api import inbox  # noqa: F401 — routes  # isort: skip
 
 
 def register(app: Flask) -> None:
