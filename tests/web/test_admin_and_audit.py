@@ -41,7 +41,7 @@ def test_an_organisation_cannot_sit_under_a_cell(app: Flask, engine: Engine) -> 
         "/admin/organisations", data={"name": "X", "kind": "cell", "parent_id": str(cell)}
     )
     assert response.status_code == 400
-    assert "Chi bộ không thể có tổ chức trực thuộc" in text_of(response.get_data(as_text=True))
+    assert "Chi bộ không có tổ chức trực thuộc" in text_of(response.get_data(as_text=True))
 
 
 def test_an_admin_adds_a_member_and_changes_their_status(app: Flask, engine: Engine) -> None:

@@ -190,7 +190,7 @@ BODIES: dict[tuple[str, str], Callable[[Fixture], dict[str, Any]]] = {
         "json": {"name": "Chi bộ thôn Mới", "kind": "cell", "parent_id": 2}
     },
     ("POST", "/api/v1/members"): lambda f: {
-        "json": {"full_name": "Hà Văn Mới", "cell_id": f.cell_id}
+        "json": {"full_name": "Hà Văn Mới", "cell_id": f.cell_id, "official_since": "2020-01-01"}
     },
     ("POST", "/api/v1/inbox/<int:item_id>/done"): lambda f: {"json": {}},
     ("POST", "/api/v1/targets"): lambda f: {  # setting the same target again changes nothing
