@@ -12,6 +12,8 @@ from flask import Flask
 from web.api import cases, documentation, identity, organisations  # noqa: F401 — routes
 from web.api.blueprint import bp, docs_bp
 
+from web.api import admin_log  # noqa: F401 — routes  # isort: skip
+
 
 def register(app: Flask) -> None:
     app.register_blueprint(bp)

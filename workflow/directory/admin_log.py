@@ -89,7 +89,7 @@ def append(
         record_table=str(getattr(record, "__tablename__", type(record).__name__.lower())),
         record_id=record_id,
         org_path=org_path or ROOT_PATH,
-        changes=json.dumps(changed, ensure_ascii=False, sort_keys=True),
+        changes=json.dumps(changed, ensure_ascii=False),  # in the record's field order
     )
     session.add(entry)
     return entry
