@@ -185,7 +185,9 @@ def target_delete(engine: Engine, target_id: int, username: str) -> None:
     """Delete a target set by mistake."""
     with engine.session() as session:
         try:
-            targets.delete_target(session, _actor(session, username), target_id)
+            targets.delete_target(
+                session, _actor(session, username), target_id, now=engine.clock.now()
+            )
         except (Forbidden, NotFound) as error:
             raise _fail(error) from error
     click.echo(f"Đã xóa chỉ tiêu #{target_id}.")

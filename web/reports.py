@@ -320,7 +320,7 @@ def targets_page() -> ResponseReturnValue:
 def delete_target_page(target_id: int) -> ResponseReturnValue:
     who = actor()
     with engine().session() as session:
-        targets.delete_target(session, who, target_id)
+        targets.delete_target(session, who, target_id, now=engine().clock.now())
     flash(_("Target deleted."), "success")
     return redirect(url_for("reports.targets_page"))
 
@@ -373,17 +373,18 @@ def _village_action(who: Actor, form: Any) -> None:
         raise InvalidData("action", "Thao tác không hợp lệ", "Unknown action")
     data = {k: form.get(k, "").strip() for k in VILLAGE_ACTIONS[action]}
     target = _form_id(form, "official_id" if action == "update_official" else "village_id")
+    now = engine().clock.now()
     with engine().session() as session:
         if action == "add_village":
-            villages.add_village(session, who, data)
+            villages.add_village(session, who, data, now=now)
         elif action == "dissolve":
-            villages.dissolve(session, who, target or 0, data)
+            villages.dissolve(session, who, target or 0, data, now=now)
         elif action == "census":
-            villages.record_census(session, who, target or 0, data)
+            villages.record_census(session, who, target or 0, data, now=now)
         elif action == "add_official":
-            villages.add_official(session, who, target or 0, data)
+            villages.add_official(session, who, target or 0, data, now=now)
         else:
-            villages.update_official(session, who, target or 0, data)
+            villages.update_official(session, who, target or 0, data, now=now)
 
 
 def _form_id(form: Any, field: str) -> int | None:

@@ -275,6 +275,38 @@ class VillageOfficial(SQLModel, table=True):
     member_id: int | None = Field(default=None, foreign_key="member.id")
 
 
+# ── the admin log (workflow/directory/admin_log.py) ───────────────────────
+class AdminLogEntry(SQLModel, table=True):
+    """One change of reference data (an organisation, member, user, village, class
+    record or target) by an action of workflow/directory: who, when, which record, and
+    each changed field old → new. Appended in the action's own transaction; never
+    updated, never deleted. `org_path` is the organisation the record belongs to, so an
+    auditor reads the log of their subtree with one prefix query, as cases are read."""
+
+    __tablename__ = "admin_log"
+    __table_args__ = (
+        Index(
+            "ix_admin_log_org_path_recorded_at",
+            "org_path",
+            "recorded_at",
+            postgresql_ops={"org_path": "text_pattern_ops"},
+        ),
+        Index("ix_admin_log_recorded_at", "recorded_at"),
+        Index("ix_admin_log_record", "record_table", "record_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    recorded_at: NaiveDatetime  # UTC, from the engine's clock
+    # No foreign key: the log outlives what it describes and must load on its own.
+    user_id: int | None = None  # None: an actor without a user row (the command line)
+    username: str
+    action: str  # the action's name, e.g. change_member
+    record_table: str  # the changed row's table, e.g. member
+    record_id: int
+    org_path: str
+    changes: str = Field(sa_column=Column(Text, nullable=False))  # JSON {field: {old, new}}
+
+
 # ── reminders (workflow/reminders/: the sweep decides, the outbox delivers) ──
 class Reminder(SQLModel, table=True):
     """One reminder of one live deadline at one stage, recorded once, ever, BEFORE delivery.

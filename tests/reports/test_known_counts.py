@@ -180,17 +180,19 @@ def _targets_classes_villages(engine: Engine, data: Dataset) -> None:
         )
         classes.record_class(session, ADMIN, recorded, NOW)
         v1, v2, v3 = (
-            villages.add_village(session, ADMIN, {"organisation_id": data.dong_lo, "name": name})
+            villages.add_village(
+                session, ADMIN, {"organisation_id": data.dong_lo, "name": name}, now=NOW
+            )
             for name in ("Thôn Hương Câu", "Thôn Trung Hưng", "Thôn Đông Lỗ")
         )
         villages.record_census(
-            session, ADMIN, v1.id or 0, {"counted_on": "2024-12-31", "party_members": 12}
+            session, ADMIN, v1.id or 0, {"counted_on": "2024-12-31", "party_members": 12}, now=NOW
         )
         villages.record_census(
-            session, ADMIN, v2.id or 0, {"counted_on": "2024-12-31", "party_members": 0}
+            session, ADMIN, v2.id or 0, {"counted_on": "2024-12-31", "party_members": 0}, now=NOW
         )
         villages.record_census(
-            session, ADMIN, v2.id or 0, {"counted_on": "2025-11-01", "party_members": "2"}
+            session, ADMIN, v2.id or 0, {"counted_on": "2025-11-01", "party_members": "2"}, now=NOW
         )
         term = {"starts_on": "2021-01-01"}
         for village, role, name, extra in (
@@ -202,7 +204,7 @@ def _targets_classes_villages(engine: Engine, data: Dataset) -> None:
             (v2, "deputy", "Vũ Văn Phúc", {}),
         ):
             payload = {"role": role, "full_name": name, **term, **extra}
-            villages.add_official(session, ADMIN, village.id or 0, payload)
+            villages.add_official(session, ADMIN, village.id or 0, payload, now=NOW)
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ UI_BLUEPRINTS = ("admin", "audit", "auth", "cases", "process_view")
 ALL = dict.fromkeys(ROLES, 200)
 ADMIN_ONLY = {role: 403 for role in ROLES} | {"admin": 200}
 RECORDERS_ONLY = {"secretary": 200, "officer": 200, "sponsor": 403, "auditor": 403, "admin": 403}
+LOG_READERS = {role: 403 for role in ROLES} | {"auditor": 200, "admin": 200}
 
 Ids = dict[str, int]
 # endpoint → (its URL given the ids of the demo, expected status per role)
@@ -30,6 +31,8 @@ PAGES: dict[str, tuple[Callable[[Ids], str], dict[str, int]]] = {
     "audit.case": (lambda i: f"/audit/cases/{i['case']}", ALL),
     "audit.print_view": (lambda i: f"/audit/cases/{i['case']}/print", ALL),
     "audit.history_csv": (lambda i: f"/audit/cases/{i['case']}/history.csv", ALL),
+    "audit.admin_log_page": (lambda i: "/audit/admin-log", LOG_READERS),
+    "audit.admin_log_csv": (lambda i: "/audit/admin-log.csv", LOG_READERS),
     "process_view.show": (lambda i: "/process", ALL),
     "admin.index": (lambda i: "/admin/", ADMIN_ONLY),
     "admin.users": (lambda i: "/admin/users", ADMIN_ONLY),

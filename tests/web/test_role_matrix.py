@@ -53,6 +53,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/admin/users/<int:user_id>"): row(302, 403, 403, 403, 403, 200),
     ("POST", "/admin/users/<int:user_id>"): row(302, 403, 403, 403, 403, 400),
     ("GET", "/api/docs"): row(200, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/admin-log"): row(401, 403, 403, 403, 200, 200),
     ("GET", "/api/v1/cases"): row(401, 200, 200, 200, 200, 200),
     ("POST", "/api/v1/cases"): row(401, 422, 403, 422, 403, 403),
     ("GET", "/api/v1/cases/<int:case_id>"): row(401, 200, 200, 200, 200, 200),
@@ -77,6 +78,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/v1/targets"): row(401, 403, 403, 201, 403, 201),
     ("DELETE", "/api/v1/targets/<int:target_id>"): row(401, 403, 403, 404, 403, 404),
     ("POST", "/api/v1/token"): row(200, 200, 200, 200, 200, 200),
+    ("GET", "/audit/admin-log"): row(302, 403, 403, 403, 200, 200),
+    ("GET", "/audit/admin-log.csv"): row(302, 403, 403, 403, 200, 200),
     ("GET", "/audit/cases/<int:case_id>"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/audit/cases/<int:case_id>/history.csv"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/audit/cases/<int:case_id>/print"): row(302, 200, 200, 200, 200, 200),
@@ -190,7 +193,7 @@ BODIES: dict[tuple[str, str], Callable[[Fixture], dict[str, Any]]] = {
         "json": {"name": "Chi bộ thôn Mới", "kind": "cell", "parent_id": 2}
     },
     ("POST", "/api/v1/members"): lambda f: {
-        "json": {"full_name": "Hà Văn Mới", "cell_id": f.cell_id}
+        "json": {"full_name": "Hà Văn Mới", "cell_id": f.cell_id, "official_since": "2020-01-01"}
     },
     ("POST", "/api/v1/inbox/<int:item_id>/done"): lambda f: {"json": {}},
     ("POST", "/api/v1/targets"): lambda f: {  # setting the same target again changes nothing

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from web.api import (  # noqa: F401 — the route modules register on the blueprint
+    admin_log,
     cases,
     documentation,
     identity,

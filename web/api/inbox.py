@@ -12,6 +12,7 @@ from flask_login import login_required
 
 from web.api.blueprint import bp
 from web.api.openapi import api_doc, ref, register_schema
+from web.api.representation import utc_timestamp
 from web.context import engine, locale
 from web.inbox import SHOWN, entries, mark_done
 from workflow.reminders.inbox import InboxEntry
@@ -89,8 +90,8 @@ def _entry_json(entry: InboxEntry, today: date, lang: str) -> dict[str, Any]:
         "what": view.what(lang),
         "when": view.when(today, lang),
         "source": view.spec.source,
-        "created_at": entry.created_at.isoformat() + "Z",
-        "done_at": entry.done_at.isoformat() + "Z" if entry.done_at else None,
+        "created_at": utc_timestamp(entry.created_at),
+        "done_at": utc_timestamp(entry.done_at) if entry.done_at else None,
     }
 
 

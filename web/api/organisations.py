@@ -1,4 +1,5 @@
-"""The organisation tree and party members: everyone reads within scope, admins write."""
+"""The organisation tree and party members: everyone reads within scope, admins write
+through the actions of workflow/directory (each logged in the admin log)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from web.api.body import MAX_ID, json_object, query_int
 from web.api.openapi import api_doc, ref
 from web.api.representation import member_json, organisation_json
 from web.context import actor, engine
-from workflow import directory
+from workflow.directory import members as directory_members
+from workflow.directory import organisations as directory_organisations
 
 ADMIN = ("admin",)
 
@@ -26,7 +28,8 @@ ADMIN = ("admin",)
 def organisations() -> ResponseReturnValue:
     actor()
     with engine().session() as session:
-        return jsonify([organisation_json(o) for o in directory.organisations(session)])
+        tree = directory_organisations.organisations(session)
+    return jsonify([organisation_json(o) for o in tree])
 
 
 @bp.post("/organisations")
@@ -40,10 +43,8 @@ def organisations() -> ResponseReturnValue:
 )
 def add_organisation() -> ResponseReturnValue:
     who = actor()
-    body = json_object()
-    with engine().session() as session:
-        org = directory.add_organisation(session, who, body)
-        return jsonify(organisation_json(org)), 201
+    org = directory_organisations.add_organisation(engine(), json_object(), actor=who)
+    return jsonify(organisation_json(org)), 201
 
 
 @bp.get("/members")
@@ -64,7 +65,8 @@ def members() -> ResponseReturnValue:
     who = actor()
     cell = query_int("cell", None)
     with engine().session() as session:
-        return jsonify([member_json(m) for m in directory.members(session, who, cell)])
+        listed = directory_members.members(session, who, cell)
+    return jsonify([member_json(m) for m in listed])
 
 
 @bp.post("/members")
@@ -78,7 +80,5 @@ def members() -> ResponseReturnValue:
 )
 def add_member() -> ResponseReturnValue:
     who = actor()
-    body = json_object()
-    with engine().session() as session:
-        member = directory.add_member(session, who, body)
-        return jsonify(member_json(member)), 201
+    member = directory_members.add_member(engine(), json_object(), actor=who)
+    return jsonify(member_json(member)), 201

@@ -229,7 +229,7 @@ def set_target() -> ResponseReturnValue:
 def delete_target(target_id: int) -> ResponseReturnValue:
     who = actor()
     with engine().session() as session:
-        targets.delete_target(session, who, target_id)
+        targets.delete_target(session, who, target_id, now=engine().clock.now())
     return Response(status=204)
 
 

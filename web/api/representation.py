@@ -16,8 +16,10 @@ from workflow import access, process, rules
 from workflow.access import Actor
 from workflow.config import RuleParameters
 from workflow.deadlines import stage_of
+from workflow.directory import admin_log
 from workflow.guards import Refusal
 from workflow.models import (
+    AdminLogEntry,
     Case,
     CaseDeadline,
     HistoryEvent,
@@ -106,7 +108,7 @@ def history_row_json(row: HistoryEvent) -> dict[str, Any]:
         "from_state": row.from_state,
         "to_state": row.to_state,
         "on": row.on.isoformat(),
-        "recorded_at": _utc(row.recorded_at),
+        "recorded_at": utc_timestamp(row.recorded_at),
         "actor": row.actor,
         "data": json.loads(row.data or "{}"),
         "note": row.note,
@@ -115,7 +117,7 @@ def history_row_json(row: HistoryEvent) -> dict[str, Any]:
     }
 
 
-def _utc(moment: datetime) -> str:
+def utc_timestamp(moment: datetime) -> str:
     """Stored naive UTC → RFC 3339 with its zone, so clients need not guess."""
     return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
@@ -193,4 +195,18 @@ def process_json(params: RuleParameters) -> dict[str, Any]:
             for d in process.DEADLINES
         ],
         "stages": list(process.REMINDER_STAGES),
+    }
+
+
+def admin_log_json(entry: AdminLogEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "recorded_at": utc_timestamp(entry.recorded_at),
+        "user_id": entry.user_id,
+        "username": entry.username,
+        "action": entry.action,
+        "record_table": entry.record_table,
+        "record_id": entry.record_id,
+        "org_path": entry.org_path,
+        "changes": admin_log.changed_fields(entry),
     }

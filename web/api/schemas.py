@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from web.api.openapi import Schema, ref
-from workflow import access, directory, process
+from workflow import access, process
+from workflow.directory import members, organisations
 from workflow.queries.case_list import COUNT_CAP
 from workflow.schema import json_schema
 
@@ -256,8 +257,8 @@ def _process() -> Schema:
 
 def components() -> dict[str, Schema]:
     """Every shared schema of the document, process-derived ones included."""
-    organisation_request = json_schema(directory.ORGANISATION_FIELDS)
-    member_request = json_schema(directory.MEMBER_FIELDS)
+    organisation_request = json_schema(organisations.ORGANISATION_FIELDS)
+    member_request = json_schema(members.MEMBER_FIELDS)
     schemas: dict[str, Any] = {
         "Error": _object({"error": ERROR_DETAIL}),
         "ErrorDetail": ERROR_DETAIL,
@@ -299,7 +300,7 @@ def components() -> dict[str, Schema]:
                 "id": {"type": "integer"},
                 "full_name": {"type": "string"},
                 "cell_id": {"type": "integer"},
-                "status": {"type": "string", "enum": list(directory.MEMBER_STATUSES)},
+                "status": {"type": "string", "enum": list(members.MEMBER_STATUSES)},
                 "official_since": NULLABLE_DATE,
                 "joined_on": NULLABLE_DATE,
             }

@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from workflow.access import Actor, Forbidden
-from workflow.directory import fields
+from workflow.directory import admin_log, fields
 from workflow.engine import NotFound
 from workflow.models import Attendance, Course, CourseHeadcount, Organisation
 
@@ -25,6 +25,7 @@ KINDS = {
     "theory": "Lớp bồi dưỡng lý luận chính trị cho đảng viên mới",
 }
 RECORDERS = ("officer", "admin")
+LOGGED = ("kind", "name", "issuer", "organisation_id", "starts_on", "ends_on")
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,9 @@ def record_class(session: Session, actor: Actor, spec: ClassSpec, now: datetime)
             Course.name == spec.name,
             Course.organisation_id == spec.organisation_id,
         )
-    ).first() or Course(
+    ).first()
+    before = _logged(session, course) if course else {}
+    course = course or Course(
         kind=spec.kind,
         name=spec.name,
         organisation_id=spec.organisation_id,
@@ -89,9 +92,28 @@ def record_class(session: Session, actor: Actor, spec: ClassSpec, now: datetime)
         headcount.attendees = spec.attendees
         headcount.recorded_by, headcount.recorded_at = actor.username, now
         session.add(headcount)
+        session.flush()
+    admin_log.append(
+        session,
+        actor,
+        action="record_class",
+        record=course,
+        org_path=org.path,
+        before=before,
+        after=_logged(session, course),
+        at=now,
+    )
     session.commit()
     session.refresh(course)
     return course
+
+
+def _logged(session: Session, course: Course) -> admin_log.Values:
+    """The class as the admin log shows it: its fields and the recorded headcount."""
+    attendees = session.exec(
+        select(CourseHeadcount.attendees).where(CourseHeadcount.course_id == course.id)
+    ).first()
+    return admin_log.snapshot(course, LOGGED) | {"attendees": attendees}
 
 
 def enrolled(session: Session, course_id: int) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from workflow.access import Actor, Forbidden
-from workflow.directory import fields
+from workflow.directory import admin_log, fields
 from workflow.engine import NotFound
 from workflow.models import AdmissionTarget, Organisation
 from workflow.schema import InvalidData
@@ -38,6 +38,7 @@ KINDS: tuple[Kind, ...] = (
 KIND_NAMES = tuple(k.name for k in KINDS)
 SETTERS = ("officer", "admin")
 MAX_NUMBER = 1_000_000
+LOGGED = ("organisation_id", "kind", "period_start", "period_end", "number", "ref")
 
 
 def kind(name: str) -> Kind:
@@ -102,7 +103,7 @@ def check_may_set(actor: Actor) -> None:
 def set_target(session: Session, actor: Actor, spec: TargetSpec, now: datetime) -> AdmissionTarget:
     """Create the target, or change the number/reference of the same kind and period."""
     check_may_set(actor)
-    organisation_for(session, actor, spec.organisation_id)
+    org = organisation_for(session, actor, spec.organisation_id)
     if spec.kind == "congress_term":
         _refuse_overlapping_term(session, spec)
     target = session.exec(
@@ -112,7 +113,9 @@ def set_target(session: Session, actor: Actor, spec: TargetSpec, now: datetime) 
             AdmissionTarget.period_start == spec.period_start,
             AdmissionTarget.period_end == spec.period_end,
         )
-    ).first() or AdmissionTarget(
+    ).first()
+    before = admin_log.snapshot(target, LOGGED) if target else {}
+    target = target or AdmissionTarget(
         organisation_id=spec.organisation_id,
         kind=spec.kind,
         period_start=spec.period_start,
@@ -122,6 +125,17 @@ def set_target(session: Session, actor: Actor, spec: TargetSpec, now: datetime) 
     target.number, target.ref = spec.number, spec.ref
     target.set_by, target.set_at = actor.username, now
     session.add(target)
+    session.flush()
+    admin_log.append(
+        session,
+        actor,
+        action="set_target",
+        record=target,
+        org_path=org.path,
+        before=before,
+        after=admin_log.snapshot(target, LOGGED),
+        at=now,
+    )
     session.commit()
     session.refresh(target)
     return target
@@ -149,12 +163,22 @@ def _refuse_overlapping_term(session: Session, spec: TargetSpec) -> None:
         )
 
 
-def delete_target(session: Session, actor: Actor, target_id: int) -> None:
+def delete_target(session: Session, actor: Actor, target_id: int, *, now: datetime) -> None:
     check_may_set(actor)
     target = session.get(AdmissionTarget, target_id)
     if target is None:
         raise NotFound(target_id)
-    organisation_for(session, actor, target.organisation_id)
+    org = organisation_for(session, actor, target.organisation_id)
+    admin_log.append(
+        session,
+        actor,
+        action="delete_target",
+        record=target,
+        org_path=org.path,
+        before=admin_log.snapshot(target, LOGGED),
+        after={},
+        at=now,
+    )
     session.delete(target)
     session.commit()
 

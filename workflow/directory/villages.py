@@ -10,19 +10,30 @@ date they became a member; the share at any date follows.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from workflow.access import Actor, Forbidden
-from workflow.directory import fields
+from workflow.directory import admin_log, fields
 from workflow.engine import NotFound
 from workflow.models import Member, Organisation, Village, VillageCensus, VillageOfficial
 from workflow.schema import InvalidData
 
 KEEPERS = ("officer", "admin")
 ROLES = {"head": "Trưởng thôn", "deputy": "Phó thôn"}
+VILLAGE_LOGGED = ("organisation_id", "name", "established_on", "dissolved_on")
+CENSUS_LOGGED = ("village_id", "counted_on", "party_members")
+OFFICIAL_LOGGED = (
+    "village_id",
+    "role",
+    "full_name",
+    "starts_on",
+    "ends_on",
+    "party_member_since",
+    "member_id",
+)
 
 
 def _organisation(session: Session, actor: Actor, organisation_id: int) -> Organisation:
@@ -38,14 +49,48 @@ def _keep(actor: Actor) -> None:
 
 
 def village_for(session: Session, actor: Actor, village_id: int) -> Village:
+    return _village_and_organisation(session, actor, village_id)[0]
+
+
+def _village_and_organisation(
+    session: Session, actor: Actor, village_id: int
+) -> tuple[Village, Organisation]:
     village = session.get(Village, village_id)
     if village is None:
         raise NotFound(village_id)
-    _organisation(session, actor, village.organisation_id)
-    return village
+    return village, _organisation(session, actor, village.organisation_id)
 
 
-def add_village(session: Session, actor: Actor, data: Any) -> Village:
+def _log(
+    session: Session,
+    actor: Actor,
+    action: str,
+    record: Village | VillageCensus | VillageOfficial,
+    org: Organisation,
+    before: admin_log.Values,
+    now: datetime,
+) -> None:
+    """Flush the record (it may be new) and append its change to the admin log."""
+    session.add(record)
+    session.flush()
+    logged = {
+        Village: VILLAGE_LOGGED,
+        VillageCensus: CENSUS_LOGGED,
+        VillageOfficial: OFFICIAL_LOGGED,
+    }[type(record)]
+    admin_log.append(
+        session,
+        actor,
+        action=action,
+        record=record,
+        org_path=org.path,
+        before=before,
+        after=admin_log.snapshot(record, logged),
+        at=now,
+    )
+
+
+def add_village(session: Session, actor: Actor, data: Any, *, now: datetime) -> Village:
     _keep(actor)
     data = fields.record(data, {"organisation_id", "name", "established_on", "dissolved_on"})
     org_id = fields.identifier(data, "organisation_id", "Tổ chức")
@@ -53,7 +98,7 @@ def add_village(session: Session, actor: Actor, data: Any) -> Village:
     established = fields.day(data, "established_on", "Ngày thành lập", required=False)
     dissolved = fields.day(data, "dissolved_on", "Ngày giải thể/sáp nhập", required=False)
     fields.not_before(established, dissolved, "dissolved_on")
-    _organisation(session, actor, org_id)
+    org = _organisation(session, actor, org_id)
     duplicate = session.exec(
         select(Village.id).where(Village.organisation_id == org_id, Village.name == name)
     ).first()
@@ -64,29 +109,34 @@ def add_village(session: Session, actor: Actor, data: Any) -> Village:
     village = Village(
         organisation_id=org_id, name=name, established_on=established, dissolved_on=dissolved
     )
-    session.add(village)
+    _log(session, actor, "add_village", village, org, {}, now)
     session.commit()
     session.refresh(village)
     return village
 
 
-def dissolve(session: Session, actor: Actor, village_id: int, data: Any) -> Village:
+def dissolve(
+    session: Session, actor: Actor, village_id: int, data: Any, *, now: datetime
+) -> Village:
     """Record the day a village stopped existing (merged, split), or clear it."""
     _keep(actor)
-    village = village_for(session, actor, village_id)
+    village, org = _village_and_organisation(session, actor, village_id)
     data = fields.record(data, {"dissolved_on"})
     dissolved = fields.day(data, "dissolved_on", "Ngày giải thể/sáp nhập", required=False)
     fields.not_before(village.established_on, dissolved, "dissolved_on")
+    before = admin_log.snapshot(village, VILLAGE_LOGGED)
     village.dissolved_on = dissolved
-    session.add(village)
+    _log(session, actor, "dissolve_village", village, org, before, now)
     session.commit()
     return village
 
 
-def record_census(session: Session, actor: Actor, village_id: int, data: Any) -> VillageCensus:
+def record_census(
+    session: Session, actor: Actor, village_id: int, data: Any, *, now: datetime
+) -> VillageCensus:
     """The number of party members living in the village on a date (replaces that day's)."""
     _keep(actor)
-    village_for(session, actor, village_id)
+    _, org = _village_and_organisation(session, actor, village_id)
     data = fields.record(data, {"counted_on", "party_members"})
     counted_on = fields.day(data, "counted_on", "Ngày thống kê")
     members = fields.whole_number(data, "party_members", "Số đảng viên", maximum=100_000)
@@ -95,18 +145,22 @@ def record_census(session: Session, actor: Actor, village_id: int, data: Any) ->
         select(VillageCensus).where(
             VillageCensus.village_id == village_id, VillageCensus.counted_on == counted_on
         )
-    ).first() or VillageCensus(village_id=village_id, counted_on=counted_on, party_members=0)
+    ).first()
+    before = admin_log.snapshot(census, CENSUS_LOGGED) if census else {}
+    census = census or VillageCensus(village_id=village_id, counted_on=counted_on, party_members=0)
     census.party_members = members
-    session.add(census)
+    _log(session, actor, "record_census", census, org, before, now)
     session.commit()
     session.refresh(census)
     return census
 
 
-def add_official(session: Session, actor: Actor, village_id: int, data: Any) -> VillageOfficial:
+def add_official(
+    session: Session, actor: Actor, village_id: int, data: Any, *, now: datetime
+) -> VillageOfficial:
     """A head or deputy for a term; `member_id` links a member (membership from joined_on)."""
     _keep(actor)
-    village_for(session, actor, village_id)
+    _, org = _village_and_organisation(session, actor, village_id)
     data = fields.record(
         data, {"role", "full_name", "starts_on", "ends_on", "party_member_since", "member_id"}
     )
@@ -134,19 +188,22 @@ def add_official(session: Session, actor: Actor, village_id: int, data: Any) -> 
         party_member_since=since,
         member_id=member_id,
     )
-    session.add(official)
+    _log(session, actor, "add_official", official, org, {}, now)
     session.commit()
     session.refresh(official)
     return official
 
 
-def update_official(session: Session, actor: Actor, official_id: int, data: Any) -> VillageOfficial:
+def update_official(
+    session: Session, actor: Actor, official_id: int, data: Any, *, now: datetime
+) -> VillageOfficial:
     """End a term, or record the day a head or deputy joined the Party."""
     _keep(actor)
     official = session.get(VillageOfficial, official_id)
     if official is None:
         raise NotFound(official_id)
-    village_for(session, actor, official.village_id)
+    _, org = _village_and_organisation(session, actor, official.village_id)
+    before = admin_log.snapshot(official, OFFICIAL_LOGGED)
     data = fields.record(data, {"ends_on", "party_member_since"})
     if "ends_on" in data:
         ends_on = fields.day(data, "ends_on", "Ngày kết thúc nhiệm kỳ")
@@ -154,7 +211,7 @@ def update_official(session: Session, actor: Actor, official_id: int, data: Any)
         official.ends_on = ends_on
     if "party_member_since" in data:
         official.party_member_since = fields.day(data, "party_member_since", "Vào Đảng từ ngày")
-    session.add(official)
+    _log(session, actor, "update_official", official, org, before, now)
     session.commit()
     return official
 

@@ -1,0 +1,156 @@
+"""Party members of the cells: read within scope, added and changed by admins through
+these actions (each logged in the admin log).
+
+A member's `status` decides the guards `sponsor_is_official` and
+`committee_two_thirds`, so its every change is on record with its old value.
+Members admitted through Ketnap are created by the engine (effects.py) instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from workflow import access, schema
+from workflow.access import Actor, Forbidden
+from workflow.directory import admin_log
+from workflow.directory.organisations import CELL_KINDS
+from workflow.engine import Engine, NotFound
+from workflow.models import Member, Organisation
+from workflow.process import FieldSpec
+from workflow.schema import InvalidData
+
+MEMBER_STATUSES = ("official", "probationary", "removed")
+MAX_NAME = 200
+
+MEMBER_FIELDS = (
+    FieldSpec("full_name", "text", "Họ và tên", "Full name"),
+    FieldSpec("cell_id", "organisation", "Chi bộ", "Cell"),
+    FieldSpec(
+        "status",
+        "choice",
+        "Tình trạng",
+        "Status",
+        required=False,
+        default="official",
+        choices=MEMBER_STATUSES,
+    ),
+    FieldSpec("joined_on", "date", "Ngày vào Đảng", "Joined on", required=False),
+    FieldSpec("official_since", "date", "Ngày chính thức", "Official since", required=False),
+)
+LOGGED = tuple(spec.name for spec in MEMBER_FIELDS)
+
+
+def check_may_change(actor: Actor) -> None:
+    if actor.role != "admin":
+        raise Forbidden(f"role {actor.role} may not change party members")
+
+
+def members(session: Session, actor: Actor, cell_id: int | None = None) -> list[Member]:
+    """Members of the cells the actor acts for (admins: all), optionally of one cell."""
+    query = (
+        select(Member)
+        .join(Organisation, col(Organisation.id) == Member.cell_id)
+        .where(access.visible_organisations(actor))
+    )
+    if cell_id is not None:
+        query = query.where(Member.cell_id == cell_id)
+    return list(session.exec(query.order_by(col(Member.id))))
+
+
+def add_member(engine: Engine, data: Any, *, actor: Actor) -> Member:
+    check_may_change(actor)
+    parsed = _valid(data)
+    with engine.session() as session:
+        cell = _cell(session, parsed["cell_id"])
+        member = Member(full_name="", cell_id=parsed["cell_id"])
+        _fill(member, parsed)
+        session.add(member)
+        session.flush()
+        _log(session, actor, engine, "add_member", member, cell, {})
+        session.commit()
+    return member
+
+
+def change_member(engine: Engine, member_id: int, data: Any, *, actor: Actor) -> Member:
+    """Change what `data` names (a field it leaves out keeps its value): a status
+    changed to official, a correction of a date, a transfer to another cell."""
+    check_may_change(actor)
+    if not isinstance(data, dict):
+        raise InvalidData("data", "Dữ liệu phải là một đối tượng", "Data must be an object")
+    with engine.session() as session:
+        member = session.get(Member, member_id)
+        if member is None:
+            raise NotFound(member_id)
+        before = admin_log.snapshot(member, LOGGED)
+        parsed = _valid(before | data)
+        cell = _cell(session, parsed["cell_id"])
+        _fill(member, parsed)
+        session.add(member)
+        _log(session, actor, engine, "change_member", member, cell, before)
+        session.commit()
+    return member
+
+
+def _valid(data: Any) -> dict[str, Any]:
+    """The member's fields, typed and consistent with one another (InvalidData if not)."""
+    parsed = schema.parse(MEMBER_FIELDS, data)
+    if len(parsed["full_name"]) > MAX_NAME:
+        raise InvalidData(
+            "full_name",
+            f"Họ và tên tối đa {MAX_NAME} ký tự",
+            f"The full name has at most {MAX_NAME} characters",
+        )
+    joined, official = parsed["joined_on"], parsed["official_since"]
+    if parsed["status"] == "official" and official is None:
+        raise InvalidData(
+            "official_since",
+            "Đảng viên chính thức cần có ngày được công nhận chính thức",
+            "An official member needs the date they became official",
+        )
+    if joined and official and official < joined:
+        raise InvalidData(
+            "official_since",
+            "Ngày chính thức không được trước ngày vào Đảng",
+            "Official since cannot precede the day the member joined",
+        )
+    if parsed["status"] == "probationary":
+        parsed["official_since"] = None  # not official yet: a stale date would mislead
+    return parsed
+
+
+def _cell(session: Session, cell_id: int) -> Organisation:
+    cell = session.get(Organisation, cell_id)
+    if cell is None or cell.kind not in CELL_KINDS:
+        raise InvalidData("cell_id", f"Không có chi bộ số {cell_id}", f"There is no cell {cell_id}")
+    return cell
+
+
+def _fill(member: Member, parsed: dict[str, Any]) -> None:
+    member.full_name = parsed["full_name"]
+    member.cell_id = parsed["cell_id"]
+    member.status = parsed["status"]
+    member.joined_on = parsed["joined_on"]
+    member.official_since = parsed["official_since"]
+
+
+def _log(
+    session: Session,
+    actor: Actor,
+    engine: Engine,
+    action: str,
+    member: Member,
+    cell: Organisation,
+    before: admin_log.Values,
+) -> None:
+    admin_log.append(
+        session,
+        actor,
+        action=action,
+        record=member,
+        org_path=cell.path,
+        before=before,
+        after=admin_log.snapshot(member, LOGGED),
+        at=engine.clock.now(),
+    )
