@@ -90,7 +90,7 @@ def import_command(
     seconds = max(time.monotonic() - started, 1e-6)
     for problem in sorted(report.errors, key=lambda e: e.line):
         where = f"dòng {problem.line}" + (f", cột {problem.column}" if problem.column else "")
-        click.echo(f"  ✗ {where}: {problem.message_vi}", err=True)
+        click.echo(f"  ✗ {where}: {problem.text.vi}", err=True)
     if report_path is not None:
         _write_rejections(report, report_path)
     mode = "kiểm tra" if check else ("chạy thử (không ghi)" if dry_run else "đã ghi")
@@ -112,8 +112,8 @@ def _write_rejections(report: ImportReport, path: Path) -> None:
                     error.line,
                     error.column or "",
                     error.rule or "",
-                    error.message_vi,
-                    error.message_en,
+                    error.text.vi,
+                    error.text.en,
                 ]
             )
 

@@ -300,7 +300,7 @@ def record(case_id: int, event_name: str) -> ResponseReturnValue:
     except Conflict as conflict:
         with engine().session() as session:
             page = load_case(session, case_id, who)
-        message = conflict.message_en if locale() == "en" else conflict.message_vi
+        message = conflict.message(locale())
         still_allowed = spec in recordable_events(page.case, who)
         failed = None
         if still_allowed:

@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from workflow import process
+from workflow import process, text
 from workflow.access import Actor
 from workflow.engine import Engine
 
@@ -87,11 +87,9 @@ def deadline_label(deadline_id: str) -> str:
 
 def dmy(value: date | datetime | None) -> str:
     """Dates as dd/mm/yyyy; moments (stored UTC) as Vietnam's local dd/mm/yyyy HH:MM."""
-    if value is None:
-        return "—"
     if isinstance(value, datetime):
         return (value + VIETNAM_OFFSET).strftime("%d/%m/%Y %H:%M")
-    return value.strftime("%d/%m/%Y")
+    return text.dmy(value)
 
 
 def today() -> date:

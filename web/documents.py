@@ -52,6 +52,7 @@ from workflow.exchange import export as exporter
 from workflow.exchange import layouts, run
 from workflow.exchange.report import ImportFileError, ImportReport
 from workflow.models import Case, Person
+from workflow.text import Text
 
 bp = Blueprint("documents", __name__)
 log = logging.getLogger(__name__)
@@ -314,10 +315,7 @@ def start_import() -> ResponseReturnValue:
 @roles_required(*run.IMPORTERS)
 def job_page(job_id: str) -> ResponseReturnValue:
     job = _owned_job(job_id)
-    errors = [
-        {**e, "message": e["message_en"] if locale() == "en" else e["message_vi"]}
-        for e in job.errors
-    ]
+    errors = [{**e, "message": Text(**e["text"]).say(locale())} for e in job.errors]
     error = (job.error or {}).get("en" if locale() == "en" else "vi")
     return render_template("documents/job.html", job=job, errors=errors, error=error)
 
@@ -422,4 +420,4 @@ def _finish(store: JobStore, job: Job, report: ImportReport) -> None:
             writer = csv.writer(out)
             writer.writerow(["line", "column", "rule", "message_vi", "message_en"])
             for e in errors:
-                writer.writerow([e.line, e.column or "", e.rule or "", e.message_vi, e.message_en])
+                writer.writerow([e.line, e.column or "", e.rule or "", e.text.vi, e.text.en])

@@ -16,6 +16,7 @@ from workflow.access import Forbidden
 from workflow.engine import Conflict, NotFound
 from workflow.guards import Refusal
 from workflow.schema import InvalidData
+from workflow.text import Text
 
 
 def wants_json() -> bool:
@@ -51,7 +52,7 @@ def error_body(exc: Exception) -> tuple[dict[str, Any], int]:
             }
         }, 400
     if isinstance(exc, Conflict):
-        message = exc.message_en if loc == "en" else exc.message_vi
+        message = exc.message(loc)
         return {
             "error": {
                 "rule": "version_conflict",
@@ -65,7 +66,7 @@ def error_body(exc: Exception) -> tuple[dict[str, Any], int]:
         return {
             "error": {
                 "rule": "not_found",
-                "message": _("Không tìm thấy", "Not found"),
+                "message": Text("Không tìm thấy", "Not found").say(loc),
                 "source": None,
                 "field": None,
             }
@@ -74,18 +75,14 @@ def error_body(exc: Exception) -> tuple[dict[str, Any], int]:
         return {
             "error": {
                 "rule": "forbidden",
-                "message": _(
+                "message": Text(
                     "Vai trò của bạn không được làm việc này", "Your role may not do this"
-                ),
+                ).say(loc),
                 "source": None,
                 "field": None,
             }
         }, 403
     raise exc
-
-
-def _(vi: str, en: str) -> str:
-    return en if locale() == "en" else vi
 
 
 def _http_error(exc: HTTPException) -> Response | tuple[Any, int]:

@@ -23,7 +23,7 @@ from workflow.models import Case, Course, CourseHeadcount, HistoryEvent, Member
 def only_errors(report: ImportReport) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for error in report.errors:
-        found.setdefault(error.line, []).append(f"{error.column}: {error.message_en}")
+        found.setdefault(error.line, []).append(f"{error.column}: {error.text.en}")
     return found
 
 
@@ -218,7 +218,7 @@ def test_a_person_already_in_ketnap_is_a_duplicate(docs: Docs) -> None:
 
     assert again.written == 0
     assert [e.rule for e in again.errors] == ["duplicate"]
-    assert "already in Ketnap" in again.errors[0].message_en
+    assert "already in Ketnap" in again.errors[0].text.en
     assert docs.counts() == before
 
 
@@ -238,7 +238,7 @@ def test_a_step_the_engine_refuses_rejects_the_whole_row(docs: Docs) -> None:
     report = run.import_file(docs.engine, path, docs.admin)
 
     assert [(e.line, e.rule) for e in report.errors] == [(2, "sponsor_is_official")]
-    assert report.errors[0].message_vi.startswith("Bước 'Phân công người giới thiệu'")
+    assert report.errors[0].text.vi.startswith("Bước 'Phân công người giới thiệu'")
     assert docs.counts() == before  # the nomination and earlier steps were rolled back too
 
 
@@ -415,7 +415,7 @@ def test_an_officer_imports_only_acts_of_their_subtree(docs: Docs) -> None:
 
     assert report.written == 1
     assert [(e.line, e.column) for e in report.errors] == [(3, "cell"), (4, "decision_on")]
-    assert "Đảng bộ tỉnh Bắc Giang's act" in report.errors[1].message_en
+    assert "Đảng bộ tỉnh Bắc Giang's act" in report.errors[1].text.en
     with docs.engine.session() as session:
         rows_of = history.rows_of(session, report.created_ids[0])
     assert {r.actor for r in rows_of} == {"officer-bang-lung"}  # the importer is on record
@@ -445,7 +445,7 @@ def test_cells_and_sponsors_may_be_named_instead_of_numbered(docs: Docs) -> None
     report = run.import_file(docs.engine, path, docs.admin)
 
     if names[0] == names[1]:  # the demo's random names may collide: then the id is asked for
-        assert report.errors and "give the id" in report.errors[0].message_en
+        assert report.errors and "give the id" in report.errors[0].text.en
         return
     assert report.errors == []
     assert docs.case(report.created_ids[0]).cell_id == cell
@@ -466,7 +466,7 @@ def test_a_100_000_row_file_is_checked_row_by_row(docs: Docs, tmp_path: Path) ->
 
     assert report.rows == 100_000
     assert report.rejected_lines == [19, 54_323, 100_000]
-    assert "same person as line 7" in report.errors[-1].message_en
+    assert "same person as line 7" in report.errors[-1].text.en
     assert report.accepted == 99_997
     assert docs.counts() == before
 

@@ -18,6 +18,7 @@ from workflow.exchange.replay import CellActors, StepFailed, cell_actors, replay
 from workflow.exchange.report import RowError, RowRejected
 from workflow.exchange.rows import Row
 from workflow.models import Case, Person
+from workflow.text import Text
 
 
 class CaseImport(ImportJob):
@@ -52,8 +53,10 @@ class CaseImport(ImportJob):
                     RowError(
                         plan.line,
                         None,
-                        f"Người này đã có trong Ketnap (hồ sơ số {case_id})",
-                        f"This person is already in Ketnap (case {case_id})",
+                        Text(
+                            f"Người này đã có trong Ketnap (hồ sơ số {case_id})",
+                            f"This person is already in Ketnap (case {case_id})",
+                        ),
                         "duplicate",
                     )
                 ]

@@ -17,6 +17,7 @@ from workflow.exchange.report import RowError
 from workflow.exchange.rows import Row
 from workflow.models import Course, CourseHeadcount
 from workflow.schema import InvalidData
+from workflow.text import Text
 
 
 @dataclass
@@ -101,8 +102,10 @@ class ClassImport(ImportJob):
                         RowError(
                             plan.line,
                             None,
-                            f"Lớp này đã có trong Ketnap (số {course.id})",
-                            f"This class is already in Ketnap (class {course.id})",
+                            Text(
+                                f"Lớp này đã có trong Ketnap (số {course.id})",
+                                f"This class is already in Ketnap (class {course.id})",
+                            ),
                             "duplicate",
                         )
                     ]

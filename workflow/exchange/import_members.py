@@ -15,6 +15,7 @@ from workflow.exchange.job import ImportJob
 from workflow.exchange.report import RowError
 from workflow.exchange.rows import Row
 from workflow.models import Member, Person
+from workflow.text import Text
 
 
 @dataclass
@@ -53,8 +54,10 @@ class MemberImport(ImportJob):
                         RowError(
                             plan.line,
                             None,
-                            f"Đảng viên này đã có trong Ketnap (số {member_id})",
-                            f"This member is already in Ketnap (member {member_id})",
+                            Text(
+                                f"Đảng viên này đã có trong Ketnap (số {member_id})",
+                                f"This member is already in Ketnap (member {member_id})",
+                            ),
                             "duplicate",
                         )
                     ]

@@ -22,6 +22,7 @@ from workflow.exchange.report import RowError
 from workflow.guards import Refusal
 from workflow.models import Organisation
 from workflow.schema import InvalidData
+from workflow.text import Text
 
 
 @dataclass(frozen=True)
@@ -133,4 +134,4 @@ def replay_error(line: int, failure: StepFailed | SQLAlchemyError) -> RowError:
         )
     else:
         vi, en, rule = f"lỗi cơ sở dữ liệu: {error}", f"database error: {error}", "database"
-    return RowError(line, column, f"{where_vi}: {vi}", f"{where_en}: {en}", rule)
+    return RowError(line, column, Text(f"{where_vi}: {vi}", f"{where_en}: {en}"), rule)

@@ -7,35 +7,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflow.text import Explained, Text
 
-class ImportFileError(Exception):
+
+class ImportFileError(Explained):
     """The whole file is refused (empty, unreadable, wrong columns): nothing is read."""
 
     def __init__(self, message_vi: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_vi, self.message_en = message_vi, message_en
-
-    def message(self, locale: str = "vi") -> str:
-        return self.message_en if locale == "en" else self.message_vi
+        super().__init__(Text(message_vi, message_en))
 
 
 @dataclass(frozen=True)
 class RowError:
     line: int  # as a spreadsheet numbers it: the header is line 1
     column: str | None
-    message_vi: str
-    message_en: str
+    text: Text
     rule: str | None = None  # the engine's rule id when a guard refused a step
-
-    def message(self, locale: str = "vi") -> str:
-        return self.message_en if locale == "en" else self.message_vi
 
     def as_dict(self, locale: str = "vi") -> dict[str, Any]:
         return {
             "line": self.line,
             "column": self.column,
             "rule": self.rule,
-            "message": self.message(locale),
+            "message": self.text.say(locale),
         }
 
 
@@ -77,5 +71,5 @@ class RowRejected(Exception):
     """A row's checks failed: the planner stops there and the row's errors are reported."""
 
     def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(errors[0].message_en if errors else "rejected")
+        super().__init__(errors[0].text.en if errors else "rejected")
         self.errors = errors

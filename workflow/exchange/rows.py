@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from workflow.exchange.report import RowError, RowRejected
+from workflow.text import Text
 
 FORMULA_START = ("=", "+", "-", "@")  # what the export guards with a leading apostrophe
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
@@ -30,7 +31,7 @@ class Row:
         self.resolved: dict[str, int | None] = {}  # member columns already looked up
 
     def problem(self, column: str | None, vi: str, en: str, rule: str | None = None) -> None:
-        self.errors.append(RowError(self.line, column, vi, en, rule))
+        self.errors.append(RowError(self.line, column, Text(vi, en), rule))
 
     def has(self, column: str) -> bool:
         return self.values.get(column) is not None

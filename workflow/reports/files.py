@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from workflow.reports.figures import NO_FIGURE, vi_number, vi_percent_value
+from workflow.text import dmy
 
 
 def cell_text(value: Any, kind: str) -> str:
@@ -47,8 +49,7 @@ def heading(result: dict[str, Any]) -> list[str]:
 
 
 def _dmy(iso: str) -> str:
-    year, month, day = iso.split("-")
-    return f"{day}/{month}/{year}"
+    return dmy(date.fromisoformat(iso))
 
 
 def to_text(result: dict[str, Any]) -> str:
