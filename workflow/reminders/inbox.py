@@ -19,11 +19,12 @@ from workflow.engine import Engine
 from workflow.models import Case, Delivery, InboxItem, User
 from workflow.reminders.messages import ReminderView, views
 from workflow.reminders.sql import table_of
+from workflow.text import Text
 
-CLOSED_REASONS = {
-    "met": ("Đã thực hiện hoặc không còn áp dụng", "Done or no longer applies"),
-    "moved": ("Thời hạn đã thay đổi", "The deadline moved"),
-    "superseded": ("Đã có nhắc việc mới hơn", "A newer reminder replaced it"),
+CLOSED_REASONS: dict[str, Text] = {
+    "met": Text("Đã thực hiện hoặc không còn áp dụng", "Done or no longer applies"),
+    "moved": Text("Thời hạn đã thay đổi", "The deadline moved"),
+    "superseded": Text("Đã có nhắc việc mới hơn", "A newer reminder replaced it"),
 }
 
 
@@ -37,8 +38,7 @@ class InboxEntry:
     view: ReminderView
 
     def closed_label(self, lang: str = "vi") -> str:
-        vi, en = CLOSED_REASONS.get(self.closed_reason or "", ("", ""))
-        return en if lang == "en" else vi
+        return CLOSED_REASONS.get(self.closed_reason or "", Text("", "")).say(lang)
 
 
 def _inbox_query(user_id: int, actor: Actor) -> Any:

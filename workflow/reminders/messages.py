@@ -21,12 +21,13 @@ from workflow import process
 from workflow.models import Case, Organisation, Person, Reminder, User
 from workflow.reminders.outbox import Outbox
 from workflow.reminders.sql import chunks
+from workflow.text import Text
 
-STAGE_LABELS = {
-    "upcoming": ("Sắp đến hạn", "Coming up"),
-    "due": ("Đến hạn", "Due"),
-    "overdue": ("Quá hạn", "Overdue"),
-    "escalated": ("Báo cáo cấp trên", "Escalated"),
+STAGE_LABELS: dict[str, Text] = {
+    "upcoming": Text("Sắp đến hạn", "Coming up"),
+    "due": Text("Đến hạn", "Due"),
+    "overdue": Text("Quá hạn", "Overdue"),
+    "escalated": Text("Báo cáo cấp trên", "Escalated"),
 }
 
 
@@ -50,8 +51,7 @@ class ReminderView:
         return process.deadline(self.deadline)
 
     def stage_label(self, lang: str = "vi") -> str:
-        vi, en = STAGE_LABELS.get(self.stage, (self.stage, self.stage))
-        return en if lang == "en" else vi
+        return STAGE_LABELS.get(self.stage, Text(self.stage, self.stage)).say(lang)
 
     def what(self, lang: str = "vi") -> str:
         """What to do, and what is blocked if it is not done in time."""
