@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from limits.storage import MemoryStorage
 
+from cli.main import main
 from workflow import config, db, runtime
 from workflow.config import ConfigError, RuleParameters
 
@@ -97,6 +99,17 @@ def test_a_bad_value_names_its_key(
 def test_a_file_that_is_not_toml_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         _load(tmp_path, "[rules\n")
+
+
+def test_the_cli_says_which_key_is_bad_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KETNAP_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("KETNAP_WEB_PAGE_SIZE", "-1")
+    result = CliRunner().invoke(main, ["verify", "--database", f"sqlite:///{tmp_path}/k.db"])
+    assert result.exit_code == 1
+    assert "[web] page_size = '-1' (KETNAP_WEB_PAGE_SIZE)" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 class CountingStorage(MemoryStorage):
