@@ -30,7 +30,11 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--now", default=None, help="Pretend today is YYYY-MM-DD (time travel).")
     @wraps(command)
     def wrapper(database_url: str | None, now: str | None, **kwargs: Any) -> Any:
-        return command(engine=build_engine(database_url, now), **kwargs)
+        engine = build_engine(database_url, now)
+        try:
+            return command(engine=engine, **kwargs)
+        finally:
+            engine.database.dispose()  # close the pool's connections, not leave them to GC
 
     return wrapper
 

@@ -130,9 +130,11 @@ def test_ketnap_web_ratelimit_storage_reaches_the_limiter(tmp_path: Path) -> Non
     settings = _load(tmp_path, KETNAP_WEB_RATELIMIT_STORAGE="ketnap-test://")
     engine = runtime.build(f"sqlite:///{tmp_path}/limited.db", config=settings)
     db.migrate(engine.database)
-    app = create_app(engine, settings, TESTING=True, WTF_CSRF_ENABLED=False)
+    # flask-limiter's one Limiter keeps `enabled` from the last app: say it here.
+    app = create_app(engine, settings, TESTING=True, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=True)
     assert isinstance(auth.limiter.storage, CountingStorage)
     before = CountingStorage.hits
     response = app.test_client().post("/login", data={"username": "nobody", "password": "x"})
     assert response.status_code == 401
     assert CountingStorage.hits > before
+    engine.database.dispose()
