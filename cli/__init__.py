@@ -1,1 +1,1 @@
-"""The `ketnap` command: click groups assembled in cli.main; only `serve` imports web."""
+"""The `ketnap` command: click commands defined per concern, assembled in cli.main."""

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from cli.main import engine_options, main
-from workflow.engine import Engine
-from workflow.ops import database as ops
+from cli.options import engine_options
+
+if TYPE_CHECKING:
+    from workflow.engine import Engine
 
 
 def _url(engine: Engine) -> str:
     return engine.database.url.render_as_string(hide_password=False)
 
 
-@main.command()
+@click.command()
 @engine_options
 @click.option(
     "--to",
@@ -26,6 +28,8 @@ def _url(engine: Engine) -> str:
 )
 def backup(engine: Engine, target: Path | None) -> None:
     """Back up the database: SQLite's online backup, or pg_dump for PostgreSQL."""
+    from workflow.ops import database as ops
+
     url = _url(engine)
     engine.database.dispose()
     if target is None:
@@ -39,12 +43,14 @@ def backup(engine: Engine, target: Path | None) -> None:
     click.echo(f"Backup written: {made.path} ({made.kind}{cases})")
 
 
-@main.command()
+@click.command()
 @engine_options
 @click.argument("source", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--force", is_flag=True, help="Overwrite a database that holds cases.")
 def restore(engine: Engine, source: Path, force: bool) -> None:
     """Replace the database with the backup SOURCE (stop the web workers first)."""
+    from workflow.ops import database as ops
+
     url = _url(engine)
     engine.database.dispose()
     try:
@@ -55,11 +61,13 @@ def restore(engine: Engine, source: Path, force: bool) -> None:
     click.echo(f"Restored {source} into {engine.database.url.database}{cases}")
 
 
-@main.command(name="copy")
+@click.command(name="copy")
 @click.option("--from", "source", required=True, help="SQLAlchemy URL to copy from.")
 @click.option("--to", "target", required=True, help="URL of a new, empty database.")
 def copy_command(source: str, target: str) -> None:
     """Copy every row between databases (SQLite ⇄ PostgreSQL), ids kept, chains checked."""
+    from workflow.ops import database as ops
+
     last: dict[str, int] = {}
 
     def progress(table: str, rows: int) -> None:

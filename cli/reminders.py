@@ -1,23 +1,25 @@
-"""`ketnap remind`, `ketnap deadlines` and `ketnap scheduler` (registered on cli.main)."""
+"""`ketnap remind`, `ketnap deadlines` and `ketnap scheduler`: the reminder sweep from a
+terminal."""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from cli.main import engine_options, main
-from workflow import config as config_module
-from workflow import db, process
-from workflow.engine import Engine
-from workflow.reminders import scheduler
-from workflow.reminders.live_deadlines import stored_deadlines
-from workflow.reminders.sweep import describe, sweep
+from cli.options import engine_options
+
+if TYPE_CHECKING:
+    from workflow.engine import Engine
 
 
 def _ready(engine: Engine) -> None:
     """A clear error, not a traceback, when the database is missing or empty."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from workflow import db
+
     where = engine.database.url.render_as_string(hide_password=True)
     try:
         initialised = db.is_initialised(engine.database)
@@ -33,7 +35,7 @@ def _ready(engine: Engine) -> None:
         )
 
 
-@main.command()
+@click.command()
 @engine_options
 @click.option("--dry-run", is_flag=True, help="Show what would be sent; write and send nothing.")
 def remind(engine: Engine, dry_run: bool) -> None:
@@ -41,6 +43,9 @@ def remind(engine: Engine, dry_run: bool) -> None:
 
     The last line is `N reminders sent` (or `N reminders would be sent`), for scripts.
     """
+    from workflow import config as config_module
+    from workflow.reminders.sweep import describe, sweep
+
     _ready(engine)
     result = sweep(engine, config_module.load(), dry_run=dry_run)
     for line in describe(result.reminders):
@@ -54,19 +59,23 @@ def remind(engine: Engine, dry_run: bool) -> None:
     click.echo(result.summary())
 
 
-@main.command()
+@click.command()
 @engine_options
 @click.option("--overdue", is_flag=True, help="Only deadlines already past.")
 @click.option("--limit", default=500, show_default=True)
 def deadlines(engine: Engine, overdue: bool, limit: int) -> None:
     """List the live deadlines of open cases, soonest first."""
+    from workflow import process
+    from workflow.reminders.live_deadlines import stored_deadlines
+
     _ready(engine)
     today = engine.clock.today()
     with engine.session() as session:
         rows = stored_deadlines(session, today, engine.params, overdue_only=overdue, limit=limit)
+    ids = {spec.id for spec in process.DEADLINES}
     click.echo(f"{'#':>6}  {'họ và tên':<26} {'thời hạn':<40} {'hạn':<10}  tình trạng")
     for row in rows:
-        label = process.deadline(row.deadline).label_vi if row.deadline in _IDS else row.deadline
+        label = process.deadline(row.deadline).label_vi if row.deadline in ids else row.deadline
         days = (row.due - today).days
         where = f"{row.stage} ({days:+d} ngày)" + (" ⚑ báo cáo cấp trên" if row.escalated else "")
         click.echo(
@@ -75,10 +84,7 @@ def deadlines(engine: Engine, overdue: bool, limit: int) -> None:
     click.echo(f"{len(rows)} deadline{'s' if len(rows) != 1 else ''}")
 
 
-_IDS = {spec.id for spec in process.DEADLINES}
-
-
-@main.command(name="scheduler")
+@click.command(name="scheduler")
 @engine_options
 def scheduler_command(engine: Engine) -> None:
     """Run the reminder sweep on its schedule, standalone, until stopped (Ctrl-C, SIGTERM).
@@ -86,6 +92,9 @@ def scheduler_command(engine: Engine) -> None:
     For deployments with several web workers: set `[scheduler] in_web_process = false`
     so the web processes do not schedule, and run this once.
     """
+    from workflow import config as config_module
+    from workflow.reminders import scheduler
+
     _ready(engine)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = config_module.load()

@@ -5,25 +5,37 @@ target names the user who sets it (--actor), whose role and scope are checked.""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlmodel import Session, select
 
-from cli.main import engine_options, main
-from workflow.access import Actor, Forbidden
-from workflow.directory import targets
-from workflow.engine import Engine, NotFound
-from workflow.models import User
-from workflow.reports import narrative
-from workflow.reports.catalogue import NAMES, compute
-from workflow.reports.files import to_csv, to_text
-from workflow.reports.scope import organisation_for, parse_query
-from workflow.schema import InvalidData
+from cli.options import LazyChoice, engine_options
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from workflow.access import Actor
+    from workflow.engine import Engine
+
+
+def _report_names() -> Sequence[str]:
+    from workflow.reports.catalogue import NAMES
+
+    return NAMES
+
+
+def _target_kinds() -> Sequence[str]:
+    from workflow.directory import targets
+
+    return targets.KIND_NAMES
 
 
 def _period(engine: Engine, date_from: str | None, date_to: str | None) -> tuple[date, date]:
+    from workflow.reports.scope import parse_query
+    from workflow.schema import InvalidData
+
     try:
         _, start, end = parse_query({"from": date_from, "to": date_to}, engine.clock.today())
     except InvalidData as error:
@@ -32,6 +44,9 @@ def _period(engine: Engine, date_from: str | None, date_to: str | None) -> tuple
 
 
 def _organisation(session: Session, org_id: int | None) -> int:
+    from workflow.access import Actor
+    from workflow.reports.scope import organisation_for
+
     if org_id is not None:
         return org_id
     root = organisation_for(session, Actor("cli", "admin", None, ""), None).id
@@ -39,9 +54,9 @@ def _organisation(session: Session, org_id: int | None) -> int:
     return root
 
 
-@main.command(name="report")
+@click.command(name="report")
 @engine_options
-@click.argument("name", type=click.Choice(NAMES))
+@click.argument("name", type=LazyChoice(_report_names))
 @click.option(
     "--org", "org_id", type=int, default=None, help="Organisation id (default: the root)."
 )
@@ -65,6 +80,10 @@ def report_command(
     output: str,
 ) -> None:
     """Print report NAME for an organisation's subtree over a period."""
+    from workflow.engine import NotFound
+    from workflow.reports.catalogue import compute
+    from workflow.reports.files import to_csv, to_text
+
     start, end = _period(engine, date_from, date_to)
     with engine.session() as session:
         try:
@@ -86,7 +105,7 @@ def report_command(
         click.echo(to_text(result), nl=False)
 
 
-@main.command(name="narrative")
+@click.command(name="narrative")
 @engine_options
 @click.option(
     "--org", "org_id", type=int, default=None, help="Organisation id (default: the root)."
@@ -97,6 +116,9 @@ def narrative_command(
     engine: Engine, org_id: int | None, date_from: str | None, date_to: str | None
 ) -> None:
     """Print the period's figures as the sentences of a district report."""
+    from workflow.engine import NotFound
+    from workflow.reports import narrative
+
     start, end = _period(engine, date_from, date_to)
     with engine.session() as session:
         try:
@@ -108,12 +130,17 @@ def narrative_command(
     click.echo(narrative.as_text(told))
 
 
-@main.group(name="target")
+@click.group(name="target")
 def target_group() -> None:
     """Admission targets (chỉ tiêu kết nạp) of an organisation."""
 
 
 def _actor(session: Session, username: str) -> Actor:
+    from sqlmodel import select
+
+    from workflow.access import Actor
+    from workflow.models import User
+
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
         raise click.ClickException(f"không có người dùng '{username}'")
@@ -121,6 +148,9 @@ def _actor(session: Session, username: str) -> Actor:
 
 
 def _fail(error: Exception) -> click.ClickException:
+    from workflow.access import Forbidden
+    from workflow.schema import InvalidData
+
     if isinstance(error, InvalidData):
         return click.ClickException(f"[{error.field}] {error.message_vi}")
     if isinstance(error, Forbidden):
@@ -131,7 +161,7 @@ def _fail(error: Exception) -> click.ClickException:
 @target_group.command(name="set")
 @engine_options
 @click.option("--org", "org_id", type=int, required=True, help="Organisation id.")
-@click.option("--kind", type=click.Choice(targets.KIND_NAMES), required=True)
+@click.option("--kind", type=LazyChoice(_target_kinds), required=True)
 @click.option("--year", type=int, default=None, help="For --kind year.")
 @click.option("--start", "period_start", default=None, help="First day of the period (YYYY-MM-DD).")
 @click.option("--end", "period_end", default=None, help="Last day of the period (YYYY-MM-DD).")
@@ -140,6 +170,11 @@ def _fail(error: Exception) -> click.ClickException:
 @click.option("--actor", "username", required=True, help="The officer or admin setting it.")
 def target_set(engine: Engine, username: str, **values: Any) -> None:
     """Set (or change) a target for a year, a resolution's period or a congress term."""
+    from workflow.access import Forbidden
+    from workflow.directory import targets
+    from workflow.engine import NotFound
+    from workflow.schema import InvalidData
+
     data = {
         "organisation_id": values["org_id"],
         "kind": values["kind"],
@@ -165,6 +200,9 @@ def target_set(engine: Engine, username: str, **values: Any) -> None:
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
 def target_list(engine: Engine, org_id: int | None, output: str) -> None:
     """List the targets (all organisations, or one)."""
+    from workflow.access import Actor
+    from workflow.directory import targets
+
     with engine.session() as session:
         rows = targets.visible(session, Actor("cli", "admin", None, ""), org_id)
     listed = [targets.as_dict(target, org) for target, org in rows]
@@ -183,6 +221,10 @@ def target_list(engine: Engine, org_id: int | None, output: str) -> None:
 @click.option("--actor", "username", required=True, help="The officer or admin deleting it.")
 def target_delete(engine: Engine, target_id: int, username: str) -> None:
     """Delete a target set by mistake."""
+    from workflow.access import Forbidden
+    from workflow.directory import targets
+    from workflow.engine import NotFound
+
     with engine.session() as session:
         try:
             targets.delete_target(

@@ -1,15 +1,17 @@
 """`ketnap serve`: the web UI and API in one process, plus the reminder sweep.
 
-Development and `make run` use werkzeug's threaded server; production runs
-`gunicorn web.wsgi:app` (see web/wsgi.py) with `[scheduler] in_web_process = false`
-and `ketnap scheduler` as its own process.
+`ketnap serve` (and `make run`) use waitress, a production WSGI server: one process,
+a pool of threads, the sweep in a background thread. `ketnap serve --dev` uses
+werkzeug's development server, restarted when a source file changes. Several
+processes or hosts run `gunicorn web.wsgi:app` (deploy/) with `[scheduler]
+in_web_process = false` and `ketnap scheduler` as its own process.
 """
 
 from __future__ import annotations
 
 import logging
 
-from werkzeug.serving import run_simple
+from flask import Flask
 
 from web.app import create_app
 from workflow import config as config_module
@@ -20,12 +22,17 @@ from workflow.reminders import scheduler
 
 log = logging.getLogger("ketnap.serve")
 
+# Threads answering requests. SQLite lets one writer commit at a time and the pages
+# are short, so a few threads keep a district's users waiting on nothing.
+THREADS = 8
+
 
 def serve(
     host: str | None = None,
     port: int | None = None,
     database_url: str | None = None,
     now: str | None = None,
+    dev: bool = False,
 ) -> None:
     config = config_module.load()
     engine = runtime.build(database_url, now, config=config)
@@ -35,11 +42,42 @@ def serve(
             "The database is not initialised: run `ketnap init` or `ketnap demo` first."
         )
     app = create_app(engine, config)
-    host = host or str(config.web.get("host", "127.0.0.1"))
-    port = port or int(config.web.get("port", 8000))
+    host = host or str(config.web["host"])
+    port = port or int(config.web["port"])
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Each sweep logs its own one-line summary (ketnap.scheduler); APScheduler's
+    # job bookkeeping would add four lines to it.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if dev:
+        serve_for_development(app, engine, config, host, port)
+    else:
+        serve_for_production(app, engine, config, host, port)
+
+
+def serve_for_production(app: Flask, engine: Engine, config: Config, host: str, port: int) -> None:
+    """waitress until Ctrl-C or SIGTERM."""
+    from waitress import create_server
+
+    server = create_server(app, host=host, port=port, threads=THREADS, ident="Ketnap")
     start_scheduler(engine, config)
     print(f"Ketnap: http://{host}:{port}", flush=True)
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+def serve_for_development(app: Flask, engine: Engine, config: Config, host: str, port: int) -> None:
+    """werkzeug with the reloader: the watching parent process restarts a child that
+    serves; only the child runs the sweep."""
+    from werkzeug.serving import is_running_from_reloader, run_simple
+
+    if is_running_from_reloader():
+        start_scheduler(engine, config)
+        print(f"Ketnap (development): http://{host}:{port}", flush=True)
+    run_simple(host, port, app, threaded=True, use_reloader=True, use_debugger=False)
 
 
 def start_scheduler(engine: Engine, config: Config) -> None:

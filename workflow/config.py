@@ -1,14 +1,35 @@
-"""config.toml plus environment overrides (KETNAP_<SECTION>_<KEY>)."""
+"""Configuration: config.toml, overridden by environment variables KETNAP_<SECTION>_<KEY>.
+
+`Settings` declares every key with its type and default, so an environment variable
+works with or without a file (KETNAP_DATABASE_URL, KETNAP_WEB_RATELIMIT_STORAGE …)
+and a bad value is refused naming its key. `load()` returns `Config`, what the rest
+of the code reads.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config.toml"
+
+
+class ConfigError(ValueError):
+    """A key or value in config.toml or the environment that Ketnap cannot use."""
 
 
 @dataclass(frozen=True)
@@ -36,18 +57,11 @@ class RuleParameters:
     escalate_after_days: int = 7
     upcoming_warn_days: tuple[int, ...] = (10,)
 
-    @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> RuleParameters:
-        known = {f.name: f for f in fields(cls)}
-        unknown = set(values) - set(known)
-        if unknown:
-            raise ValueError(f"unknown rule parameter(s) in [rules]: {', '.join(sorted(unknown))}")
-        converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        return cls(**converted)  # type: ignore[arg-type]
-
 
 @dataclass(frozen=True)
 class SmtpSettings:
+    """[smtp]: where reminder e-mails go (off until enabled)."""
+
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = 25
@@ -58,46 +72,146 @@ class SmtpSettings:
     sender: str = "ketnap@localhost"
 
 
+class _Section(BaseModel):
+    """A [section] of config.toml: a key it does not declare is an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///ketnap.db"
+
+
+class WebSettings(_Section):
+    """[web]: the server, cookies, sign-in limits (flask-limiter syntax and storage URI)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: str = "dev-only-change-me"
+    base_url: str = "http://127.0.0.1:8000"
+    default_locale: Literal["vi", "en"] = "vi"
+    secure_cookies: bool = False
+    login_limit: str = "10 per 5 minutes"
+    page_size: PositiveInt = 25
+    ratelimit_storage: str = "memory://"
+
+
+class SchedulerSettings(_Section):
+    """[scheduler]: the reminder sweep, in the web process or as `ketnap scheduler`."""
+
+    in_web_process: bool = True
+    sweep_minutes: PositiveFloat = 15.0
+    digest_hour: int = Field(default=7, ge=0, le=23)
+
+
 @dataclass(frozen=True)
 class Config:
-    database_url: str = "sqlite:///ketnap.db"
+    """What the code reads. `load()` fills `web` and `scheduler` with every key of
+    their section, validated; a test may build one with only the keys it needs."""
+
+    database_url: str = DatabaseSettings().url
     rules: RuleParameters = field(default_factory=RuleParameters)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     web: dict[str, Any] = field(default_factory=dict)
     scheduler: dict[str, Any] = field(default_factory=dict)
 
 
-def load(path: Path | str | None = None, environ: dict[str, str] | None = None) -> Config:
-    """Read config.toml (or `path`, or $KETNAP_CONFIG), then apply environment overrides."""
-    environ = dict(os.environ) if environ is None else environ
+class Settings(BaseSettings):
+    """Every section of config.toml, typed. Build it with `load()`, which names the
+    sources: the environment first, then the file."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    rules: RuleParameters = Field(default_factory=RuleParameters)
+
+
+class Environment(PydanticBaseSettingsSource):
+    """KETNAP_<SECTION>_<KEY> for every key `Settings` declares; a list is written
+    "90,30". pydantic-settings' own environment source reads only os.environ and
+    splits nested names on every "_", which keys such as secret_key contain."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # __call__ reads whole sections
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for section, defaults in _sections().items():
+            for key, default in defaults.items():
+                text = self.environ.get(variable(section, key))
+                if text is not None:
+                    found.setdefault(section, {})[key] = _parse(text, default)
+        return found
+
+
+def variable(section: str, key: str) -> str:
+    """The environment variable that overrides [section] key."""
+    return f"KETNAP_{section}_{key}".upper()
+
+
+def _sections() -> dict[str, dict[str, Any]]:
+    """Each section's keys with their defaults."""
+    sections: dict[str, dict[str, Any]] = {}
+    for name, info in Settings.model_fields.items():
+        default = info.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            sections[name] = default.model_dump()
+        else:
+            sections[name] = dataclasses.asdict(default)
+    return sections
+
+
+def _parse(text: str, default: Any) -> Any:
+    if isinstance(default, tuple):
+        return [part.strip() for part in text.strip().strip("[]").split(",") if part.strip()]
+    return text
+
+
+def load(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read config.toml (or `path`, or $KETNAP_CONFIG; a missing file is all defaults),
+    then the environment's overrides."""
+    environ = os.environ if environ is None else environ
     path = Path(path or environ.get("KETNAP_CONFIG") or DEFAULT_PATH)
-    raw: dict[str, Any] = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
-    _apply_environment(raw, environ)
-    database = raw.get("database", {})
+    try:
+        sources = (Environment(Settings, environ), TomlConfigSettingsSource(Settings, path))
+        settings = Settings(_build_sources=(sources, {}))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from error
+    except ValidationError as error:
+        raise ConfigError(_explain(error, path)) from error
     return Config(
-        database_url=database.get("url", Config.database_url),
-        rules=RuleParameters.from_mapping(raw.get("rules", {})),
-        smtp=SmtpSettings(**raw.get("smtp", {})),
-        web=raw.get("web", {}),
-        scheduler=raw.get("scheduler", {}),
+        database_url=settings.database.url,
+        rules=settings.rules,
+        smtp=settings.smtp,
+        web=settings.web.model_dump(),
+        scheduler=settings.scheduler.model_dump(),
     )
 
 
-def _apply_environment(raw: dict[str, Any], environ: dict[str, str]) -> None:
-    for section, values in raw.items():
-        if not isinstance(values, dict):
+UNKNOWN = {"extra_forbidden", "unexpected_keyword_argument"}
+
+
+def _explain(error: ValidationError, path: Path) -> str:
+    """One line per bad key: where it is set, the value, what is wrong."""
+    lines = [f"Cấu hình sai / bad configuration ({path} or the environment):"]
+    for problem in error.errors():
+        section, *rest = map(str, problem["loc"])
+        if not rest:
+            lines.append(f"  [{section}]: unknown section")
             continue
-        for key, current in values.items():
-            override = environ.get(f"KETNAP_{section}_{key}".upper())
-            if override is not None:
-                values[key] = _coerce(override, current)
-
-
-def _coerce(text: str, like: Any) -> Any:
-    if isinstance(like, bool):
-        return text.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(like, int):
-        return int(text)
-    if isinstance(like, list):
-        return [int(part) for part in text.split(",") if part.strip()]
-    return text
+        key, *item = rest
+        where = f"[{section}] {key}" + "".join(f"[{part}]" for part in item)
+        if problem["type"] in UNKNOWN:
+            lines.append(f"  {where}: unknown key")
+        else:
+            value = problem["input"]
+            name = variable(section, key)
+            lines.append(f"  {where} = {value!r} ({name}): {problem['msg']}")
+    return "\n".join(lines)

@@ -133,9 +133,9 @@ def test_an_upload_is_imported_in_the_background_with_a_report_of_rejected_rows(
     page = visible(client.get(job_url).get_data(as_text=True))
     assert "Không có chi bộ '31337' trong phạm vi của bạn" in page
     assert re.search(r"\b3 cell Không có chi bộ", page)  # the line, the column, the reason
-    rejected = client.get(f"{job_url}/rejected.csv")
-    assert rejected.status_code == 200
-    lines = list(csv.reader(io.StringIO(rejected.get_data(as_text=True).lstrip("\ufeff"))))
+    with client.get(f"{job_url}/rejected.csv") as rejected:  # a file streams: close it
+        assert rejected.status_code == 200
+        lines = list(csv.reader(io.StringIO(rejected.get_data(as_text=True).lstrip("\ufeff"))))
     assert lines[1][:2] == ["3", "cell"]
     assert docs.counts()["Case"] == before["Case"] + 2
 
@@ -222,13 +222,15 @@ def test_exports_hold_what_the_user_may_read(app: Flask, docs: Docs) -> None:
 
     answer = secretary.get("/export/cases.csv")
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff"))))
-    xlsx = secretary.get("/export/cases.xlsx")
+    with secretary.get("/export/cases.xlsx") as xlsx:  # a spooled file streams: close it
+        workbook = xlsx.data
 
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     assert [int(r["case_id"]) for r in rows] == [mine]
-    sheet = load_workbook(io.BytesIO(xlsx.data), read_only=True).worksheets[0]
+    sheet = load_workbook(io.BytesIO(workbook), read_only=True).worksheets[0]
     assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == [mine]
     assert login(app, "sponsor").get("/export/members.csv").status_code == 403
-    assert secretary.get("/export/members.xlsx").status_code == 200
+    with secretary.get("/export/members.xlsx") as members:
+        assert members.status_code == 200
     assert secretary.get("/export/cases.pdf").status_code == 404
     assert "/export/members.csv" in secretary.get("/export").get_data(as_text=True)
