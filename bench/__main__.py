@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, list[Figure]], dict[str, fl
         began = time.perf_counter()
         try:
             results[name] = steps[name]()
-        except Exception as error:  # noqa: BLE001 — one failing benchmark must not hide the rest
+        except Exception as error:
             log(f"  {name} failed: {type(error).__name__}: {error}")
             results[name] = [
                 Figure(

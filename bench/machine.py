@@ -38,7 +38,7 @@ def postgres_version(url: str | None) -> str:
     try:
         with engine.connect() as connection:
             return str(connection.execute(sa.text("SHOW server_version")).scalar_one())
-    except Exception as error:  # noqa: BLE001 — reported, not fatal
+    except Exception as error:
         return f"unavailable ({type(error).__name__})"
     finally:
         engine.dispose()

@@ -307,7 +307,7 @@ def _page_figures(
     log(f"  {name}: p95 {median(p95):.1f} ms, {rate:.0f} req/s, errors {errors}")
     detail = (
         f"{cases:,} cases; gunicorn 2 workers × 4 threads; {client}, {connections} connections, "
-        f"{seconds:.0f} s × {len(summaries)} runs; p50 {median([s['p50_ms'] for s in summaries]):.1f} ms, "  # noqa: E501
+        f"{seconds:.0f} s × {len(summaries)} runs; p50 {median([s['p50_ms'] for s in summaries]):.1f} ms, "
         f"p99 {median([s['p99_ms'] for s in summaries]):.1f} ms; non-200/errors: {errors}; "
         f"one client alone: p50 {alone['p50_ms']:.1f} ms, p95 {alone['p95_ms']:.1f} ms"
     )

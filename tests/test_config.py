@@ -4,6 +4,7 @@ config.toml, and a value that does not fit is refused naming its key."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -115,7 +116,7 @@ def test_the_cli_says_which_key_is_bad_without_a_traceback(
 class CountingStorage(MemoryStorage):
     """A rate-limit store of its own scheme, so the test sees the limiter use it."""
 
-    STORAGE_SCHEME = ["ketnap-test"]
+    STORAGE_SCHEME: ClassVar[list[str]] = ["ketnap-test"]
     hits = 0
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:

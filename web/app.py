@@ -32,7 +32,7 @@ from workflow.runtime import build
 class RowId(IntegerConverter):
     """`<int:...>` in every route: a number a database id can hold, else 404 (not a 500)."""
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 

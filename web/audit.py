@@ -275,7 +275,7 @@ def _shown(field: str, value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return _("yes") if value else _("no")
+        return str(_("yes") if value else _("no"))
     if isinstance(value, str) and ISO_DAY.match(value):
         return dmy(date.fromisoformat(value))
     if field == "status":

@@ -385,7 +385,7 @@ def _shown(spec: process.FieldSpec, value: Any, names: dict[int, str], orgs: dic
         except ValueError:
             return str(value)
     if kind == "bool":
-        return _("yes") if value else _("no")
+        return str(_("yes") if value else _("no"))
     if kind == "choice":
         return forms.choice_label(str(value))
     if kind == "member":

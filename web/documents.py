@@ -246,7 +246,7 @@ def job_store(app: Flask | None = None) -> JobStore:
             app.config.get("KETNAP_IMPORT_DIR") or Path(tempfile.gettempdir()) / "ketnap-imports"
         )
         store = app.extensions["ketnap.import_jobs"] = JobStore(Path(folder))
-    return store  # type: ignore[no-any-return]
+    return store
 
 
 def _owned_job(job_id: str) -> Job:

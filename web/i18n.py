@@ -20,7 +20,7 @@ KEYWORDS = ["_", "_l", "gettext", "lazy_gettext", "ngettext:1,2"]
 
 
 def _babel(*args: str) -> None:
-    CommandLineInterface().run(["pybabel", "-q", *args])
+    CommandLineInterface().run(["pybabel", "-q", *args])  # type: ignore[no-untyped-call]  # Babel ships no hints
 
 
 def extract() -> None:

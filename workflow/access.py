@@ -78,7 +78,7 @@ def visible_organisations(actor: Actor) -> ColumnElement[bool]:
 def can_see(session: Session, actor: Actor, case: Case) -> bool:
     if actor.role == "sponsor":
         query = select(col(Case.id)).where(Case.id == case.id, visible_cases(actor))
-        return session.exec(query).first() is not None  # type: ignore[call-overload]
+        return session.exec(query).first() is not None
     return actor.role == "admin" or actor.acts_for(case.org_path)
 
 

@@ -375,7 +375,7 @@ class Engine:
     # ── the parts of one transaction ──────────────────────────────────────
     def _claim(self, session: Session, case_id: int, expected: int, actor: Actor) -> Case:
         """Take the next version first: the UPDATE locks the row, so racers queue here."""
-        fresh = session.info.get(_NEW_CASES, {}).get(case_id)
+        fresh: _NewCase | None = session.info.get(_NEW_CASES, {}).get(case_id)
         if fresh is not None:  # nobody else can see it yet: check the version in memory
             if not access.can_see(session, actor, fresh.case):
                 raise NotFound(case_id)
@@ -387,7 +387,7 @@ class Engine:
         if session.get_bind().dialect.update_returning:
             # One round trip: the claimed row comes back with the UPDATE (and replaces
             # any copy already in the session); no row back means stale or missing.
-            claimed = session.execute(
+            claimed: Case | None = session.execute(
                 _CLAIM_RETURNING,
                 values,
                 execution_options={"synchronize_session": False, "populate_existing": True},

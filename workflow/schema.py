@@ -7,7 +7,7 @@ specs yield the JSON Schema the API publishes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -74,66 +74,96 @@ def parse(specs: tuple[FieldSpec, ...], data: Any, prefix: str = "") -> dict[str
 
 
 def _parse_value(spec: FieldSpec, value: Any, name: str) -> Any:
-    kind = spec.type
-    if kind == "date":
-        return parse_date(value, name)
-    if kind in ("int", "member", "organisation"):
-        return _parse_int(value, name, spec)
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if value in ("true", "1", "on", 1):
-            return True
-        if value in ("false", "0", "off", 0):
-            return False
-        raise InvalidData(
-            name, f"'{spec.label_vi}' phải là có/không", f"'{spec.label_en}' must be true or false"
-        )
-    if kind == "choice":
-        if value not in spec.choices:
-            raise InvalidData(
-                name,
-                f"'{value}' không phải lựa chọn hợp lệ cho '{spec.label_vi}' "
-                f"({', '.join(spec.choices)})",
-                f"'{value}' is not one of {', '.join(spec.choices)}",
-            )
+    return _PARSERS[spec.type](spec, value, name)
+
+
+def _parse_date(spec: FieldSpec, value: Any, name: str) -> date:
+    return parse_date(value, name)
+
+
+def _parse_bool(spec: FieldSpec, value: Any, name: str) -> bool:
+    if isinstance(value, bool):
         return value
-    if kind == "text":
-        if not isinstance(value, str | int | float):
-            raise InvalidData(
-                name, f"'{spec.label_vi}' phải là chuỗi ký tự", f"'{spec.label_en}' must be text"
-            )
-        text = str(value).strip()
-        if not storable(text):
-            raise InvalidData(
-                name,
-                f"'{spec.label_vi}' chứa ký tự không hợp lệ",
-                f"'{spec.label_en}' contains an invalid character",
-            )
-        if len(text) > 2000:
-            raise InvalidData(
-                name,
-                f"'{spec.label_vi}' quá dài (tối đa 2000 ký tự)",
-                f"'{spec.label_en}' is too long (2000 characters at most)",
-            )
-        return text
-    if kind == "members":
-        if not isinstance(value, list):
-            raise InvalidData(
-                name, f"'{spec.label_vi}' phải là danh sách", f"'{spec.label_en}' must be a list"
-            )
-        return [_parse_int(v, f"{name}[{i}]", spec) for i, v in enumerate(value)]
-    if kind == "object":
-        return parse(spec.parts, value, prefix=f"{name}.")
-    if kind == "list":
-        if not isinstance(value, list) or not value:
-            raise InvalidData(
-                name,
-                f"'{spec.label_vi}' phải là danh sách không rỗng",
-                f"'{spec.label_en}' must be a non-empty list",
-            )
-        return [parse(spec.parts, item, prefix=f"{name}[{i}].") for i, item in enumerate(value)]
-    raise AssertionError(f"unknown field type {kind}")
+    if value in ("true", "1", "on", 1):
+        return True
+    if value in ("false", "0", "off", 0):
+        return False
+    raise InvalidData(
+        name, f"'{spec.label_vi}' phải là có/không", f"'{spec.label_en}' must be true or false"
+    )
+
+
+def _parse_choice(spec: FieldSpec, value: Any, name: str) -> str:
+    if value not in spec.choices:
+        raise InvalidData(
+            name,
+            f"'{value}' không phải lựa chọn hợp lệ cho '{spec.label_vi}' "
+            f"({', '.join(spec.choices)})",
+            f"'{value}' is not one of {', '.join(spec.choices)}",
+        )
+    return str(value)
+
+
+def _parse_text(spec: FieldSpec, value: Any, name: str) -> str:
+    if not isinstance(value, str | int | float):
+        raise InvalidData(
+            name, f"'{spec.label_vi}' phải là chuỗi ký tự", f"'{spec.label_en}' must be text"
+        )
+    text = str(value).strip()
+    if not storable(text):
+        raise InvalidData(
+            name,
+            f"'{spec.label_vi}' chứa ký tự không hợp lệ",
+            f"'{spec.label_en}' contains an invalid character",
+        )
+    if len(text) > 2000:
+        raise InvalidData(
+            name,
+            f"'{spec.label_vi}' quá dài (tối đa 2000 ký tự)",
+            f"'{spec.label_en}' is too long (2000 characters at most)",
+        )
+    return text
+
+
+def _parse_members(spec: FieldSpec, value: Any, name: str) -> list[int]:
+    if not isinstance(value, list):
+        raise InvalidData(
+            name, f"'{spec.label_vi}' phải là danh sách", f"'{spec.label_en}' must be a list"
+        )
+    return [_parse_int(v, f"{name}[{i}]", spec) for i, v in enumerate(value)]
+
+
+def _parse_object(spec: FieldSpec, value: Any, name: str) -> dict[str, Any]:
+    return parse(spec.parts, value, prefix=f"{name}.")
+
+
+def _parse_list(spec: FieldSpec, value: Any, name: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not value:
+        raise InvalidData(
+            name,
+            f"'{spec.label_vi}' phải là danh sách không rỗng",
+            f"'{spec.label_en}' must be a non-empty list",
+        )
+    return [parse(spec.parts, item, prefix=f"{name}[{i}].") for i, item in enumerate(value)]
+
+
+def _parse_whole(spec: FieldSpec, value: Any, name: str) -> int:
+    return _parse_int(value, name, spec)
+
+
+# One parser per field type of the process table (process.FIELD_TYPES).
+_PARSERS: dict[str, Callable[[FieldSpec, Any, str], Any]] = {
+    "date": _parse_date,
+    "int": _parse_whole,
+    "member": _parse_whole,
+    "organisation": _parse_whole,
+    "bool": _parse_bool,
+    "choice": _parse_choice,
+    "text": _parse_text,
+    "members": _parse_members,
+    "object": _parse_object,
+    "list": _parse_list,
+}
 
 
 # ASCII digits only: str.isdigit() also says yes to "²", which int() refuses

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import timedelta
 
@@ -54,10 +55,7 @@ def test_a_candidate_goes_from_nomination_to_official_member_over_http(
     rows = api.get(f"/api/v1/cases/{case['id']}/history", as_="auditor").get_json()["rows"]
     assert [r["event"] for r in rows] == ["nominate", *(s.event for s in demo.PATH)]
     assert rows[-1]["to_state"] == "official" and rows[0]["prev_hash"] == "0" * 64
-    assert all(
-        later["prev_hash"] == earlier["hash"]
-        for earlier, later in zip(rows, rows[1:], strict=False)
-    )
+    assert all(later["prev_hash"] == earlier["hash"] for earlier, later in itertools.pairwise(rows))
     check = api.get(f"/api/v1/cases/{case['id']}/history/verify", as_="auditor").get_json()
     assert check == {"intact": True, "broken_at": None, "rows": len(rows), "reason": ""}
 

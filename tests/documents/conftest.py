@@ -188,7 +188,7 @@ def docs(template: Template, tmp_path: Path) -> Docs:
 @pytest.fixture
 def pg_docs(tmp_path: Path) -> Iterator[Docs]:
     """The same, on a real PostgreSQL database of this test's own."""
-    from tests.support.postgres import temporary_database  # noqa: PLC0415 — starts a server
+    from tests.support.postgres import temporary_database
 
     with temporary_database() as url:
         database = db.connect(url)

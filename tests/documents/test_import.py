@@ -339,7 +339,7 @@ def test_a_file_whose_kind_cannot_be_told_lists_each_layout(docs: Docs) -> None:
 
 def test_a_known_column_given_twice_is_refused(docs: Docs) -> None:
     path = docs.directory / "twice.csv"
-    path.write_text(",".join(layouts.columns("members") + ["cell"]) + "\n", encoding="utf-8")
+    path.write_text(",".join([*layouts.columns("members"), "cell"]) + "\n", encoding="utf-8")
 
     with pytest.raises(ImportFileError, match="Columns appear twice: cell"):
         run.import_file(docs.engine, path, docs.admin)

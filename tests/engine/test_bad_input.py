@@ -321,3 +321,9 @@ def test_stale_version_is_a_conflict(cases: Cases) -> None:
             vote(cases, version=version)
         assert raised.value.expected == version and raised.value.actual == current
         assert f"phiên bản {current}" in raised.value.message_vi
+
+
+def test_every_field_type_of_the_process_table_has_a_parser() -> None:
+    from workflow import schema
+
+    assert set(schema._PARSERS) == set(process.FIELD_TYPES)

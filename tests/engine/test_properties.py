@@ -313,7 +313,7 @@ class Procedure(RuleBasedStateMachine):
         setup = self.setup
         case_id = data.draw(st.sampled_from(sorted(self.cases)))
         case = setup.case(case_id)
-        event = data.draw(st.sampled_from(ADVANCED + ["vote_twice"]))
+        event = data.draw(st.sampled_from([*ADVANCED, "vote_twice"]))
         spec = process.event(event)
         payload = data.draw(data_of(spec.fields if spec else (), self.ids))
         actor = setup.actor_for(event, case.cell_id) if spec else setup.secretary(case.cell_id)
@@ -342,7 +342,8 @@ class Procedure(RuleBasedStateMachine):
     def strangers(self, cell: int) -> list[Actor]:
         world = self.setup.world
         others = [world.secretary[c] for c in world.cell_ids if c != cell]
-        return others + [
+        return [
+            *others,
             Actor("auditor", "auditor", None, "/"),
             Actor("sponsor", "sponsor", cell, "", member_id=world.officials[cell][0]),
             world.committee_officer[cell],

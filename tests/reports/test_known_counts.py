@@ -221,7 +221,7 @@ EMPTY = (date(2019, 1, 1), date(2019, 12, 31))
 
 # ── 1. admissions ─────────────────────────────────────────────────────────
 def test_admissions_count_the_ceremonies_of_the_subtree_in_the_period(dataset: Dataset) -> None:
-    dl1, dl2, _, bl1, bl2 = dataset.cells
+    dl1, dl2, _, _bl1, bl2 = dataset.cells
     assert dataset.report("admissions", dataset.province, *YEAR_2024)["admitted"] == 12
     assert dataset.report("admissions", dataset.province, *YEAR_2025)["admitted"] == 42
     assert dataset.report("admissions", dataset.dong_lo, *YEAR_2025)["admitted"] == 42

@@ -119,7 +119,7 @@ def test_concurrent_writers_workers_and_sweepers_lose_nothing_and_repeat_nothing
             accepted[case_id] += 1
             conflicts += statuses.count(409)
     for sweep in sweeps:
-        out, errors = sweep.communicate(timeout=300)
+        _out, errors = sweep.communicate(timeout=300)
         assert sweep.returncode == 0, errors[-2000:]
     assert conflicts == len(case_ids) * len(STEPS) * (CLIENTS - 1)
 

@@ -21,7 +21,7 @@ from workflow.schema import InvalidData
 
 def _attempt_key() -> str:
     """Like the login page: attempts count per address and username."""
-    from flask_limiter.util import get_remote_address  # noqa: PLC0415
+    from flask_limiter.util import get_remote_address
 
     try:
         body = request.get_json(silent=True) if request.is_json else None

@@ -129,13 +129,13 @@ class Sheet:
         section.top_margin = section.bottom_margin = Mm(20)
         section.left_margin, section.right_margin = Mm(30), Mm(15)
         normal = self.doc.styles["Normal"]
-        normal.font.name = FONT  # type: ignore[attr-defined]
-        normal.font.size = Pt(14)  # type: ignore[attr-defined]
-        fonts = normal.element.rPr.rFonts  # type: ignore[attr-defined]
+        normal.font.name = FONT
+        normal.font.size = Pt(14)
+        fonts = normal.element.rPr.rFonts
         for attribute in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
             fonts.set(qn(attribute), FONT)
-        normal.paragraph_format.space_after = Pt(3)  # type: ignore[attr-defined]
-        normal.paragraph_format.line_spacing = 1.15  # type: ignore[attr-defined]
+        normal.paragraph_format.space_after = Pt(3)
+        normal.paragraph_format.line_spacing = 1.15
 
     def form_code(self, code: str) -> None:
         paragraph = self.doc.add_paragraph()

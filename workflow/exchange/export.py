@@ -205,9 +205,9 @@ def csv_chunks(columns: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
 
 def write_xlsx(columns: list[str], rows: Iterator[list[Any]], out: IO[bytes], title: str) -> int:
     """An XLSX workbook in openpyxl's streaming (write-only) mode; returns the row count."""
-    from openpyxl import Workbook  # noqa: PLC0415
-    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
-    from openpyxl.styles import Font  # noqa: PLC0415
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)

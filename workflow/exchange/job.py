@@ -98,7 +98,7 @@ class ImportJob:
         if connection.dialect.name != "sqlite":
             return
         dbapi = connection.connection.dbapi_connection
-        if dbapi is not None and not dbapi.in_transaction:  # type: ignore[attr-defined]
+        if dbapi is not None and not dbapi.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     def finish_batch(self) -> None:

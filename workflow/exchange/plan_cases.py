@@ -8,6 +8,7 @@ Nothing is written here: replay.py makes the calls, import_cases.py runs the row
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -284,6 +285,84 @@ def _step(row: Row, directory: Directory, cell: Organisation, layout: StepLayout
     return Step(layout.event, on, data, columns)
 
 
+@dataclass(frozen=True)
+class _Step:
+    """What completing one step's data may read: the row, its file's members, its cell."""
+
+    row: Row
+    directory: Directory
+    cell: Organisation
+    on: date
+    data: dict[str, Any]
+    columns: dict[str, str]
+
+    def helper(self) -> int | None:
+        helper = (
+            self.directory.member(self.row, "helper", self.cell) if self.row.has("helper") else None
+        )
+        return helper or self.directory.member(self.row, "sponsor1", self.cell)
+
+
+def _assign_sponsors(step: _Step) -> None:
+    step.data.update(_sponsors(step.row, step.directory, step.cell, step.columns))
+
+
+def _submit_dossier(step: _Step) -> None:
+    for name in ("application_on", "declaration_on", "introductions_on", "comments_on"):
+        step.columns[name] = name
+        step.data[name] = step.row.day(name) or step.on
+    if step.row.has("union_resolution_ref"):
+        step.columns["union_resolution_on"] = "union_resolution_on"
+        step.data["union_resolution_on"] = step.row.day("union_resolution_on")
+
+
+def _verify_background(step: _Step) -> None:
+    row = step.row
+    step.columns["requests_sent_on"] = "verification_requested_on"
+    step.data["requests_sent_on"] = (
+        row.day("verification_requested_on") or row.day("dossier_on") or step.on
+    )
+    step.data["conclusion"] = "meets_standards"
+
+
+def _hold_ceremony(step: _Step) -> None:
+    step.columns["helpers"] = "helper"
+    step.data["helpers"] = [step.helper()]
+
+
+def _record_helper_comment(step: _Step) -> None:
+    step.columns["helper_id"] = "helper"
+    step.data["helper_id"] = step.helper()
+    step.data["comment"] = step.data.get("comment") or DEFAULT_COMMENT
+
+
+def _complete_theory_class(step: _Step) -> None:
+    step.data["class_name"] = step.data.get("class_name") or DEFAULT_THEORY_CLASS
+    step.data["certificate_no"] = step.data.get("certificate_no") or NOT_RECORDED
+
+
+def _decide_admission(step: _Step) -> None:
+    step.data["received_on"] = step.data.get("received_on") or step.on
+
+
+def _reject(step: _Step) -> None:
+    step.data["by"] = step.data.get("by") or "cell"
+
+
+# The fields a plain copy of the row's columns cannot give, per event: defaults the old
+# records lack, and references to members.
+_COMPLETERS: dict[str, Callable[[_Step], None]] = {
+    "assign_sponsors": _assign_sponsors,
+    "submit_dossier": _submit_dossier,
+    "verify_background": _verify_background,
+    "hold_ceremony": _hold_ceremony,
+    "record_helper_comment": _record_helper_comment,
+    "complete_theory_class": _complete_theory_class,
+    "decide_admission": _decide_admission,
+    "reject": _reject,
+}
+
+
 def _complete(
     row: Row,
     directory: Directory,
@@ -293,38 +372,10 @@ def _complete(
     data: dict[str, Any],
     columns: dict[str, str],
 ) -> None:
-    """The fields a plain copy cannot give: defaults the old records lack, references."""
-    if event == "assign_sponsors":
-        data.update(_sponsors(row, directory, cell, columns))
-    elif event == "submit_dossier":
-        for name in ("application_on", "declaration_on", "introductions_on", "comments_on"):
-            columns[name] = name
-            data[name] = row.day(name) or on
-        if row.has("union_resolution_ref"):
-            columns["union_resolution_on"] = "union_resolution_on"
-            data["union_resolution_on"] = row.day("union_resolution_on")
-    elif event == "verify_background":
-        columns["requests_sent_on"] = "verification_requested_on"
-        data["requests_sent_on"] = (
-            row.day("verification_requested_on") or row.day("dossier_on") or on
-        )
-        data["conclusion"] = "meets_standards"
-    elif event == "hold_ceremony":
-        columns["helpers"] = "helper"
-        helper = directory.member(row, "helper", cell) if row.has("helper") else None
-        data["helpers"] = [helper or directory.member(row, "sponsor1", cell)]
-    elif event == "record_helper_comment":
-        columns["helper_id"] = "helper"
-        helper = directory.member(row, "helper", cell) if row.has("helper") else None
-        data["helper_id"] = helper or directory.member(row, "sponsor1", cell)
-        data["comment"] = data.get("comment") or DEFAULT_COMMENT
-    elif event == "complete_theory_class":
-        data["class_name"] = data.get("class_name") or DEFAULT_THEORY_CLASS
-        data["certificate_no"] = data.get("certificate_no") or NOT_RECORDED
-    elif event == "decide_admission":
-        data["received_on"] = data.get("received_on") or on
-    elif event == "reject":
-        data["by"] = data.get("by") or "cell"
+    """Complete the step's data with what its event needs beyond the row's columns."""
+    completer = _COMPLETERS.get(event)
+    if completer is not None:
+        completer(_Step(row, directory, cell, on, data, columns))
 
 
 def _sponsors(

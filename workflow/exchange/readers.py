@@ -92,7 +92,7 @@ def _filled(row: Sequence[Any]) -> bool:
 
 @contextmanager
 def _xlsx_table(path: Path) -> Iterator[Table]:
-    from openpyxl import load_workbook  # noqa: PLC0415 — only XLSX imports need it
+    from openpyxl import load_workbook
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)

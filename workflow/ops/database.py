@@ -269,7 +269,7 @@ def _check_source(source: Engine) -> None:
 
 
 def _head_revision(engine: Engine) -> str | None:
-    from alembic.script import ScriptDirectory  # noqa: PLC0415 — only needed here
+    from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(db.alembic_config(engine)).get_current_head()
 

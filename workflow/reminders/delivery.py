@@ -38,7 +38,7 @@ CLAIM_BATCH = 200
 
 def backoff(attempts: int) -> timedelta:
     """Wait before the next attempt after `attempts` failed ones: 5 min, doubling, ≤ 6 h."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+    return min(FIRST_RETRY * (1 << max(attempts - 1, 0)), LONGEST_RETRY)
 
 
 @dataclass

@@ -130,7 +130,7 @@ class AgeBand(ColumnElement[int]):
 
     type = Integer()
     inherit_cache = True
-    _traverse_internals = [
+    _traverse_internals = [  # noqa: RUF012 — SQLAlchemy reads its own hook here
         ("birth", InternalTraversal.dp_clauseelement),
         ("on", InternalTraversal.dp_clauseelement),
     ]
