@@ -72,7 +72,7 @@ def test_report_prints_text_json_and_csv(database: str) -> None:
         "csv",
     )
     rows = list(csv.reader(io.StringIO(out)))
-    assert ["Chỉ tiêu năm 2025", "—", "5", "—"] in rows
+    assert ["Chỉ tiêu năm 2025", "2025-01-01", "2025-12-31", "—", "5", "—"] in rows
 
 
 def test_a_target_set_from_the_terminal_appears_in_the_report(database: str) -> None:

@@ -253,8 +253,14 @@ def test_each_applicable_target_gets_its_percentage(dataset: Dataset) -> None:
     report = dataset.report("admissions", dataset.province, *YEAR_2025)
     by_kind = {row["kind"]: row for row in report["targets"]}
     assert by_kind["year"]["number"] == 60 and by_kind["year"]["text"] == "70,0%"
-    assert by_kind["resolution"]["text"] == "21,0%"  # 42 of 200
-    assert by_kind["congress_term"]["text"] == "28,0%"  # 42 of 150
+    # a resolution counts from its own start (2021), cumulative: 2024's 12 and 2025's 42
+    assert by_kind["resolution"]["admitted"] == 54
+    assert by_kind["resolution"]["text"] == "27,0%"  # 54 of 200
+    assert by_kind["resolution"]["counted_from"] == "2021-01-01"
+    # a congress term counts over its own span (October 2020 to September 2025)
+    term = dataset.report("admissions", dataset.province, date(2020, 10, 1), date(2025, 9, 30))
+    assert by_kind["congress_term"]["admitted"] == term["admitted"]
+    assert by_kind["congress_term"]["counted_to"] == "2025-09-30"
     two_years = dataset.report("admissions", dataset.province, YEAR_2024[0], YEAR_2025[1])
     rows = {(r["kind"], r["label"]): r for r in two_years["targets"]}
     assert rows[("year", "năm 2024")]["text"] == "—"
@@ -262,6 +268,18 @@ def test_each_applicable_target_gets_its_percentage(dataset: Dataset) -> None:
     assert rows[("resolution", "Nghị quyết số 05-NQ/TU")]["text"] == "27,0%"  # 54 of 200
     dong_lo = next(u for u in report["by_unit"] if u["name"] == "Đảng ủy xã Đông Lỗ")
     assert [(t["number"], t["text"]) for t in dong_lo["targets"]] == [(45, "93,3%")]
+
+
+def test_a_target_does_not_depend_on_the_reports_first_day(dataset: Dataset) -> None:
+    """A report from October still measures the year's target against the whole year,
+    and a resolution's from the resolution's start (issue: targets over their own period)."""
+    autumn = dataset.report("admissions", dataset.province, date(2025, 10, 1), YEAR_2025[1])
+    whole = dataset.report("admissions", dataset.province, *YEAR_2025)
+    assert autumn["admitted"] < whole["admitted"]  # the flows follow the report's period
+    for kind in ("year", "resolution"):
+        of_autumn = next(r for r in autumn["targets"] if r["kind"] == kind)
+        of_year = next(r for r in whole["targets"] if r["kind"] == kind)
+        assert (of_autumn["admitted"], of_autumn["text"]) == (of_year["admitted"], of_year["text"])
 
 
 def test_no_target_and_no_admission_print_a_dash_not_an_error(dataset: Dataset) -> None:

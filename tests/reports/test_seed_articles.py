@@ -110,9 +110,11 @@ def _hiep_hoa(engine: Engine) -> dict[str, Organisation]:
         district = tree["district"].id
         for spec in (
             {
+                # The district measures Resolution 130's target from the start of the
+                # term ("Từ đầu nhiệm kỳ … đạt 56,8% so với mục tiêu Nghị quyết").
                 "organisation_id": district,
                 "kind": "resolution",
-                "period_start": "2011-01-01",
+                "period_start": HH_TERM[0].isoformat(),
                 "period_end": "2015-12-31",
                 "number": 1100,
                 "ref": "Nghị quyết số 130-NQ/HU",
@@ -305,6 +307,18 @@ def test_hiep_hoa_village_heads_and_deputies_before_and_after_the_resolution(
     assert close_to(34.26, last["deputies"]["percent"])
     assert close_to(5.7, report["change"]["heads_points"])
     assert close_to(0.96, report["change"]["deputies_points"])
+
+
+def test_a_years_narrative_says_from_when_a_resolution_is_counted(
+    seeds: dict[str, Seeds],
+) -> None:
+    """2012 alone: 207 admitted that year, but the resolution is measured since the term
+    began (63 + 205 + 207 = 475 of 1,100), and the sentence says so."""
+    text = seeds["hiep_hoa"].summary("district", date(2012, 1, 1), date(2012, 12, 31))
+    assert "kết nạp được 207 đảng viên" in text
+    assert (
+        "đạt 43,2% so với mục tiêu Nghị quyết số 130-NQ/HU (475 đảng viên tính từ 01/11/2010)"
+    ) in text
 
 
 def test_hiep_hoa_narrative_says_what_the_article_says(seeds: dict[str, Seeds]) -> None:

@@ -1,5 +1,11 @@
 """Report 1, admissions against targets: ceremonies held in the period, per year, month
-and unit below, against every applicable year, resolution and congress-term target."""
+and unit below, against every applicable year, resolution and congress-term target.
+
+The period filters the flows the report shows; a target is always measured over its own
+period — a year's target against that year's admissions, a resolution's or a congress
+term's from its start, cumulative — up to the report's last day (or the target's own
+end). Each target row says which days it counted (`counted_from`, `counted_to`).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from workflow.models import AdmissionTarget, Case, Organisation
 from workflow.reports.figures import NO_FIGURE, percent, vi_percent
 from workflow.reports.period import Period
 from workflow.reports.scope import Subtree
-from workflow.reports.sql import Tally, tally, units_of
+from workflow.reports.sql import Tally, admitted_by_path, tally, units_of
 from workflow.reports.tables import monthly, table
 
 
@@ -23,7 +29,8 @@ def admissions(session: Session, org: Subtree, period: Period) -> dict[str, Any]
     applicable = targets.applicable(
         session, [org.id, *(u.id for u in units if u.id is not None)], period.start, period.end
     )
-    target_rows = _target_rows(applicable[org.id], admitted.total, admitted.by_year(), period)
+    windows = TargetWindows(session, org, period)
+    target_rows = _target_rows(applicable[org.id], windows, org.path, period)
     by_year = admitted.by_year()
     years = [
         {
@@ -35,7 +42,7 @@ def admissions(session: Session, org: Subtree, period: Period) -> dict[str, Any]
         }
         for year in range(period.start.year, period.end.year + 1)
     ]
-    unit_rows = _unit_rows(admitted, units, applicable, period)
+    unit_rows = _unit_rows(admitted, units, applicable, windows, period)
     result = {
         "admitted": admitted.total,
         "targets": target_rows,
@@ -53,35 +60,78 @@ def _months_of_year_in(period: Period, year: int) -> int:
     return last.month - first.month + 1
 
 
+class TargetWindows:
+    """Admissions of the subtree counted over a target's own days, per cell path: one
+    query per distinct window (a year, or a resolution's span), shared by the subtree's
+    row and every unit's."""
+
+    def __init__(self, session: Session, org: Subtree, period: Period) -> None:
+        self.session, self.org, self.period = session, org, period
+        self._by_path: dict[tuple[date, date], dict[str, int]] = {}
+
+    def span(self, start: date, end: date) -> tuple[date, date]:
+        """The days a target of [start, end] is measured over in this report."""
+        return start, min(end, self.period.end)
+
+    def admitted(self, start: date, end: date, path: str) -> int:
+        first, last = self.span(start, end)
+        if last < first:
+            return 0
+        if (first, last) not in self._by_path:
+            window = Period(first, last, last)
+            self._by_path[first, last] = admitted_by_path(
+                self.session, self.org, window, Case.ceremony_on
+            )
+        counts = self._by_path[first, last]
+        return sum(n for cell, n in counts.items() if cell.startswith(path))
+
+
 def _target_rows(
-    applicable: list[AdmissionTarget], total: int, by_year: dict[int, int], period: Period
+    applicable: list[AdmissionTarget], windows: TargetWindows, path: str, period: Period
 ) -> list[dict[str, Any]]:
     """One row per year of the period and per resolution/term target; "—" where none.
 
     A year's target is set against that year's admissions; a resolution's or a term's
-    against the whole period's, as the articles do ("từ đầu nhiệm kỳ … kết nạp 625,
-    đạt 56,8% so với mục tiêu Nghị quyết").
+    against the admissions since its start ("từ đầu nhiệm kỳ … kết nạp 625, đạt 56,8% so
+    với mục tiêu Nghị quyết"), whatever the report's own first day.
     """
     year_targets = {t.period_start.year: t for t in applicable if t.kind == "year"}
-    rows = [
-        _target_row("year", year_targets.get(year), by_year.get(year, 0), f"năm {year}")
-        | {"year": year}
-        for year in range(period.start.year, period.end.year + 1)
-    ]
+    rows = []
+    for year in range(period.start.year, period.end.year + 1):
+        target = year_targets.get(year)
+        start, end = (
+            (target.period_start, target.period_end)
+            if target
+            else (date(year, 1, 1), date(year, 12, 31))
+        )
+        row = _target_row("year", target, windows, path, (start, end), f"năm {year}")
+        rows.append(row | {"year": year})
     for kind in ("resolution", "congress_term"):
         of_kind = [t for t in applicable if t.kind == kind]
+        default_ref = targets.kind(kind).default_ref_vi
         rows += [
-            _target_row(kind, t, total, t.ref or targets.kind(kind).default_ref_vi) for t in of_kind
+            _target_row(
+                kind, t, windows, path, (t.period_start, t.period_end), t.ref or default_ref
+            )
+            for t in of_kind
         ]
         if not of_kind:
-            rows.append(_target_row(kind, None, total, targets.kind(kind).default_ref_vi))
+            days = (period.start, period.end)
+            rows.append(_target_row(kind, None, windows, path, days, default_ref))
     return rows
 
 
 def _target_row(
-    kind: str, target: AdmissionTarget | None, admitted: int, label: str
+    kind: str,
+    target: AdmissionTarget | None,
+    windows: TargetWindows,
+    path: str,
+    days: tuple[date, date],
+    label: str,
 ) -> dict[str, Any]:
     number = target.number if target else None
+    counted_from, counted_to = windows.span(*days)
+    admitted = windows.admitted(*days, path)
     return {
         "kind": kind,
         "kind_label": targets.kind(kind).label_vi,
@@ -92,6 +142,8 @@ def _target_row(
         "ref": target.ref if target else "",
         "period_start": target.period_start.isoformat() if target else None,
         "period_end": target.period_end.isoformat() if target else None,
+        "counted_from": counted_from.isoformat(),
+        "counted_to": counted_to.isoformat(),
         "number": number,
         "admitted": admitted,
         "percent": percent(admitted, number),
@@ -103,6 +155,7 @@ def _unit_rows(
     counted: Tally,
     units: list[Organisation],
     applicable: dict[int, list[AdmissionTarget]],
+    windows: TargetWindows,
     period: Period,
 ) -> list[dict[str, Any]]:
     per_unit = counted.units_by_year()
@@ -113,7 +166,7 @@ def _unit_rows(
         admitted = counts.get(unit.id, 0)
         unit_targets = [
             row
-            for row in _target_rows(applicable[unit.id], admitted, per_unit[unit.id], period)
+            for row in _target_rows(applicable[unit.id], windows, unit.path, period)
             if row["number"] is not None
         ]
         rows.append(
@@ -141,10 +194,19 @@ def _unit_rows(
 def _admission_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
     target_table = table(
         "Kết nạp so với chỉ tiêu",
-        [("Chỉ tiêu", "text"), ("Số chỉ tiêu", "int"), ("Đã kết nạp", "int"), ("Đạt", "percent")],
+        [
+            ("Chỉ tiêu", "text"),
+            ("Tính từ", "date"),
+            ("Đến", "date"),
+            ("Số chỉ tiêu", "int"),
+            ("Đã kết nạp", "int"),
+            ("Đạt", "percent"),
+        ],
         [
             [
                 row["title"],
+                row["counted_from"],
+                row["counted_to"],
                 row["number"],
                 row["admitted"],
                 row["percent"],

@@ -29,6 +29,8 @@ def cell_text(value: Any, kind: str) -> str:
         return vi_percent_value(float(value))
     if kind == "int" and isinstance(value, int):
         return vi_number(value)
+    if kind == "date":
+        return _dmy(str(value))
     return str(value)
 
 
@@ -106,6 +108,8 @@ def to_xlsx(result: dict[str, Any]) -> bytes:
             for cell, kind in zip(sheet[sheet.max_row], kinds, strict=True):
                 if kind == "percent" and isinstance(cell.value, float):
                     cell.number_format = "0.0%"
+                elif kind == "date":
+                    cell.number_format = "DD/MM/YYYY"
         for letter, width in zip("ABCDEFGHIJ", _widths(table), strict=False):
             sheet.column_dimensions[letter].width = width
     out = io.BytesIO()
@@ -118,6 +122,8 @@ def _xlsx_value(value: Any, kind: str) -> Any:
         return NO_FIGURE if kind != "text" else ""
     if kind == "percent":
         return round(float(value) / 100, 4)
+    if kind == "date":
+        return date.fromisoformat(str(value))
     return safe_text(value)
 
 

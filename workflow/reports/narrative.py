@@ -67,14 +67,21 @@ def period_phrase(start: date, end: date, term_starts: set[date]) -> str:
     return f"{opening} {closing}"
 
 
-def _target_phrase(row: dict[str, Any]) -> str:
+def _target_phrase(row: dict[str, Any], report_from: str) -> str:
+    """ "56,8% so với mục tiêu Nghị quyết số 130-NQ/HU"; when the target counts from
+    another day than the report (a resolution older than the period), the phrase says
+    what it counted: "(09 đảng viên tính từ 01/01/2021)"."""
     achieved = vi_percent_value(row["percent"])
+    since = ""
+    if row["counted_from"] != report_from:
+        counted_from = date.fromisoformat(row["counted_from"])
+        since = f" ({count(row['admitted'])} đảng viên tính từ {counted_from:%d/%m/%Y})"
     if row["kind"] == "year":
-        return f"{achieved} chỉ tiêu {row['label']}"
+        return f"{achieved} chỉ tiêu {row['label']}{since}"
     ref = row["ref"].strip()
     if row["kind"] == "resolution" and not ref.casefold().startswith("nghị quyết"):
         ref = f"Nghị quyết số {ref}"
-    return f"{achieved} so với mục tiêu {ref or row['label']}"
+    return f"{achieved} so với mục tiêu {ref or row['label']}{since}"
 
 
 def _years_phrase(admissions: dict[str, Any], from_term_start: bool) -> str:
@@ -113,7 +120,8 @@ def admissions_paragraph(
     set_targets = [row for row in admissions["targets"] if row["number"] is not None]
     if len(admissions["by_year"]) > 1:  # year targets then belong to each year's figure
         set_targets = [row for row in set_targets if row["kind"] != "year"]
-    achieved = f", đạt {_join([_target_phrase(r) for r in set_targets])}" if set_targets else ""
+    phrases = [_target_phrase(r, admissions["from"]) for r in set_targets]
+    achieved = f", đạt {_join(phrases)}" if set_targets else ""
     return (
         f"{opening}, {whole_of(org)} kết nạp được {count(admissions['admitted'])} đảng viên"
         f"{achieved}{_years_phrase(admissions, from_term_start)}."

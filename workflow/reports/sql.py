@@ -252,6 +252,18 @@ def tally(
     return Tally(org.path, months, by_path_year)
 
 
+def admitted_by_path(
+    session: Session, org: Subtree, period: Period, date_column: Any
+) -> dict[str, int]:
+    """Cases of the subtree whose `date_column` falls in the period, per cell path."""
+    rows = session.execute(
+        select(col(Case.org_path), func.count())
+        .where(in_subtree(Case.org_path, org), between(date_column, period))
+        .group_by(col(Case.org_path))
+    ).all()
+    return {str(path): int(n) for path, n in rows}
+
+
 def units_of(session: Session, org: Subtree) -> list[Organisation]:
     """The organisation's direct children, by name: the units a tally is shown per."""
     query = (

@@ -10,7 +10,7 @@ from workflow.reports.period import Period, month_iso, month_label
 
 
 def table(title: str, columns: list[tuple[str, str]], rows: list[list[Any]]) -> dict[str, Any]:
-    """A table as pages, CSV and XLSX show it; column types: text, int, percent."""
+    """A table as pages, CSV and XLSX show it; column types: text, int, percent, date (ISO)."""
     return {
         "title": title,
         "columns": [{"label": label, "type": kind} for label, kind in columns],
