@@ -138,3 +138,25 @@ def test_text_that_looks_like_a_formula_stays_text_in_csv_and_xlsx() -> None:
     sheet = load_workbook(io.BytesIO(to_xlsx(_result_with(trap)))).worksheets[1]
     assert sheet.cell(2, 1).value == "'" + trap and sheet.cell(2, 1).data_type == "s"
     assert sheet.cell(2, 2).value == 12
+
+
+@pytest.mark.parametrize(
+    ("committee", "organisation"),
+    [
+        ("Huyện ủy Hiệp Hòa", "Đảng bộ huyện Hiệp Hòa"),
+        ("Huyện uỷ Hiệp Hòa", "Đảng bộ huyện Hiệp Hòa"),
+        ("Tỉnh ủy Bắc Giang", "Đảng bộ tỉnh Bắc Giang"),
+        ("Thành ủy Lạng Sơn", "Đảng bộ thành phố Lạng Sơn"),
+        ("Thị ủy Phú Thọ", "Đảng bộ thị xã Phú Thọ"),
+        ("Quận ủy Ba Đình", "Đảng bộ quận Ba Đình"),
+        ("Đảng ủy xã Đông Lỗ", "Đảng bộ xã Đông Lỗ"),
+        ("Đảng uỷ Khối cơ quan", "Đảng bộ Khối cơ quan"),
+        ("Đảng bộ huyện Ba Bể", "Đảng bộ huyện Ba Bể"),
+    ],
+)
+def test_the_narrative_names_the_party_organisation_a_committee_leads(
+    committee: str, organisation: str
+) -> None:
+    from workflow.reports.narrative import organisation_name
+
+    assert organisation_name(committee) == organisation
