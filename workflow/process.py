@@ -127,8 +127,8 @@ def _int(name: str, vi: str, en: str) -> FieldSpec:
 
 # ── choices: every code a choice field accepts, with its label ────────────
 # Codes are the public contract (API, import); the labels are what forms, papers and
-# reports print — declared here once. Occupation labels are the districts' words
-# (../shared/seeds), so a form and a published figure name a group alike.
+# reports print — declared here once, in the districts' words (../shared/seeds). The
+# breakdown groups some occupations as the articles do (workflow/reports/categories.py).
 CHOICE_LABELS: dict[str, Text] = {
     # gender
     "female": Text("Nữ", "Female"),
@@ -141,7 +141,9 @@ CHOICE_LABELS: dict[str, Text] = {
     "armed_forces": Text("Công an, quân đội", "Armed forces"),
     "business_owner": Text("Kinh doanh", "Business owner"),
     "enterprise_owner": Text("Chủ doanh nghiệp", "Enterprise owner"),
-    "village_head": Text("Trưởng, phó thôn", "Village head or deputy"),
+    "village_head": Text("Trưởng thôn, khu phố", "Village head"),
+    "village_deputy": Text("Phó thôn, khu phố", "Village deputy head"),
+    "hamlet_leader": Text("Trưởng, phó xóm, tổ dân phố", "Hamlet or residential group leader"),
     "student": Text("Học sinh, sinh viên", "Student"),
     "other": Text("Khác", "Other"),
     # nominating organisation (and the unions that may stand in for a sponsor)
@@ -173,6 +175,8 @@ OCCUPATIONS = (
     "business_owner",
     "enterprise_owner",
     "village_head",
+    "village_deputy",
+    "hamlet_leader",
     "student",
     "other",
 )

@@ -160,3 +160,39 @@ def test_the_narrative_names_the_party_organisation_a_committee_leads(
     from workflow.reports.narrative import organisation_name
 
     assert organisation_name(committee) == organisation
+
+
+def test_village_officials_are_three_occupations_counted_as_one_group() -> None:
+    """The articles print "trưởng phó thôn 18" in the breakdown, and elsewhere "04 trưởng
+    thôn, khu phố; 06 phó thôn, khu phố; 07 trưởng, phó xóm, tổ dân phố"."""
+    from workflow.reports.breakdown import _breakdown_result
+    from workflow.reports.narrative import breakdown_paragraph
+
+    def group(occupation: str, n: int) -> tuple[object, ...]:
+        return ("male", False, "Kinh", None, "12/12", occupation, 1, n)
+
+    result = _breakdown_result(
+        [
+            group("village_head", 4),
+            group("village_deputy", 6),
+            group("hamlet_leader", 8),
+            group("farmer", 82),
+        ]
+    )
+    officials = next(r for r in result["by_occupation"] if r["key"] == "village_head")
+    assert (officials["label"], officials["count"], officials["text"]) == (
+        "Trưởng, phó thôn",
+        18,
+        "18,0%",
+    )
+    assert [(p["key"], p["count"]) for p in officials["parts"]] == [
+        ("village_head", 4),
+        ("village_deputy", 6),
+        ("hamlet_leader", 8),
+    ]
+    text = breakdown_paragraph(result)
+    assert "trưởng, phó thôn 18 (18,0%)" in text
+    assert (
+        "Trong đó có 04 trưởng thôn, khu phố; 06 phó thôn, khu phố; 08 trưởng, phó xóm, "
+        "tổ dân phố được kết nạp."
+    ) in text

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Integer, cast, func, select
 from sqlmodel import Session, col
 
+from workflow import process
 from workflow.models import Case, Person
-from workflow.reports.categories import AGE_BANDS, NO_RELIGION, NOT_RECORDED, OCCUPATION_LABELS
+from workflow.reports.categories import AGE_BANDS, NO_RELIGION, NOT_RECORDED, OCCUPATION_GROUPS
 from workflow.reports.figures import percent
 from workflow.reports.period import Period
 from workflow.reports.scope import Subtree
@@ -52,6 +53,22 @@ def breakdown(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     return _breakdown_result(groups)
 
 
+def _occupation_group(key: str, counts: dict[str, int], total: int) -> dict[str, Any]:
+    """A group's count and share, with each of its occupations when it has several."""
+    label, codes = OCCUPATION_GROUPS[key]
+    row: dict[str, Any] = {
+        "key": key,
+        "label": label,
+        **share(sum(counts.get(c, 0) for c in codes), total),
+    }
+    if len(codes) > 1:
+        row["parts"] = [
+            {"key": c, "label": process.CHOICE_LABELS[c].vi, **share(counts.get(c, 0), total)}
+            for c in codes
+        ]
+    return row
+
+
 def _breakdown_result(groups: Iterable[Any]) -> dict[str, Any]:
     total = women = youth = minorities = 0
     dims: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -65,12 +82,9 @@ def _breakdown_result(groups: Iterable[Any]) -> dict[str, Any]:
             dims["ethnicity"][ethnicity] += n
         dims["religion"][_religion(religion)] += n
         dims["education"][(education or "").strip() or NOT_RECORDED] += n
-        dims["occupation"][occupation if occupation in OCCUPATION_LABELS else "other"] += n
+        dims["occupation"][occupation if occupation in process.OCCUPATIONS else "other"] += n
         dims["band"][AGE_BANDS[int(band)][2]] += n
-    occupation = [
-        {"key": key, "label": label, **share(dims["occupation"].get(key, 0), total)}
-        for key, label in OCCUPATION_LABELS.items()
-    ]
+    occupation = [_occupation_group(key, dims["occupation"], total) for key in OCCUPATION_GROUPS]
     bands = [
         {"key": label, "label": label, **share(dims["band"].get(label, 0), total)}
         for _, _, label in AGE_BANDS

@@ -180,7 +180,18 @@ def breakdown_paragraph(breakdown: dict[str, Any]) -> str:
         else:  # free text as recorded ("12/12", "Công giáo"): set off with a colon
             items = [_share(f"{_lower_first(r['label'])}:", r) for r in rows]
         sentences.append(f"{label}: {'; '.join(items)}.")
-    return " ".join(sentences)
+    sentences.append(_village_officials_sentence(breakdown["by_occupation"]))
+    return " ".join(s for s in sentences if s)
+
+
+def _village_officials_sentence(by_occupation: list[dict[str, Any]]) -> str:
+    """ "Trong đó có 04 trưởng thôn, khu phố; 06 phó thôn, khu phố; 07 trưởng, phó xóm, tổ
+    dân phố được kết nạp." — the article's split of the village officials' group."""
+    parts = [part for row in by_occupation for part in row.get("parts", []) if part["count"]]
+    if not parts:
+        return ""
+    items = [f"{count(p['count'])} {p['label'][0].lower()}{p['label'][1:]}" for p in parts]
+    return f"Trong đó có {'; '.join(items)} được kết nạp."
 
 
 def _lower_first(text: str) -> str:
