@@ -112,13 +112,37 @@ def report_command(
 )
 @click.option("--from", "date_from", default=None, help="First day, YYYY-MM-DD.")
 @click.option("--to", "date_to", default=None, help="Last day, YYYY-MM-DD.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "docx"]),
+    default="text",
+    show_default=True,
+    help="The sentences as text, as JSON (with the figures behind them), or as Word.",
+)
+@click.option(
+    "-o",
+    "--output-file",
+    "output_file",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Where to write the .docx (required with --format docx).",
+)
 def narrative_command(
-    engine: Engine, org_id: int | None, date_from: str | None, date_to: str | None
+    engine: Engine,
+    org_id: int | None,
+    date_from: str | None,
+    date_to: str | None,
+    output: str,
+    output_file: str | None,
 ) -> None:
     """Print the period's figures as the sentences of a district report."""
     from workflow.engine import NotFound
     from workflow.reports import narrative
+    from workflow.reports.files import narrative_docx
 
+    if output == "docx" and output_file is None:
+        raise click.UsageError("--format docx cần -o FILE.docx (needs -o FILE.docx)")
     start, end = _period(engine, date_from, date_to)
     with engine.session() as session:
         try:
@@ -127,7 +151,17 @@ def narrative_command(
             )
         except NotFound as error:
             raise click.ClickException(f"không có tổ chức {org_id}") from error
-    click.echo(narrative.as_text(told))
+    if output == "json":
+        click.echo(
+            json.dumps(told | {"text": narrative.as_text(told)}, ensure_ascii=False, indent=2)
+        )
+    elif output == "docx":
+        assert output_file is not None
+        with open(output_file, "wb") as handle:
+            handle.write(narrative_docx(told))
+        click.echo(f"→ {output_file}")
+    else:
+        click.echo(narrative.as_text(told))
 
 
 @click.group(name="target")

@@ -116,6 +116,25 @@ def test_a_target_set_from_the_terminal_appears_in_the_report(database: str) -> 
         "Năm 2025, toàn Đảng bộ huyện Thử Nghiệm kết nạp được 12 đảng viên, đạt 75,0% chỉ tiêu năm 2025."
         in out
     )
+    code, out = run(database, "narrative", "--org", "1", "--to", "2025-12-31", "--format", "json")
+    told = json.loads(out)
+    assert code == 0 and told["text"].startswith("Kết quả công tác phát triển đảng viên")
+    assert told["figures"]["admissions"]["admitted"] >= 12
+    assert told["paragraphs"][0]["topic"] == "admissions"
+
+
+def test_the_narrative_as_a_word_document(database: str, tmp_path: Path) -> None:
+    from docx import Document
+
+    target = tmp_path / "tom-tat.docx"
+    args = ["narrative", "--org", "1", "--from", "2025-01-01", "--to", "2025-12-31"]
+    code, out = run(database, *args, "--format", "docx")
+    assert code != 0 and "-o" in out  # a Word file needs a place to go
+    code, _ = run(database, *args, "--format", "docx", "-o", str(target))
+    assert code == 0
+    paragraphs = [p.text for p in Document(str(target)).paragraphs]
+    assert paragraphs[0].startswith("Kết quả công tác phát triển đảng viên")
+    assert any("kết nạp được 12 đảng viên" in p for p in paragraphs)
 
 
 def test_bad_input_is_refused_with_the_reason(database: str) -> None:

@@ -157,9 +157,9 @@ def test_text_that_looks_like_a_formula_stays_text_in_csv_and_xlsx() -> None:
 def test_the_narrative_names_the_party_organisation_a_committee_leads(
     committee: str, organisation: str
 ) -> None:
-    from workflow.reports.narrative import organisation_name
+    from workflow.directory.organisations import party_organisation_name
 
-    assert organisation_name(committee) == organisation
+    assert party_organisation_name(committee) == organisation
 
 
 def test_village_officials_are_three_occupations_counted_as_one_group() -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from docx import Document
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
@@ -322,6 +323,11 @@ def test_the_index_and_summary_pages_answer(app: Flask) -> None:
     told = client.get("/api/v1/narrative", query_string=YEAR).json
     assert told["text"].startswith("Kết quả công tác phát triển đảng viên")
     assert "Trong đó: nữ 10 (40,0%)" in told["text"]
+    word = client.get("/api/v1/narrative.docx", query_string=YEAR)
+    assert word.status_code == 200 and word.mimetype.endswith("wordprocessingml.document")
+    paragraphs = [p.text for p in Document(io.BytesIO(word.data)).paragraphs]
+    word.close()
+    assert any("toàn Đảng bộ tỉnh Bắc Giang kết nạp được 25 đảng viên" in p for p in paragraphs)
 
 
 def test_the_targets_page_sets_a_target_and_shows_a_bad_one(app: Flask, engine: Engine) -> None:

@@ -21,9 +21,10 @@ from workflow.access import Forbidden
 from workflow.directory import targets
 from workflow.models import Organisation
 from workflow.reports import catalogue, narrative, scope
-from workflow.reports.files import to_csv, to_xlsx
+from workflow.reports.files import narrative_docx, to_csv, to_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PERIOD_QUERY: dict[str, dict[str, Any]] = {
     "org": {"type": "integer", "minimum": 1, "description": "Organisation (default: yours)"},
     "from": {"type": "string", "format": "date", "description": "First day (default: 1 January)"},
@@ -182,6 +183,25 @@ def report_narrative() -> ResponseReturnValue:
     told = narrative_for(actor())
     told.pop("figures")
     return jsonify(told | {"text": narrative.as_text(told)})
+
+
+@bp.get("/narrative.docx")
+@api_doc(
+    "The narrative summary as a Word document",
+    query=PERIOD_QUERY,
+    response={"type": "string", "format": "binary"},
+    media_type=DOCX,
+    roles=READERS,
+    tag="reports",
+)
+def report_narrative_docx() -> ResponseReturnValue:
+    told = narrative_for(actor())
+    name = f"tom-tat-{told['from']}-{told['to']}.docx"
+    return Response(
+        narrative_docx(told),
+        mimetype=DOCX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.get("/targets")

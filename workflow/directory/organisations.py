@@ -154,3 +154,25 @@ def _parent(session: Session, parent_id: int | None, kind: str) -> Organisation 
             "A cell has no organisations below it",
         )
     return parent
+
+
+# A committee (cấp ủy) leads a party organisation (đảng bộ); the articles count the
+# members of the đảng bộ: "Huyện ủy Hiệp Hòa" → "Đảng bộ huyện Hiệp Hòa".
+COMMITTEE_TO_ORGANISATION = (
+    ("Đảng ủy ", "Đảng bộ "),
+    ("Tỉnh ủy ", "Đảng bộ tỉnh "),
+    ("Thành ủy ", "Đảng bộ thành phố "),
+    ("Huyện ủy ", "Đảng bộ huyện "),
+    ("Quận ủy ", "Đảng bộ quận "),
+    ("Thị ủy ", "Đảng bộ thị xã "),
+)
+
+
+def party_organisation_name(committee: str) -> str:
+    """The party organisation a committee leads, named as the articles name it; the old
+    spelling "uỷ" is read as "ủy"."""
+    name = committee.strip().replace("uỷ", "ủy").replace("Uỷ", "Ủy")
+    for prefix, replacement in COMMITTEE_TO_ORGANISATION:
+        if name.startswith(prefix):
+            return replacement + name[len(prefix) :]
+    return committee.strip()

@@ -32,6 +32,7 @@ from docx.text.paragraph import Paragraph
 from sqlmodel import Session
 
 from workflow.config import RuleParameters
+from workflow.directory.organisations import party_organisation_name
 from workflow.documents import case_facts
 from workflow.documents.case_facts import CaseFacts, Sponsor
 from workflow.models import Case, Member, Organisation, Person
@@ -100,8 +101,7 @@ def upper_level(org: Organisation | None) -> str | None:
     """The line above the issuer: the party organisation (đảng bộ) the cell belongs to."""
     if org is None:
         return None
-    name = re.sub(r"^Đảng (ủy|uỷ)\b", "Đảng bộ", org.name.strip())
-    return name.upper()
+    return party_organisation_name(org.name).upper()
 
 
 def name_of(org: Organisation | None) -> str:

@@ -14,6 +14,8 @@ import re
 from datetime import date
 from typing import Any
 
+from docx import Document
+from docx.shared import Pt
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -145,3 +147,33 @@ def _sheet_name(title: str, used: set[str]) -> str:
         name, n = base[: 31 - len(suffix)] + suffix, n + 1
     used.add(name)
     return name
+
+
+NARRATIVE_FONT = "Times New Roman"  # as the committees' documents are typed
+
+
+def narrative_docx(summary: dict[str, Any]) -> bytes:
+    """The narrative summary as a Word document a committee edits into its report: the
+    title, the period, one paragraph per topic."""
+    document = Document()
+    normal = document.styles["Normal"]
+    normal.font.name = NARRATIVE_FONT
+    normal.font.size = Pt(14)
+    heading = document.add_paragraph()
+    heading.add_run(xml_safe(summary["title"])).bold = True
+    document.add_paragraph(
+        xml_safe(f"{summary['period']} ({_dmy(summary['from'])} – {_dmy(summary['to'])})")
+    )
+    for paragraph in summary["paragraphs"]:
+        document.add_paragraph(xml_safe(paragraph["text"]))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """What XML (a .docx) cannot hold taken out: control characters a name may carry."""
+    return _NOT_IN_XML.sub("", text)

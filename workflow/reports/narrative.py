@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from workflow.directory.organisations import party_organisation_name
 from workflow.models import AdmissionTarget, Organisation
 from workflow.reports.catalogue import NAMES, compute
 from workflow.reports.categories import NO_RELIGION, NOT_RECORDED, OCCUPATION_LABELS
@@ -32,33 +33,11 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " và " + items[-1]
 
 
-# A committee (cấp ủy) leads a party organisation (đảng bộ); the articles count the
-# members of the đảng bộ: "Huyện ủy Hiệp Hòa" → "Đảng bộ huyện Hiệp Hòa".
-COMMITTEE_TO_ORGANISATION = (
-    ("Đảng ủy ", "Đảng bộ "),
-    ("Tỉnh ủy ", "Đảng bộ tỉnh "),
-    ("Thành ủy ", "Đảng bộ thành phố "),
-    ("Huyện ủy ", "Đảng bộ huyện "),
-    ("Quận ủy ", "Đảng bộ quận "),
-    ("Thị ủy ", "Đảng bộ thị xã "),
-)
-
-
-def organisation_name(committee: str) -> str:
-    """The party organisation a committee leads, named as the articles name it; the old
-    spelling "uỷ" is read as "ủy"."""
-    name = committee.strip().replace("uỷ", "ủy").replace("Uỷ", "Ủy")
-    for prefix, replacement in COMMITTEE_TO_ORGANISATION:
-        if name.startswith(prefix):
-            return replacement + name[len(prefix) :]
-    return committee.strip()
-
-
 def whole_of(org: Organisation) -> str:
     """How the articles name an organisation's whole membership: "toàn Đảng bộ xã …"."""
     if org.kind in ("cell", "grassroots_cell"):
         return org.name
-    return "toàn " + organisation_name(org.name)
+    return "toàn " + party_organisation_name(org.name)
 
 
 def _term_starts(session: Session, org_id: int) -> set[date]:
