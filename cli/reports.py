@@ -5,7 +5,7 @@ target names the user who sets it (--actor), whose role and scope are checked.""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -54,16 +54,23 @@ def _organisation(session: Session, org_id: int | None) -> int:
     return root
 
 
+def scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--org, --from and --to: whose figures, over which days."""
+    command = click.option(
+        "--to", "date_to", default=None, help="Last day, YYYY-MM-DD (default: today)."
+    )(command)
+    command = click.option(
+        "--from", "date_from", default=None, help="First day, YYYY-MM-DD (default: 1 January)."
+    )(command)
+    return click.option(
+        "--org", "org_id", type=int, default=None, help="Organisation id (default: the root)."
+    )(command)
+
+
 @click.command(name="report")
 @engine_options
 @click.argument("name", type=LazyChoice(_report_names))
-@click.option(
-    "--org", "org_id", type=int, default=None, help="Organisation id (default: the root)."
-)
-@click.option(
-    "--from", "date_from", default=None, help="First day, YYYY-MM-DD (default: 1 January)."
-)
-@click.option("--to", "date_to", default=None, help="Last day, YYYY-MM-DD (default: today).")
+@scope_options
 @click.option(
     "--format",
     "output",
@@ -107,11 +114,7 @@ def report_command(
 
 @click.command(name="narrative")
 @engine_options
-@click.option(
-    "--org", "org_id", type=int, default=None, help="Organisation id (default: the root)."
-)
-@click.option("--from", "date_from", default=None, help="First day, YYYY-MM-DD.")
-@click.option("--to", "date_to", default=None, help="Last day, YYYY-MM-DD.")
+@scope_options
 @click.option(
     "--format",
     "output",
