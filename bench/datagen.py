@@ -35,6 +35,7 @@ from workflow import db, history, models, process, rules
 from workflow.config import RuleParameters
 from workflow.deadlines import live_deadlines
 from workflow.ops import demo
+from workflow.text import fold
 
 PASSWORD = demo.DEMO_PASSWORD
 CELLS_PER_GRASSROOTS = 10
@@ -392,9 +393,11 @@ class CaseFactory:
         gender = rng.choice(["female", "male"])
         age = rng.randrange(19, 45)
         youth = age <= 30 and rng.random() < 0.5
+        full_name = demo.vietnamese_name(rng, gender)
         person = {
             "id": case_id,
-            "full_name": demo.vietnamese_name(rng, gender),
+            "full_name": full_name,
+            "name_key": fold(full_name),
             "birth_date": date(nominated_on.year - age, rng.randrange(1, 13), rng.randrange(1, 28)),
             "gender": gender,
             "ethnicity": rng.choice(ETHNICITIES),

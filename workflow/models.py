@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel, col
+
+from workflow.text import fold
 
 
 class Organisation(SQLModel, table=True):
@@ -51,6 +54,15 @@ class Person(SQLModel, table=True):
     youth_union_member: bool = False
     trade_union_member: bool = False
     national_id: str | None = Field(default=None, index=True)
+    # The name folded for search (workflow/text.py `fold`): kept by the listener below,
+    # so "nguyen van" finds "Nguyễn Văn …" on SQLite and PostgreSQL alike.
+    name_key: str = Field(default="", index=True)
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _fold_name(_mapper: Any, _connection: Any, person: Person) -> None:
+    person.name_key = fold(person.full_name or "")
 
 
 class Case(SQLModel, table=True):

@@ -8,6 +8,7 @@ picks the language the same way: `text.say(locale)`.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -53,3 +54,12 @@ class Explained(Exception):
 def dmy(day: date | datetime | None, missing: str = "—") -> str:
     """A date as Vietnamese documents write it: 05/09/2025 (`missing` when there is none)."""
     return day.strftime("%d/%m/%Y") if day else missing
+
+
+def fold(text: str) -> str:
+    """A name as a search compares it: no diacritics, no case, single spaces —
+    "Nguyễn Văn Đặng" → "nguyen van dang" (đ is a letter of its own, not a d with a mark,
+    so Unicode's decomposition leaves it: it is mapped by hand)."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return " ".join(bare.casefold().split())

@@ -51,3 +51,30 @@ def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
             assert compare_metadata(MigrationContext.configure(connection), db.metadata()) == []
     finally:
         database.dispose()
+
+
+def test_the_search_migration_folds_the_names_already_recorded(empty_database: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    database = db.connect(empty_database)
+    try:
+        config = db.alembic_config(database)
+        with database.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002_admin_log")
+        with database.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO person (full_name, birth_date, gender, ethnicity, occupation,"
+                    " youth_union_member, trade_union_member)"
+                    " VALUES ('Nguyễn Thị Ánh', '2000-01-01', 'female', 'Kinh', 'farmer',"
+                    " false, false)"
+                )
+            )
+        db.migrate(database)
+        with database.connect() as connection:
+            keys = connection.execute(text("SELECT name_key FROM person")).scalars().all()
+        assert keys == ["nguyen thi anh"]
+    finally:
+        database.dispose()

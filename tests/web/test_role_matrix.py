@@ -66,6 +66,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/members"): row(401, 200, 200, 200, 200, 200),
     ("POST", "/api/v1/members"): row(401, 403, 403, 403, 403, 201),
     ("GET", "/api/v1/narrative"): row(401, 200, 403, 200, 200, 200),
+    ("GET", "/api/v1/narrative.docx"): row(401, 200, 403, 200, 200, 200),
     ("GET", "/api/v1/openapi.json"): row(200, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/organisations"): row(401, 200, 200, 200, 200, 200),
     ("POST", "/api/v1/organisations"): row(401, 403, 403, 403, 403, 201),

@@ -1,8 +1,9 @@
 """Finding a candidate by part of their name, or by national ID, in any database.
 
-SQLite folds case for ASCII letters only, so "đặng" would miss "Đặng". Names are
-written in title case, so the needle is tried as typed, lower, title and upper case:
-one indexed-free OR of LIKEs that behaves the same on SQLite and PostgreSQL.
+Names are compared folded (workflow/text.py `fold`: no diacritics, no case), against
+the folded copy each person row keeps (`Person.name_key`), so "nguyen van", "NGUYỄN" and
+"anh tuyet" find "Nguyễn Văn …" and "Hoàng Thị Ánh Tuyết" alike on SQLite and
+PostgreSQL, whatever their collations.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import col
 
 from workflow.models import Person
+from workflow.text import fold
 
 
 def _like_pattern(text: str) -> str:
@@ -19,10 +21,8 @@ def _like_pattern(text: str) -> str:
 
 
 def person_matches(needle: str) -> ColumnElement[bool]:
-    """Persons whose full name contains `needle` (case-insensitively) or whose ID is it."""
-    text = " ".join(needle.split())
-    variants = dict.fromkeys((text, text.lower(), text.title(), text.upper()))
+    """Persons whose folded name contains the folded `needle`, or whose ID is it."""
     return or_(
-        *(col(Person.full_name).ilike(_like_pattern(v), escape="\\") for v in variants),
-        col(Person.national_id) == text,
+        col(Person.name_key).like(_like_pattern(fold(needle)), escape="\\"),
+        col(Person.national_id) == " ".join(needle.split()),
     )
