@@ -161,11 +161,9 @@ def _reserve(engine: Engine, keys: _Keys, limits: Limits) -> None:
         address = _count(session, keys.address, limits.address.window, now)
         account = _count(session, keys.account, limits.account.window, now)
         pair = _count(session, keys.pair, limits.pair.window, now)
-        if address == 1:  # a new window for this address: forget windows long past
-            session.execute(
-                delete(LoginAttempt).where(col(LoginAttempt.window_start) < now - limits.longest)
-            )
         session.commit()
+    if address == 1:  # a new window for this address: forget windows long past
+        _forget_before(engine, now - limits.longest)
     allowed = limits.pair.attempts
     if account > limits.account.attempts:
         allowed = min(allowed, HOT_ACCOUNT_TRIES)
@@ -173,6 +171,13 @@ def _reserve(engine: Engine, keys: _Keys, limits: Limits) -> None:
         raise TooManyAttempts(limits.address.window)
     if pair > allowed:
         raise TooManyAttempts(max(limits.pair.window, limits.account.window))
+
+
+def _forget_before(engine: Engine, cutoff: datetime) -> None:
+    """Its own transaction, holding no counter's lock while it waits for others'."""
+    with engine.session() as session:
+        session.execute(delete(LoginAttempt).where(col(LoginAttempt.window_start) < cutoff))
+        session.commit()
 
 
 def _count(session: Session, key: str, window: timedelta, now: datetime) -> int:

@@ -19,7 +19,7 @@ from workflow import logins
 from workflow.access import Actor
 from workflow.directory import users
 from workflow.logins import Limit, Limits, TooManyAttempts
-from workflow.models import User
+from workflow.models import LoginAttempt, User
 from workflow.ops.demo import DEMO_PASSWORD
 
 ADMIN = Actor("admin", "admin", None, "")
@@ -141,6 +141,15 @@ def test_a_window_ends_and_counting_starts_again(setup: Setup) -> None:
     setup.clock.moment += LIMITS.pair.window + timedelta(seconds=1)
     assert attempt(setup, "officer", "guess", ATTACKER) == "wrong"
     assert logins.attempts(setup.engine, f"pair:{ATTACKER} officer") == 1
+
+
+def test_counts_of_windows_long_past_are_forgotten(setup: Setup) -> None:
+    attempt(setup, "officer", "guess", ATTACKER)
+    setup.clock.moment += LIMITS.longest + timedelta(seconds=1)
+    attempt(setup, "auditor", "guess", VICTIM_HOME)  # a new window for its address
+    with setup.engine.session() as session:
+        keys = set(session.exec(select(LoginAttempt.key)).all())
+    assert keys == {f"address:{VICTIM_HOME}", "account:auditor", f"pair:{VICTIM_HOME} auditor"}
 
 
 def test_an_unknown_username_costs_one_hash_check_like_a_known_one(
