@@ -48,10 +48,12 @@ def hasher(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hasher]:
     yield spy
 
 
-def attempt(setup: Setup, username: str, password: str, address: str) -> str:
+def attempt(
+    setup: Setup, username: str, password: str, address: str, limits: Limits = LIMITS
+) -> str:
     """'ok', 'wrong' or 'refused'."""
     try:
-        user = logins.authenticate(setup.engine, username, password, address=address, limits=LIMITS)
+        user = logins.authenticate(setup.engine, username, password, address=address, limits=limits)
     except TooManyAttempts:
         return "refused"
     return "ok" if user is not None else "wrong"
