@@ -4,11 +4,9 @@ config.toml, and a value that does not fit is refused naming its key."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
-from limits.storage import MemoryStorage
 
 from cli.main import main
 from workflow import config, db, runtime
@@ -113,29 +111,25 @@ def test_the_cli_says_which_key_is_bad_without_a_traceback(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-class CountingStorage(MemoryStorage):
-    """A rate-limit store of its own scheme, so the test sees the limiter use it."""
-
-    STORAGE_SCHEME: ClassVar[list[str]] = ["ketnap-test"]
-    hits = 0
-
-    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        CountingStorage.hits += amount
-        return super().incr(key, expiry, amount)
-
-
-def test_ketnap_web_ratelimit_storage_reaches_the_limiter(tmp_path: Path) -> None:
-    from web import auth
+def test_ketnap_web_trusted_proxies_and_login_limit_reach_the_app(tmp_path: Path) -> None:
     from web.app import create_app
+    from workflow import logins
 
-    settings = _load(tmp_path, KETNAP_WEB_RATELIMIT_STORAGE="ketnap-test://")
+    settings = _load(
+        tmp_path, KETNAP_WEB_TRUSTED_PROXIES="1", KETNAP_WEB_LOGIN_LIMIT="2 per minute"
+    )
+    assert settings.web["trusted_proxies"] == 1
     engine = runtime.build(f"sqlite:///{tmp_path}/limited.db", config=settings)
     db.migrate(engine.database)
-    # flask-limiter's one Limiter keeps `enabled` from the last app: say it here.
-    app = create_app(engine, settings, TESTING=True, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=True)
-    assert isinstance(auth.limiter.storage, CountingStorage)
-    before = CountingStorage.hits
-    response = app.test_client().post("/login", data={"username": "nobody", "password": "x"})
-    assert response.status_code == 401
-    assert CountingStorage.hits > before
+    app = create_app(engine, settings, TESTING=True, WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+    forwarded = {"X-Forwarded-For": "203.0.113.9"}
+    statuses = [
+        client.post(
+            "/login", data={"username": "nobody", "password": "x"}, headers=forwarded
+        ).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [401, 401, 429]
+    assert logins.attempts(engine, "address:203.0.113.9") == 3
     engine.database.dispose()

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from web import (
@@ -22,7 +23,7 @@ from web import (
     security,
 )
 from web import context as web_context
-from web.extensions import babel, csrf, limiter, login_manager
+from web.extensions import babel, csrf, login_manager
 from workflow import config as config_module
 from workflow.config import Config
 from workflow.engine import Engine
@@ -51,7 +52,6 @@ def create_app(
     babel.init_app(app, locale_selector=web_context.select_locale)
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     web_context.init_app(app)
@@ -66,7 +66,16 @@ def create_app(
     app.register_blueprint(inbox.bp)
     app.register_blueprint(process_view.bp)
     app.register_blueprint(reports.bp)
+    _behind_proxies(app, int(app.config["KETNAP_TRUSTED_PROXIES"]))
     return app
+
+
+def _behind_proxies(app: Flask, proxies: int) -> None:
+    """The client's address and scheme as the `proxies` trusted proxies in front saw
+    them (X-Forwarded-For, -Proto); with none, those headers are ignored, since any
+    client could write them."""
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
 
 def _settings(config: Config) -> dict[str, Any]:
@@ -86,13 +95,15 @@ def _settings(config: Config) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=10),
         "KETNAP_BASE_URL": base_url,
+        "KETNAP_TRUSTED_PROXIES": int(web.get("trusted_proxies", 0)),
         "KETNAP_LOGIN_LIMIT": web.get("login_limit", "10 per 5 minutes"),
+        "KETNAP_LOGIN_ADDRESS_LIMIT": web.get("login_address_limit", "50 per 5 minutes"),
+        "KETNAP_LOGIN_ACCOUNT_LIMIT": web.get("login_account_limit", "10 per 5 minutes"),
         "KETNAP_PAGE_SIZE": int(web.get("page_size", 25)),
         "BABEL_DEFAULT_LOCALE": web.get("default_locale", "vi"),
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "RATELIMIT_STORAGE_URI": web.get("ratelimit_storage", "memory://"),
-        "RATELIMIT_HEADERS_ENABLED": False,
+        "RATELIMIT_ENABLED": True,  # sign-in limits (workflow.logins); tests may switch off
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }

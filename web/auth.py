@@ -1,6 +1,10 @@
 """Who is calling: Flask-Login sessions for pages, signed bearer tokens for the API.
 
-Both end in the same `LoginUser`, so scoping and roles are checked one way.
+Both end in the same `LoginUser`, so scoping and roles are checked one way. Both
+carry the user's session generation: logout and a password change bump it, and
+every cookie or token issued before stops working. A request with a bearer token
+is decided by its token alone: it neither reads nor writes the cookie session.
+Sign-in attempts (page and API together) are limited by workflow.logins.
 """
 
 from __future__ import annotations
@@ -13,20 +17,22 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
+    Request,
+    Response,
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_limiter.errors import RateLimitExceeded
-from flask_limiter.util import get_remote_address
 from flask_login import (
     UserMixin,
     current_user,
@@ -35,15 +41,16 @@ from flask_login import (
     logout_user,
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlmodel import select
-from werkzeug.security import check_password_hash
 
-from web import errors
 from web.context import engine
-from web.extensions import limiter, login_manager
+from web.errors import locale
+from web.extensions import login_manager
+from workflow import logins
+from workflow.logins import Limits, TooManyAttempts
 from workflow.models import User
 
 TOKEN_MAX_AGE = 12 * 3600  # a working day and then some
+BEARER = "Bearer "
 bp = Blueprint("auth", __name__)
 
 
@@ -60,22 +67,31 @@ class LoginUser(UserMixin):
     def is_active(self) -> bool:
         return self.record.active
 
+    def get_id(self) -> str:
+        """What the session cookie keeps: the id and the generation it was issued in."""
+        return f"{self.record.id}:{self.record.session_generation}"
+
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="ketnap-api-token")
 
 
+def limits() -> Limits | None:
+    """The sign-in limits of this app (None when a test switched limiting off)."""
+    found: Limits | None = current_app.extensions["ketnap.login_limits"]
+    return found
+
+
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with this username and password, else None."""
-    with engine().session() as session:
-        user = session.exec(select(User).where(User.username == username)).first()
-    if user is None or not user.active or not user.password_hash:
-        return None
-    return user if check_password_hash(user.password_hash, password) else None
+    """The active user with this username and password, else None; counted against
+    the caller's address. Raises TooManyAttempts past a limit (page and API alike)."""
+    return logins.authenticate(
+        engine(), username, password, address=request.remote_addr or "", limits=limits()
+    )
 
 
 def issue_token(user: User) -> str:
-    return _serializer().dumps({"uid": user.id})
+    return _serializer().dumps({"uid": user.id, "gen": user.session_generation})
 
 
 def user_from_token(token: str) -> User | None:
@@ -83,45 +99,64 @@ def user_from_token(token: str) -> User | None:
         payload = _serializer().loads(token, max_age=TOKEN_MAX_AGE)
     except (BadSignature, SignatureExpired):
         return None
-    return _load(payload.get("uid"))
+    if not isinstance(payload, dict):
+        return None
+    return _load(payload.get("uid"), payload.get("gen"))
 
 
-def _load(user_id: object) -> User | None:
+def _load(user_id: object, generation: object) -> User | None:
+    """The active user `user_id`, if `generation` is still theirs."""
     try:
-        uid = int(str(user_id))
+        uid, gen = int(str(user_id)), int(str(generation))
     except ValueError:
         return None
-    with engine().session() as session:
-        user = session.get(User, uid)
-    return user if user is not None and user.active else None
+    with engine().session() as db:
+        user = db.get(User, uid)
+    if user is None or not user.active or user.session_generation != gen:
+        return None
+    return user
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> LoginUser | None:
-    user = _load(user_id)
+def load_user(session_id: str) -> LoginUser | None:
+    user_id, _sep, generation = session_id.partition(":")
+    user = _load(user_id, generation)
     return LoginUser(user) if user else None
+
+
+def _bearer(req: Request) -> str | None:
+    header = req.headers.get("Authorization", "")
+    return header[len(BEARER) :].strip() if header.startswith(BEARER) else None
 
 
 @login_manager.request_loader
-def load_user_from_request(req: object) -> LoginUser | None:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return None
-    user = user_from_token(header[len("Bearer ") :].strip())
+def load_user_from_request(req: Request) -> LoginUser | None:
+    token = _bearer(req)
+    user = user_from_token(token) if token is not None else None
     return LoginUser(user) if user else None
 
 
+class BearerBlindSessions(SecureCookieSessionInterface):
+    """A request with a bearer token gets an empty session that is never saved.
+
+    Else a client that keeps cookies (any HTTP library's session object) would send
+    back a cookie some earlier response set (a page's CSRF token, a flash), and
+    Flask-Login's strong session protection, finding a session without its
+    fingerprint, would log it out before ever asking the token: the token's user
+    lost their login from their second request on. The token alone decides."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if _bearer(request) is not None:
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if _bearer(request) is not None:
+            return
+        super().save_session(app, session, response)
+
+
 # ── login, logout, language ───────────────────────────────────────────────
-def _login_key() -> str:
-    """Attempts are counted per address AND username: one user's typos do not lock others."""
-    username = (request.form.get("username") or "").strip().lower()[:64]
-    return f"{get_remote_address()}|{username}"
-
-
-def _login_limit() -> str:
-    return str(current_app.config["KETNAP_LOGIN_LIMIT"])
-
-
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: a login link must not bounce the user elsewhere."""
     if not target:
@@ -133,12 +168,6 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    _login_limit,
-    key_func=_login_key,
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code != 302,
-)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated and request.method == "GET":
         return redirect(_safe_next(request.args.get("next")))
@@ -162,6 +191,10 @@ def login() -> ResponseReturnValue:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
+    """Ends the user's sessions and tokens everywhere, not only this cookie: a copy of
+    the cookie replayed later is refused."""
+    if current_user.is_authenticated:
+        logins.log_out(engine(), int(current_user.id))
     logout_user()
     locale = session.get("locale")
     session.clear()
@@ -180,12 +213,22 @@ def set_locale() -> ResponseReturnValue:
     return redirect(_safe_next(request.form.get("next")))
 
 
-def _too_many_attempts(error: RateLimitExceeded) -> ResponseReturnValue:
-    if request.endpoint != "auth.login":
-        return errors.http_error(error)
+def _too_many_attempts(error: TooManyAttempts) -> ResponseReturnValue:
+    """429, the password unchecked: JSON for the API, the login page for a person."""
+    wait = {"Retry-After": str(int(error.retry_after.total_seconds()))}
+    if request.path.startswith("/api/"):
+        body = {
+            "error": {
+                "rule": "too_many_requests",
+                "message": error.message(locale()),
+                "source": None,
+                "field": None,
+            }
+        }
+        return jsonify(body), 429, wait
     flash(_("Too many failed attempts. Wait a few minutes, then try again."), "error")
     username = (request.form.get("username") or "").strip()
-    return render_template("login.html", username=username), 429
+    return render_template("login.html", username=username), 429, wait
 
 
 # ── roles, enforced on the server ────────────────────────────────────────
@@ -229,10 +272,22 @@ def _unauthorized() -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    """The login manager's settings and the page of a refused login attempt (the
-    manager and the limiter are bound to the app in create_app)."""
+    """The login manager's settings, the sign-in limits (a bad one stops the start),
+    bearer requests' sessions and the page of a refused login attempt (the manager is
+    bound to the app in create_app)."""
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.unauthorized_handler(_unauthorized)
-    app.register_error_handler(RateLimitExceeded, _too_many_attempts)
+    config = app.config
+    app.extensions["ketnap.login_limits"] = (
+        Limits.parse(
+            str(config["KETNAP_LOGIN_LIMIT"]),
+            str(config["KETNAP_LOGIN_ADDRESS_LIMIT"]),
+            str(config["KETNAP_LOGIN_ACCOUNT_LIMIT"]),
+        )
+        if config.get("RATELIMIT_ENABLED", True)
+        else None
+    )
+    app.session_interface = BearerBlindSessions()
+    app.register_error_handler(TooManyAttempts, _too_many_attempts)

@@ -2,14 +2,13 @@
 create_app (as flaskr does), so a blueprint imports them from here, never from web.app.
 
 Their configuration lives with the concern it serves: the login manager's loaders and
-the login limit in web.auth, the locale selector in web.context.
+the locale selector in web.context. Sign-in attempts are limited by workflow.logins
+(counted in the database, so every worker shares the counts), not by an extension.
 """
 
 from __future__ import annotations
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -17,5 +16,3 @@ from flask_wtf.csrf import CSRFProtect
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
-# No default limit: only the login attempts are counted (web.auth, web.api.identity).
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,7 +1,7 @@
 """Configuration: config.toml, overridden by environment variables KETNAP_<SECTION>_<KEY>.
 
 `Settings` declares every key with its type and default, so an environment variable
-works with or without a file (KETNAP_DATABASE_URL, KETNAP_WEB_RATELIMIT_STORAGE …)
+works with or without a file (KETNAP_DATABASE_URL, KETNAP_WEB_TRUSTED_PROXIES …)
 and a bad value is refused naming its key. `load()` returns `Config`, what the rest
 of the code reads.
 """
@@ -83,7 +83,8 @@ class DatabaseSettings(_Section):
 
 
 class WebSettings(_Section):
-    """[web]: the server, cookies, sign-in limits (flask-limiter syntax and storage URI)."""
+    """[web]: the server, cookies, the proxies in front, sign-in limits ("N per M
+    minutes"; counted in the database, see workflow/logins.py)."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -91,8 +92,15 @@ class WebSettings(_Section):
     base_url: str = "http://127.0.0.1:8000"
     default_locale: Literal["vi", "en"] = "vi"
     secure_cookies: bool = False
-    login_limit: str = "10 per 5 minutes"
+    # How many reverse proxies (nginx …) stand in front and append X-Forwarded-For:
+    # 0 trusts none (the header is ignored); 1 behind one nginx.
+    trusted_proxies: int = Field(default=0, ge=0, le=10)
+    login_limit: str = "10 per 5 minutes"  # failures per account from one address
+    login_address_limit: str = "50 per 5 minutes"  # failures per address, any account
+    login_account_limit: str = "10 per 5 minutes"  # beyond it each address gets 3 tries
     page_size: PositiveInt = 25
+    # Unused since attempts are counted in the database; kept so that older
+    # configuration files (and KETNAP_WEB_RATELIMIT_STORAGE) still load.
     ratelimit_storage: str = "memory://"
 
 

@@ -215,6 +215,22 @@ class User(SQLModel, table=True):
     daily_digest: bool = False
     locale: str = "vi"
     active: bool = True
+    # Every session cookie and bearer token names the generation it was issued in;
+    # logout and a password change bump it, so every earlier one stops working.
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Sign-in attempts not (yet) successful in the current window of one key: an
+    account ("account:<username>"), a client address ("address:<ip>") or an account
+    from one address ("pair:<ip> <username>"). One atomic upsert counts an attempt,
+    so every worker process shares the counts (workflow/logins.py)."""
+
+    __tablename__ = "login_attempt"
+
+    key: str = Field(primary_key=True, max_length=160)
+    window_start: NaiveDatetime = Field(index=True)
+    attempts: int = 0
 
 
 # ── reports: targets, class headcounts, villages (issue 5) ────────────────

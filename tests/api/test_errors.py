@@ -350,7 +350,7 @@ def test_failed_token_requests_are_limited_like_the_login_page(
     demo_template: DemoTemplate, tmp_path: Path
 ) -> None:
     engine = copy_engine(demo_template, tmp_path)
-    # the limiter is one per process: enable it explicitly, and guess a fresh name
+    # limits on (the fixtures' apps switch them off), and a fresh name
     app = make_app(engine, KETNAP_LOGIN_LIMIT="3 per minute", RATELIMIT_ENABLED=True)
     client = app.test_client()
     wrong = {"username": f"guesser-{uuid.uuid4().hex}", "password": "guess"}

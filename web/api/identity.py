@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from flask import current_app, jsonify, request
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -19,49 +16,19 @@ from web.errors import locale
 from workflow.schema import InvalidData
 
 
-def _attempt_key() -> str:
-    """Like the login page: attempts count per address and username."""
-    from flask_limiter.util import get_remote_address
-
-    try:
-        body = request.get_json(silent=True) if request.is_json else None
-    except RecursionError:  # the view answers 400 for it; the key just must not fail
-        body = None
-    username = body.get("username") if isinstance(body, dict) else None
-    name = username.strip().lower()[:64] if isinstance(username, str) else ""
-    return f"{get_remote_address()}|{name}"
-
-
-def _login_limit() -> str:
-    return str(current_app.config.get("KETNAP_LOGIN_LIMIT", "10 per 5 minutes"))
-
-
-def _limited(view: Callable[..., Any]) -> Callable[..., Any]:
-    """The login page's limiter, when the web side has one (only failures count)."""
-    limiter = getattr(auth, "limiter", None)
-    if limiter is None:
-        return view
-    decorated: Callable[..., Any] = limiter.limit(
-        _login_limit,
-        key_func=_attempt_key,
-        methods=["POST"],
-        deduct_when=lambda response: response.status_code != 200,
-    )(view)
-    return decorated
-
-
 @bp.post("/token")
 @api_doc(
     "Exchange a username and password for a bearer token",
     description="Send the token as `Authorization: Bearer <token>` on every other call. "
-    "Failed attempts are limited like the login page's.",
+    "Failed attempts count together with the login page's (per username and address, "
+    "per address, per username; shared by every server process): past a limit the "
+    "answer is 429 with Retry-After, the password unchecked.",
     request=ref("Credentials"),
     response=ref("Token"),
     public=True,
     errors=(401, 429),
     tag="identity",
 )
-@_limited
 def token() -> ResponseReturnValue:
     body = json_object(("username", "password"))
     username, password = body.get("username"), body.get("password")

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 from werkzeug.security import generate_password_hash
 
-from workflow import schema
+from workflow import logins, schema
 from workflow.access import ROLES, Actor, Forbidden
 from workflow.directory import admin_log
 from workflow.engine import Engine, NotFound
@@ -87,7 +87,8 @@ def add_user(engine: Engine, data: Any, *, actor: Actor) -> User:
 
 def change_user(engine: Engine, user_id: int, data: Any, *, actor: Actor) -> User:
     """Change what `data` names (a field it leaves out keeps its value); a password
-    only when one is given. The username stays."""
+    only when one is given, and then the user's sessions and tokens end. The
+    username stays."""
     check_may_change(actor)
     fields, password = _split_password(data)
     with engine.session() as session:
@@ -100,6 +101,9 @@ def change_user(engine: Engine, user_id: int, data: Any, *, actor: Actor) -> Use
         org = _check_account(session, parsed)
         _fill(user, parsed, password)
         session.add(user)
+        if password is not None:  # a new password ends every session and token
+            assert user.id is not None
+            logins.end_sessions(session, user.id)
         _log(session, actor, engine, "change_user", user, org, before, password)
         session.commit()
     return user
