@@ -1,7 +1,7 @@
 """login: attempt counters shared by every worker, and the users' session generation
 
-Revision ID: 0003_login
-Revises: 0002_admin_log
+Revision ID: 0004_login
+Revises: 0003_search
 Create Date: 2026-11-29 20:50:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0003_login'
-down_revision = '0002_admin_log'
+revision = '0004_login'
+down_revision = '0003_search'
 branch_labels = None
 depends_on = None
 
