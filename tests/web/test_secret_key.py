@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -23,7 +24,7 @@ from flask_login.utils import _create_identifier
 from itsdangerous import URLSafeTimedSerializer
 
 from cli.main import main
-from tests.web.support import user
+from tests.web.support import DemoTemplate, user
 from web.app import create_app
 from workflow import config as config_module
 from workflow.config import Config, InsecureSecretKey
@@ -261,3 +262,22 @@ def test_gunicorn_stops_with_the_message_instead_of_serving(tmp_path: Path) -> N
     assert "example key shipped with Ketnap" in done.stderr
     assert "App failed to load" in done.stderr
     assert nothing_listens(port)
+
+
+def test_make_runs_ketnap_demo_writes_the_key_even_when_the_demo_exists(
+    demo_template: DemoTemplate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run` is `ketnap demo --if-missing` then `ketnap serve` (production mode):
+    the demo writes the key first, also on a clone whose database predates it."""
+    path = tmp_path / "instance" / "secret_key"
+    monkeypatch.setenv("KETNAP_WEB_SECRET_KEY_FILE", str(path))
+    monkeypatch.delenv("KETNAP_WEB_SECRET_KEY", raising=False)
+    database = tmp_path / "ketnap.db"
+    shutil.copyfile(demo_template.path, database)
+    result = CliRunner().invoke(
+        main, ["demo", "--if-missing", "--database", f"sqlite:///{database}"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Demo data already present." in result.output
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    config_module.require_strong_secret_key(configured(tmp_path))  # serve would start
