@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -64,7 +65,7 @@ def gunicorn(
     env.update(
         KETNAP_DATABASE_URL=url,
         KETNAP_SCHEDULER_IN_WEB_PROCESS="false",
-        KETNAP_WEB_SECRET_KEY="benchmark-secret",
+        KETNAP_WEB_SECRET_KEY=secrets.token_urlsafe(48),  # gunicorn refuses a weak key
         KETNAP_BIND=f"127.0.0.1:{port}",
         KETNAP_WORKERS=str(workers),
         KETNAP_THREADS=str(threads),

@@ -44,6 +44,26 @@ def init(engine: Engine, admin_password: str | None) -> None:
             session.commit()
             click.echo("Created user 'admin'.")
     click.echo(f"Database ready: {engine.database.url.render_as_string(hide_password=True)}")
+    _ensure_secret_key()
+
+
+def _ensure_secret_key() -> None:
+    """A random secret key in [web] secret_key_file unless one is configured or the file
+    exists (a new key would sign everyone out): what `ketnap serve` then reads."""
+    from pathlib import Path
+
+    from workflow import config as config_module
+
+    config = config_module.load()
+    if config.web["secret_key"]:
+        key = config_module.secret_key(config)
+        problem = config_module.secret_key_problem(key.value)
+        if problem:
+            click.echo(f"Cảnh báo / warning: the secret key from {key.source} {problem[1]}.")
+        return
+    path = Path(config.web["secret_key_file"])
+    if config_module.write_secret_key(path):
+        click.echo(f"Wrote a new random secret key to {path} (mode 0600).")
 
 
 def _ask_password() -> str:
@@ -61,6 +81,7 @@ def demo(engine: Engine, if_missing: bool) -> None:
     from workflow.ops import demo as demo_data
 
     db.migrate(engine.database)
+    _ensure_secret_key()  # `make run` serves in production mode right after
     if demo_data.has_data(engine):
         if if_missing:
             click.echo("Demo data already present.")

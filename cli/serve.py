@@ -18,7 +18,10 @@ import click
 def serve(
     host: str | None, port: int | None, database_url: str | None, now: str | None, dev: bool
 ) -> None:
-    """Serve the web UI and the JSON API (http://127.0.0.1:8000 by default)."""
+    """Serve the web UI and the JSON API (http://127.0.0.1:8000 by default).
+
+    Without --dev it refuses to start unless the secret key is strong (32 characters or
+    more, not an example): `ketnap init` writes a random one to instance/secret_key."""
     from web.server import serve as run
 
     run(host, port, database_url, now, dev=dev)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -29,6 +32,48 @@ from workflow.config import Config
 from workflow.engine import Engine
 from workflow.runtime import build
 
+log = logging.getLogger("ketnap.web")
+
+
+class Ketnap(Flask):
+    """Flask, except that an absolute link (`url_for(..., _external=True)`) starts with
+    [web] base_url, never with the request's Host header, which the client chooses."""
+
+    def url_for(
+        self,
+        /,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        if not has_request_context() or not (_external or _scheme):
+            return super().url_for(
+                endpoint,
+                _anchor=_anchor,
+                _method=_method,
+                _scheme=_scheme,
+                _external=_external,
+                **values,
+            )
+        path = super().url_for(endpoint, _anchor=_anchor, _method=_method, **values)
+        return external_url(str(self.config["KETNAP_BASE_URL"]), path, _scheme)
+
+
+def external_url(base_url: str, path: str, scheme: str | None = None) -> str:
+    """`path` (as url_for gives it inside a request: with the script root) under
+    `base_url`, which already names any prefix the site is served under."""
+    root = request.script_root
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    base = urlsplit(base_url.rstrip("/"))
+    if scheme:
+        base = base._replace(scheme=scheme)
+    return urlunsplit(base) + path
+
 
 class RowId(IntegerConverter):
     """`<int:...>` in every route: a number a database id can hold, else 404 (not a 500)."""
@@ -39,14 +84,23 @@ class RowId(IntegerConverter):
 
 
 def create_app(
-    engine: Engine | None = None, config: Config | None = None, **overrides: Any
+    engine: Engine | None = None,
+    config: Config | None = None,
+    *,
+    production: bool = False,
+    **overrides: Any,
 ) -> Flask:
-    """Build the app around `engine` (default: one from config.toml)."""
+    """Build the app around `engine` (default: one from config.toml).
+
+    A production app (`production=True`: `ketnap serve`, gunicorn through web.wsgi; or
+    any app whose base_url is https) refuses a weak secret key: InsecureSecretKey,
+    before anything is built. `overrides` are Flask settings (tests)."""
     config = config or config_module.load()
-    app = Flask(__name__)
+    app = Ketnap(__name__)
     app.url_map.converters["int"] = RowId  # before any blueprint adds its rules
     app.config.update(_settings(config))
     app.config.update(overrides)
+    _check_secret_key(app, config, production)
     app.extensions["ketnap.engine"] = engine or build(config=config)
     app.extensions["ketnap.config"] = config
     babel.init_app(app, locale_selector=web_context.select_locale)
@@ -78,6 +132,19 @@ def _behind_proxies(app: Flask, proxies: int) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
 
+def _check_secret_key(app: Flask, config: Config, production: bool) -> None:
+    """Production (or https): the key must be strong. Elsewhere (tests, `--dev`) an
+    empty key becomes a random one for this process: sessions end at a restart."""
+    if production or str(app.config["KETNAP_BASE_URL"]).startswith("https://"):
+        config_module.require_strong_secret_key(config, str(app.config["SECRET_KEY"] or ""))
+    elif not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = secrets.token_urlsafe(48)
+        log.warning(
+            "no secret key configured (run `ketnap init`): a random one signs this "
+            "process's sessions, which end when it stops"
+        )
+
+
 def _settings(config: Config) -> dict[str, Any]:
     """Flask's and the extensions' settings from the [web] section of the configuration."""
     web = config.web
@@ -85,7 +152,7 @@ def _settings(config: Config) -> dict[str, Any]:
     # Cookies only over HTTPS once the site is served over HTTPS (or when told so).
     secure = bool(web.get("secure_cookies")) or base_url.startswith("https://")
     return {
-        "SECRET_KEY": web.get("secret_key", "dev-only-change-me"),
+        "SECRET_KEY": config_module.secret_key(config).value,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,

@@ -1,4 +1,5 @@
-"""The Content Security Policy and the other security headers of every response."""
+"""The Content Security Policy and the other security headers of every response, and
+`Cache-Control: no-store` on everything but the static assets."""
 
 from __future__ import annotations
 
@@ -30,10 +31,17 @@ def security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if response.mimetype == "text/html":
-        # Case data must not linger in shared browsers' caches.
-        headers.setdefault("Cache-Control", "no-store")
+    if not _is_static_asset():
+        # Pages, API answers and downloads carry people's particulars: no browser or
+        # proxy cache keeps them (send_file's own "no-cache" still lets one store).
+        response.cache_control.no_store = True
     return response
+
+
+def _is_static_asset() -> bool:
+    """CSS, scripts, images and fonts of web/static (and a blueprint's): cacheable."""
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
 
 
 def init_app(app: Flask) -> None:

@@ -1,7 +1,8 @@
 """`ketnap serve`: the web UI and API in one process, plus the reminder sweep.
 
 `ketnap serve` (and `make run`) use waitress, a production WSGI server: one process,
-a pool of threads, the sweep in a background thread. `ketnap serve --dev` uses
+a pool of threads, the sweep in a background thread. It refuses to start with an
+empty, example or short secret key (`ketnap init` writes a random one). `ketnap serve --dev` uses
 werkzeug's development server, restarted when a source file changes. Several
 processes or hosts run `gunicorn web.wsgi:app` (deploy/) with `[scheduler]
 in_web_process = false` and `ketnap scheduler` as its own process.
@@ -16,7 +17,7 @@ from flask import Flask
 from web.app import create_app
 from workflow import config as config_module
 from workflow import db, runtime
-from workflow.config import Config
+from workflow.config import Config, ConfigError
 from workflow.engine import Engine
 from workflow.reminders import scheduler
 
@@ -34,14 +35,23 @@ def serve(
     now: str | None = None,
     dev: bool = False,
 ) -> None:
-    config = config_module.load()
+    try:
+        config = config_module.load()
+        # Before anything else: a production server with a guessable key serves nothing.
+        if not dev:
+            config_module.require_strong_secret_key(config)
+    except ConfigError as error:
+        raise SystemExit(str(error)) from None
     engine = runtime.build(database_url, now, config=config)
     if not db.is_initialised(engine.database):
         raise SystemExit(
             "Cơ sở dữ liệu chưa được khởi tạo: chạy `ketnap init` hoặc `ketnap demo` trước.\n"
             "The database is not initialised: run `ketnap init` or `ketnap demo` first."
         )
-    app = create_app(engine, config)
+    try:
+        app = create_app(engine, config, production=not dev)
+    except ConfigError as error:
+        raise SystemExit(str(error)) from None
     host = host or str(config.web["host"])
     port = port or int(config.web["port"])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

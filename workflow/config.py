@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -80,6 +81,9 @@ class _Section(BaseModel):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite:///ketnap.db"
+    # FULL: every commit is on disk before it is answered; NORMAL: faster commits, the
+    # last ones lost on a power cut (deploy/README.md, "Durability").
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
 
 
 class WebSettings(_Section):
@@ -88,7 +92,9 @@ class WebSettings(_Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    secret_key: str = "dev-only-change-me"
+    # Empty: the key is read from secret_key_file, which `ketnap init` writes.
+    secret_key: str = ""
+    secret_key_file: str = "instance/secret_key"
     base_url: str = "http://127.0.0.1:8000"
     default_locale: Literal["vi", "en"] = "vi"
     secure_cookies: bool = False
@@ -118,6 +124,7 @@ class Config:
     their section, validated; a test may build one with only the keys it needs."""
 
     database_url: str = DatabaseSettings().url
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     rules: RuleParameters = field(default_factory=RuleParameters)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     web: dict[str, Any] = field(default_factory=dict)
@@ -196,6 +203,7 @@ def load(path: Path | str | None = None, environ: Mapping[str, str] | None = Non
         raise ConfigError(_explain(error, path)) from error
     return Config(
         database_url=settings.database.url,
+        sqlite_synchronous=settings.database.sqlite_synchronous,
         rules=settings.rules,
         smtp=settings.smtp,
         web=settings.web.model_dump(),
@@ -223,3 +231,132 @@ def _explain(error: ValidationError, path: Path) -> str:
             name = variable(section, key)
             lines.append(f"  {where} = {value!r} ({name}): {problem['msg']}")
     return "\n".join(lines)
+
+
+# ── the secret key that signs sessions and API tokens ────────────────────
+# Keys that were ever shipped in this repository or its examples: anyone can read them.
+SHIPPED_SECRET_KEYS = frozenset({"dev-only-change-me", "CHANGE-ME-64-random-characters"})
+MIN_SECRET_KEY_LENGTH = 32
+KEY_FILE_MODE = 0o600
+KEY_FOLDER_MODE = 0o700
+
+
+@dataclass(frozen=True)
+class SecretKey:
+    """The key and where it came from (named in messages, never the key itself)."""
+
+    value: str
+    source: str
+    from_file: bool = False
+    missing: bool = False  # the key file does not exist
+
+
+def secret_key(config: Config) -> SecretKey:
+    """[web] secret_key (KETNAP_WEB_SECRET_KEY) when set, else the contents of [web]
+    secret_key_file (KETNAP_WEB_SECRET_KEY_FILE; relative to the working folder, like
+    the SQLite path). A missing file is an empty key."""
+    setting = f"[web] secret_key ({variable('web', 'secret_key')})"
+    value = str(config.web.get("secret_key") or "")
+    name = str(config.web.get("secret_key_file") or "")
+    if value or not name:
+        return SecretKey(value, setting)
+    path = Path(name)
+    source = f"{path}, [web] secret_key_file"
+    try:
+        return SecretKey(path.read_text(encoding="utf-8").strip(), source, from_file=True)
+    except FileNotFoundError:
+        return SecretKey("", source, from_file=True, missing=True)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(
+            f"Không đọc được tệp khoá bí mật {path} / cannot read the secret key file "
+            f"{path} ([web] secret_key_file, {variable('web', 'secret_key_file')}): {error}"
+        ) from error
+
+
+def secret_key_problem(value: str) -> tuple[str, str] | None:
+    """Why `value` must not sign a production server's sessions (vi, en), or None."""
+    if not value:
+        return "đang trống", "is empty"
+    if value in SHIPPED_SECRET_KEYS:
+        return (
+            "là khoá mẫu có sẵn trong mã nguồn, ai cũng đọc được",
+            "is the example key shipped with Ketnap, which anyone can read",
+        )
+    if len(value) < MIN_SECRET_KEY_LENGTH:
+        return (
+            f"chỉ có {len(value)} ký tự (cần ít nhất {MIN_SECRET_KEY_LENGTH})",
+            f"has only {len(value)} characters (at least {MIN_SECRET_KEY_LENGTH} are needed)",
+        )
+    return None
+
+
+class InsecureSecretKey(ConfigError):
+    """A production server asked to start with a key anyone could guess or read."""
+
+    def __init__(self, key: SecretKey, problem: tuple[str, str], key_file: str) -> None:
+        vi, en = problem
+        env = variable("web", "secret_key")
+        fix_vi, fix_en = _key_fix(key, key_file, env)
+        make = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        super().__init__(
+            f"Ketnap không khởi động: khoá bí mật ({key.source}) {vi}. Ai biết khoá "
+            "này có thể giả phiên đăng nhập và mã API của bất kỳ ai, kể cả quản trị viên.\n"
+            f"  Cách sửa: {fix_vi}, hoặc đặt {env} là một chuỗi ngẫu nhiên từ "
+            f"{MIN_SECRET_KEY_LENGTH} ký tự trở lên, ví dụ: {make}\n"
+            f"Ketnap will not start: the secret key ({key.source}) {en}. Whoever knows it "
+            "can forge anyone's session cookie or API token, an administrator's included.\n"
+            f"  To fix: {fix_en}, or set {env} to a random string of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters, e.g. {make}"
+        )
+
+
+def _key_fix(key: SecretKey, key_file: str, env: str) -> tuple[str, str]:
+    """What to do about the key, in Vietnamese and English, by where it came from."""
+    if not key.from_file:  # the setting or the environment variable
+        return (
+            f"xoá {env} (và secret_key trong config.toml) rồi chạy `ketnap init`, nó ghi "
+            f"một khoá ngẫu nhiên vào {key_file} (quyền 0600)",
+            f"remove {env} (and secret_key from config.toml), then run `ketnap init`: it "
+            f"writes a random key to {key_file} (mode 0600)",
+        )
+    if key.value:
+        return (
+            f"xoá tệp {key_file} rồi chạy `ketnap init` để ghi một khoá ngẫu nhiên mới",
+            f"delete {key_file} and run `ketnap init` to write a new random key",
+        )
+    return (
+        f"chạy `ketnap init`, nó ghi một khoá ngẫu nhiên vào {key_file} (quyền 0600)",
+        f"run `ketnap init`: it writes a random key to {key_file} (mode 0600)",
+    )
+
+
+def require_strong_secret_key(config: Config, value: str | None = None) -> None:
+    """Raise InsecureSecretKey unless the key (`value`, or the configured one) is fit
+    for a production server."""
+    key = secret_key(config)
+    if value is not None and value != key.value:
+        key = SecretKey(value, "the application's SECRET_KEY")
+    problem = secret_key_problem(key.value)
+    if key.missing:
+        problem = ("không tồn tại", "does not exist")
+    if problem is not None:
+        raise InsecureSecretKey(key, problem, str(config.web.get("secret_key_file") or ""))
+
+
+def write_secret_key(path: Path) -> bool:
+    """Write a new random key to `path` (mode 0600; its folder, when created here,
+    0700) unless the file exists: replacing a key would sign everyone out and void
+    every API token. True when a key was written."""
+    folder = path.parent
+    if not folder.is_dir():
+        folder.mkdir(mode=KEY_FOLDER_MODE, parents=True)
+        folder.chmod(KEY_FOLDER_MODE)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
+    except FileExistsError:
+        return False
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(secrets.token_urlsafe(48) + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    return True

@@ -23,5 +23,7 @@ def build(
     database_url: str | None = None, now: str | date | None = None, config: Config | None = None
 ) -> Engine:
     config = config or config_module.load()
-    database = db.connect(database_url or config.database_url)
+    database = db.connect(
+        database_url or config.database_url, synchronous=config.sqlite_synchronous
+    )
     return Engine(database, config.rules, clock_for(now))

@@ -12,6 +12,7 @@ from tests.web.support import case_in_state, login, make_app, text_of, user
 from workflow.engine import Engine
 
 UI_BLUEPRINTS = ("admin", "audit", "cases", "process_view")
+STRONG_KEY = "an https site needs a key of 32 characters or more"
 
 
 def secretary_case(engine: Engine, state: str = "nominated") -> int:
@@ -211,3 +212,91 @@ def test_no_page_loads_anything_from_another_site(shared_app: Flask) -> None:
     for url in ("/", "/cases", "/process", "/cases/new"):
         html = client.get(url).get_data(as_text=True)
         assert not re.search(r'(src|href)="(https?:)?//', html), url
+
+
+# ── no copy of personal data in any cache ────────────────────────────────
+def get_urls(app: Flask, prefix: str, case_id: int) -> list[str]:
+    """Every GET route under `prefix`, its ids filled with `case_id` (or 1)."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(prefix) or "GET" not in (rule.methods or ()):
+            continue
+        url = rule.rule.replace("<int:case_id>", str(case_id))
+        urls.append(re.sub(r"<(int:)?\w+>", "1", url))
+    return sorted(urls)
+
+
+def no_store(response: object) -> bool:
+    cache = getattr(response, "cache_control")  # noqa: B009 — a werkzeug response
+    return bool(cache.no_store)
+
+
+def test_every_api_answer_is_no_store_errors_and_the_token_included(
+    shared_app: Flask,
+) -> None:
+    engine = shared_app.extensions["ketnap.engine"]
+    case_id = secretary_case(engine)
+    client = shared_app.test_client()
+    token = client.post("/api/v1/token", json={"username": "admin", "password": "ketnap-demo"})
+    assert token.status_code == 200 and no_store(token)
+    headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    urls = get_urls(shared_app, "/api/v1/", case_id)
+    assert f"/api/v1/cases/{case_id}" in urls and len(urls) > 15
+    answered = set()
+    for url in urls:
+        response = client.get(url, headers=headers)
+        answered.add(response.status_code)
+        assert response.status_code < 500, url
+        assert no_store(response), f"{url} {response.status_code}: {response.cache_control}"
+    assert 200 in answered
+    for anonymous in ("/api/v1/cases", f"/api/v1/cases/{case_id}", "/api/v1/nothing"):
+        response = client.get(anonymous)
+        assert response.status_code in (401, 404) and no_store(response), anonymous
+
+
+def test_every_signed_in_page_and_download_is_no_store_static_files_are_not(
+    shared_app: Flask,
+) -> None:
+    engine = shared_app.extensions["ketnap.engine"]
+    case_id = secretary_case(engine)
+    secretary, auditor = login(shared_app, "secretary"), login(shared_app, "auditor")
+    pages = [f"/cases/{case_id}", "/cases", "/", "/inbox", "/process"]
+    for url in pages:
+        response = secretary.get(url)
+        assert response.status_code == 200 and no_store(response), url
+    for url in (f"/audit/cases/{case_id}", f"/audit/cases/{case_id}/history.csv"):
+        response = auditor.get(url)
+        assert response.status_code == 200 and no_store(response), url
+    asset = secretary.get("/static/css/ketnap.css")
+    asset.close()
+    assert asset.status_code == 200 and not no_store(asset)
+
+
+# ── links start with base_url, whatever Host the client sends ────────────
+@pytest.mark.parametrize(
+    ("requested", "expected"),
+    [
+        ("http://evil.example/", "https://ketnap.example.vn/cases/7"),
+        ("http://evil.example:8080/ketnap/", "https://ketnap.example.vn/cases/7"),
+    ],
+)
+def test_absolute_links_follow_base_url_not_the_host_header(
+    engine: Engine, requested: str, expected: str
+) -> None:
+    from flask import url_for
+
+    app = make_app(engine, KETNAP_BASE_URL="https://ketnap.example.vn", SECRET_KEY=STRONG_KEY)
+    with app.test_request_context("/", base_url=requested):
+        assert url_for("cases.show", case_id=7, _external=True) == expected
+        assert url_for("cases.show", case_id=7).endswith("/cases/7")  # relative stays
+        assert url_for("cases.show", case_id=7, _anchor="t", _external=True) == expected + "#t"
+
+
+def test_a_base_url_with_a_prefix_keeps_it_once(engine: Engine) -> None:
+    from flask import url_for
+
+    app = make_app(engine, KETNAP_BASE_URL="https://example.vn/ketnap/", SECRET_KEY=STRONG_KEY)
+    with app.test_request_context("/", base_url="http://127.0.0.1:8000/ketnap/"):
+        assert url_for("cases.index", _external=True) == "https://example.vn/ketnap/cases"
+    with app.test_request_context("/", base_url="http://127.0.0.1:8000/"):
+        assert url_for("cases.index", _external=True) == "https://example.vn/ketnap/cases"

@@ -3,6 +3,11 @@
 `register(app)` is the one line create_app needs: it adds both blueprints and exempts
 the API from CSRF (callers authenticate with a bearer token, or with the session
 cookie on JSON bodies, which a cross-site form cannot send).
+
+Every answer under /api/v1 (errors and the token included) carries `Cache-Control:
+no-store` — set for every response but static files by web/security.py, one rule for
+pages, downloads and the API; tests/web/test_security.py walks every GET route. Links
+in answers (the inbox's `case_url`) start with [web] base_url (web/app.py's Ketnap).
 """
 
 from __future__ import annotations

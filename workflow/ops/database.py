@@ -55,17 +55,25 @@ def sqlite_path(url: str | URL) -> Path:
 
 
 def backup(url: str | URL, target: Path) -> Backup:
-    """Write a consistent backup of the database at `url` to `target`."""
+    """Write a consistent backup of the database at `url` to `target`, a new file that
+    only its owner may read (0600: it holds people's particulars); removed again when
+    the backup fails."""
     if target.exists():
         raise OpsError(f"{target} exists already; choose a new file name")
-    if is_sqlite(url):
-        return _backup_sqlite(sqlite_path(url), target)
-    return _backup_postgres(make_url(url), target)
+    if is_sqlite(url) and not sqlite_path(url).exists():
+        raise OpsError(f"no SQLite database at {sqlite_path(url)}")
+    if not db.create_private_file(target):
+        raise OpsError(f"{target} exists already; choose a new file name")
+    try:
+        if is_sqlite(url):
+            return _backup_sqlite(sqlite_path(url), target)
+        return _backup_postgres(make_url(url), target)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
 
 
 def _backup_sqlite(source: Path, target: Path) -> Backup:
-    if not source.exists():
-        raise OpsError(f"no SQLite database at {source}")
     with _sqlite(source) as live, _sqlite(target) as copy:
         live.backup(copy)  # the online backup API: one consistent snapshot
         problem = copy.execute("PRAGMA quick_check").fetchone()[0]
@@ -103,6 +111,7 @@ def restore(url: str | URL, source: Path, *, force: bool = False) -> Backup:
         target = sqlite_path(url)
         if target.exists() and not force and _has_cases(url):
             raise OpsError(f"{target} holds cases; add --force to overwrite it")
+        db.create_private_file(target)  # a new database file is 0600, as db.connect makes it
         with _sqlite(source) as saved, _sqlite(target) as live:
             if saved.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise OpsError(f"{source} is not a sound SQLite database")
