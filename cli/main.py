@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from cli import cases, documents, exchange, ops, reminders, reports, serve
+from cli import cases, documents, exchange, ledger, ops, reminders, reports, serve
 
 
 @click.group()
@@ -25,6 +25,9 @@ main.add_command(cases.advance)
 main.add_command(cases.history_command)
 main.add_command(cases.verify)
 main.add_command(cases.process_command)
+main.add_command(ledger.keygen)
+main.add_command(ledger.checkpoint)
+main.add_command(ledger.checkpoints)
 main.add_command(documents.form_command)
 main.add_command(exchange.import_command)
 main.add_command(exchange.import_layout)

@@ -1,4 +1,4 @@
-"""The append-only, hash-chained history of each case.
+"""The append-only, hash-chained history of each case, and what the case row must say.
 
 Each row's hash is SHA-256 over the previous row's hash and a canonical JSON of the
 row itself, so editing, deleting or reordering any row breaks every later link.
@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from workflow.models import Case, HistoryEvent
+from workflow.history import replay
+from workflow.models import Case, HistoryEvent, Person
 
 GENESIS = "0" * 64
 
@@ -25,7 +26,7 @@ def canonical_data(data: dict[str, Any]) -> str:
 
 
 def _canonical_row(row: HistoryEvent) -> str:
-    fields = {
+    fields: dict[str, Any] = {
         "case_id": row.case_id,
         "seq": row.seq,
         "event": row.event,
@@ -39,6 +40,8 @@ def _canonical_row(row: HistoryEvent) -> str:
         "note": row.note,
         "prev_hash": row.prev_hash,
     }
+    if row.via is not None:  # rows from before the column was added hash without it
+        fields["via"] = row.via
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -66,11 +69,8 @@ class ChainCheck:
     reason: str = ""
 
 
-def verify_rows(
-    case_id: int, rows: list[HistoryEvent], head_hash: str | None = None, state: str | None = None
-) -> ChainCheck:
-    """Recompute one case's chain; name the first broken row. Given the case's `state`,
-    also check that the case row says what its history says (a hand-edited state)."""
+def _walk(case_id: int, rows: list[HistoryEvent]) -> ChainCheck | str:
+    """The chain's last hash, or the first row that does not verify."""
     previous = GENESIS
     for expected_seq, row in enumerate(rows, start=1):
         if row.seq != expected_seq:
@@ -80,12 +80,39 @@ def verify_rows(
         if compute_hash(row) != row.hash:
             return ChainCheck(case_id, False, row.seq, len(rows), "row altered")
         previous = row.hash
+    return previous
+
+
+def verify_rows(
+    case_id: int,
+    rows: list[HistoryEvent],
+    head_hash: str | None = None,
+    state: str | None = None,
+    *,
+    case: Case | None = None,
+    person: Person | None = None,
+) -> ChainCheck:
+    """Recompute one case's chain; name the first broken row. Given the case row (or
+    only its `state`) and the person row, also check that they say what the history
+    says: state, cell, version, dates and the person's particulars (a hand edit)."""
+    previous = _walk(case_id, rows)
+    if isinstance(previous, ChainCheck):
+        return previous
+    if case is not None:
+        head_hash, state = case.head_hash, case.state
     if head_hash is not None and previous != head_hash:
         broken = len(rows) + 1 if rows else 1
         return ChainCheck(case_id, False, broken, len(rows), "latest rows deleted")
-    if state is not None and rows and rows[-1].to_state != state:
-        reason = f"case state edited: {state}, history says {rows[-1].to_state}"
-        return ChainCheck(case_id, False, rows[-1].seq, len(rows), reason)
+    if not rows:
+        return ChainCheck(case_id, True, None, 0)
+    if case is None and person is None:
+        if state is not None and rows[-1].to_state != state:
+            reason = f"case state edited: {state}, history says {rows[-1].to_state}"
+            return ChainCheck(case_id, False, rows[-1].seq, len(rows), reason)
+        return ChainCheck(case_id, True, None, len(rows))
+    edited = replay.disagreements(replay.expected(rows), case, person)
+    if edited:
+        return ChainCheck(case_id, False, rows[-1].seq, len(rows), "; ".join(edited))
     return ChainCheck(case_id, True, None, len(rows))
 
 
@@ -95,20 +122,30 @@ def rows_of(session: Session, case_id: int) -> list[HistoryEvent]:
 
 
 def verify_case(session: Session, case_id: int) -> ChainCheck:
+    """One case's chain, its case and person rows against it, and its ledger entries."""
     case = session.get(Case, case_id)
     rows = rows_of(session, case_id)
     if case is None:
         return verify_rows(case_id, rows)
-    return verify_rows(case_id, rows, case.head_hash, case.state)
+    check = verify_rows(case_id, rows, case=case, person=session.get(Person, case.person_id))
+    if not check.intact:
+        return check
+    from workflow.history import ledger  # the ledger builds on this module
+
+    return ledger.check_case(session, case_id, rows) or check
 
 
 def verify_all(session: Session, batch: int = 5000) -> list[ChainCheck]:
-    """Every broken chain in the database (an empty list: all intact)."""
+    """Every broken case chain in the database (an empty list: all intact), each case
+    and person row checked against its history. The ledger is checked apart
+    (`ledger.verify`): this finds what a case's own rows can show."""
     broken: list[ChainCheck] = []
-    heads: dict[int, tuple[str, str]] = {
-        case_id: (head, state)
-        for case_id, head, state in session.exec(select(Case.id, Case.head_hash, Case.state))
-        if case_id
+    heads: dict[int, tuple[Case, Person | None]] = {
+        case.id: (case, person)
+        for case, person in session.exec(
+            select(Case, Person).join(Person, Person.id == Case.person_id, isouter=True)  # type: ignore[arg-type]
+        )
+        if case.id
     }
     current: list[HistoryEvent] = []
     current_id: int | None = None
@@ -122,8 +159,8 @@ def verify_all(session: Session, batch: int = 5000) -> list[ChainCheck]:
     if current_id is not None:
         _collect(broken, current_id, current, heads)
     seen = {c.case_id for c in broken} | _ids_with_rows(session)
-    for case_id, (head, _) in heads.items():
-        if case_id not in seen and head:
+    for case_id, (case, _) in heads.items():
+        if case_id not in seen and case.head_hash:
             broken.append(ChainCheck(case_id, False, 1, 0, "all rows deleted"))
     return broken
 
@@ -132,10 +169,10 @@ def _collect(
     broken: list[ChainCheck],
     case_id: int,
     rows: list[HistoryEvent],
-    heads: dict[int, tuple[str, str]],
+    heads: dict[int, tuple[Case, Person | None]],
 ) -> None:
-    head, state = heads.get(case_id, (None, None))
-    check = verify_rows(case_id, rows, head, state)
+    case, person = heads.get(case_id, (None, None))
+    check = verify_rows(case_id, rows, case=case, person=person)
     if not check.intact:
         broken.append(check)
 
