@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sqlmodel import Session
+
 from workflow.history.chain import (
     GENESIS,
     ChainCheck,
@@ -18,13 +20,13 @@ from workflow.history.chain import (
     rows_of,
     seal,
     verify_all,
-    verify_case,
     verify_rows,
 )
+from workflow.history.ledger import check_case
+from workflow.models import Case, Person
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from sqlmodel import Session
 
     from workflow.history.ledger import LedgerCheck
     from workflow.history.signing import CheckpointCheck
@@ -64,6 +66,18 @@ class Audit:
         if self.checkpoints is not None:
             lines += self.checkpoints.problems
         return lines
+
+
+def verify_case(session: Session, case_id: int) -> ChainCheck:
+    """One case: its chain, its case and person rows against it, its ledger entries."""
+    case = session.get(Case, case_id)
+    rows = rows_of(session, case_id)
+    if case is None:
+        return verify_rows(case_id, rows)
+    check = verify_rows(case_id, rows, case=case, person=session.get(Person, case.person_id))
+    if not check.intact:
+        return check
+    return check_case(session, case_id, rows) or check
 
 
 def audit(session: Session, public: Ed25519PublicKey | None) -> Audit:

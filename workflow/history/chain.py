@@ -121,20 +121,6 @@ def rows_of(session: Session, case_id: int) -> list[HistoryEvent]:
     return list(session.exec(query))
 
 
-def verify_case(session: Session, case_id: int) -> ChainCheck:
-    """One case's chain, its case and person rows against it, and its ledger entries."""
-    case = session.get(Case, case_id)
-    rows = rows_of(session, case_id)
-    if case is None:
-        return verify_rows(case_id, rows)
-    check = verify_rows(case_id, rows, case=case, person=session.get(Person, case.person_id))
-    if not check.intact:
-        return check
-    from workflow.history import ledger  # the ledger builds on this module
-
-    return ledger.check_case(session, case_id, rows) or check
-
-
 def verify_all(session: Session, batch: int = 5000) -> list[ChainCheck]:
     """Every broken case chain in the database (an empty list: all intact), each case
     and person row checked against its history. The ledger is checked apart

@@ -91,12 +91,17 @@ def load_public(path: Path | str) -> Ed25519PublicKey:
     data = _read(path)
     if b"PRIVATE KEY" in data:
         return load_private(path).public_key()
+    return public_from_pem(data, str(path))
+
+
+def public_from_pem(data: bytes | str, where: str = "public key") -> Ed25519PublicKey:
+    """An Ed25519 public key in PEM (a key file, or an export's `public_key`)."""
     try:
-        key = serialization.load_pem_public_key(data)
+        key = serialization.load_pem_public_key(data.encode() if isinstance(data, str) else data)
     except ValueError as error:
-        raise SigningKeyError(f"{path}: cannot read an Ed25519 public key ({error})") from error
+        raise SigningKeyError(f"{where}: cannot read an Ed25519 public key ({error})") from error
     if not isinstance(key, Ed25519PublicKey):
-        raise SigningKeyError(f"{path}: not an Ed25519 public key")
+        raise SigningKeyError(f"{where}: not an Ed25519 public key")
     return key
 
 
