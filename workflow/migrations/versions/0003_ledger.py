@@ -10,6 +10,7 @@ with the same hash as workflow.history.ledger.entry_hash (repeated here: a migra
 must not change when the code does).
 """
 import hashlib
+from datetime import datetime
 
 import sqlalchemy as sa
 import sqlmodel
@@ -71,7 +72,7 @@ def _chain_existing_rows() -> None:
     previous, batch = GENESIS, []
     for seq, (case_id, case_seq, history_hash, recorded_at) in enumerate(rows, start=1):
         if isinstance(recorded_at, str):  # SQLite hands back text through a raw query
-            recorded_at = sa.DateTime().result_processor(connection.dialect, None)(recorded_at)
+            recorded_at = datetime.fromisoformat(recorded_at)
         stamp = recorded_at.replace(tzinfo=None).isoformat(timespec="microseconds")
         body = f"{seq}|{case_id}|{case_seq}|{history_hash}|{stamp}"
         entry_hash = hashlib.sha256((previous + body).encode("utf-8")).hexdigest()
