@@ -23,7 +23,7 @@ from workflow.history.chain import (
     verify_rows,
 )
 from workflow.history.ledger import check_case
-from workflow.models import Case, Person
+from workflow.models import Case, HistoryEvent, Person
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -42,6 +42,7 @@ __all__ = [
     "seal",
     "verify_all",
     "verify_case",
+    "verify_loaded",
     "verify_rows",
 ]
 
@@ -74,10 +75,18 @@ def verify_case(session: Session, case_id: int) -> ChainCheck:
     rows = rows_of(session, case_id)
     if case is None:
         return verify_rows(case_id, rows)
-    check = verify_rows(case_id, rows, case=case, person=session.get(Person, case.person_id))
+    return verify_loaded(session, case, session.get(Person, case.person_id), rows)
+
+
+def verify_loaded(
+    session: Session, case: Case, person: Person | None, rows: list[HistoryEvent]
+) -> ChainCheck:
+    """`verify_case` on rows a page already loaded."""
+    assert case.id is not None
+    check = verify_rows(case.id, rows, case=case, person=person)
     if not check.intact:
         return check
-    return check_case(session, case_id, rows) or check
+    return check_case(session, case.id, rows) or check
 
 
 def audit(session: Session, public: Ed25519PublicKey | None) -> Audit:
