@@ -59,7 +59,9 @@ def _apply(result: Expected, row: HistoryEvent, data: dict[str, Any]) -> None:
     if row.from_state is None or row.to_state != row.from_state:
         case["state_since"] = row.on
     if row.event == "nominate":
-        case.update(cell_id=data.get("cell_id"), nominated_on=row.on, open=True, closed_on=None)
+        case.update(nominated_on=row.on, open=True, closed_on=None)
+        if "cell_id" in data:  # bulk-generated benchmark rows carry no data
+            case["cell_id"] = data["cell_id"]
     if isinstance(data.get("person"), dict):
         for name in PERSON_FIELDS:
             if name in data["person"]:
@@ -72,7 +74,7 @@ def _effect(case: dict[str, Any], row: HistoryEvent, data: dict[str, Any]) -> No
     """The columns the event's effect sets (effects.py), from the row alone."""
     spec = process.event(row.event)
     effect = spec.effect if spec is not None else None
-    if effect is effects.transfer:
+    if effect is effects.transfer and "to_cell_id" in data:
         case["cell_id"] = data["to_cell_id"]
     if effect in _DATED:
         case[_DATED[effect]] = row.on
