@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, text
+from sqlalchemy import func, insert, text
 from sqlmodel import Session, col, select
 
 from workflow.history.chain import GENESIS, ChainCheck
@@ -32,6 +32,8 @@ from workflow.models import HistoryEvent, LedgerEntry
 LOCK_KEY = int.from_bytes(b"ktnledgr", "big", signed=True)
 
 
+_LOCK = select(func.pg_advisory_xact_lock(LOCK_KEY))
+_INSERT = insert(LedgerEntry)  # built once: SQLAlchemy caches compiled SQL, not statements
 _HEAD = select(LedgerEntry.seq, LedgerEntry.hash).order_by(col(LedgerEntry.seq).desc()).limit(1)
 
 
@@ -48,11 +50,14 @@ def head(session: Session) -> LedgerEntry | None:
 
 def append(session: Session, row: HistoryEvent) -> LedgerEntry:
     """Chain `row` (already sealed) onto the ledger, in the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
-    # Autoflush on purpose: entries added earlier in this unit of work (an import's
-    # batch) are then read back, and a rolled-back SAVEPOINT takes its entry with it.
-    last = session.execute(_HEAD).first()
+    connection = session.connection()  # Core on the session's connection: no ORM flush
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK)
+    # Entries are INSERTed at once (Core, not a pending ORM object), so the head read
+    # needs no flush of the act's other rows: entries written earlier in this unit of
+    # work (an import's batch) are read back, and a rolled-back SAVEPOINT takes its
+    # entry with it. The history row itself goes out with the commit's flush.
+    last = connection.execute(_HEAD).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     entry = LedgerEntry(
         seq=seq,
@@ -64,7 +69,7 @@ def append(session: Session, row: HistoryEvent) -> LedgerEntry:
         hash="",
     )
     entry.hash = entry_hash(entry)
-    session.add(entry)
+    connection.execute(_INSERT, entry.model_dump())
     return entry
 
 
