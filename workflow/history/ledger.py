@@ -52,6 +52,9 @@ def append(session: Session, row: HistoryEvent) -> LedgerEntry:
     """Chain `row` (already sealed) onto the ledger, in the caller's transaction."""
     connection = session.connection()  # Core on the session's connection: no ORM flush
     if connection.dialect.name == "postgresql":
+        # the act's own rows first, so that only the ledger's INSERT and the COMMIT
+        # happen while this transaction holds the ledger (concurrent acts queue there)
+        session.flush()
         connection.execute(_LOCK)
     # Entries are INSERTed at once (Core, not a pending ORM object), so the head read
     # needs no flush of the act's other rows: entries written earlier in this unit of
