@@ -34,6 +34,7 @@ from bench.figures import log
 from workflow import db, history, models, process, rules
 from workflow.config import RuleParameters
 from workflow.deadlines import live_deadlines
+from workflow.history import ledger
 from workflow.ops import demo
 from workflow.text import fold
 
@@ -342,6 +343,7 @@ class CaseFactory:
             "reminder": 1,
         }
         self.reminders: list[dict[str, Any]] = []
+        self.ledger_seq, self.ledger_hash = 0, history.GENESIS  # the ledger over all cases
         states = list(DWELL) + list(TERMINAL)
         total_dwell = sum(DWELL.values())
         weights = [OPEN_SHARE * d / total_dwell for d in DWELL.values()] + list(TERMINAL.values())
@@ -453,6 +455,7 @@ class CaseFactory:
         case["updated_at"] = datetime.combine(on[-1], datetime.min.time()).replace(hour=3)
         rows["case"] = [case]
         rows["historyevent"] = self.history(case, last_event, last_from, on)
+        rows["ledger"] = [self.chain(row) for row in rows["historyevent"]]
         rows["casedeadline"] = self.deadlines(case)
         rows["reminder"], self.reminders = self.reminders, []
         return rows
@@ -540,6 +543,21 @@ class CaseFactory:
         value = self.next_ids[kind]
         self.next_ids[kind] = value + 1
         return value
+
+    def chain(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The history row's ledger entry, chained in generation order (workflow.history.ledger)."""
+        self.ledger_seq += 1
+        entry = SimpleNamespace(
+            seq=self.ledger_seq,
+            case_id=row["case_id"],
+            case_seq=row["seq"],
+            history_hash=row["hash"],
+            recorded_at=row["recorded_at"],
+            prev_hash=self.ledger_hash,
+            hash="",
+        )
+        entry.hash = self.ledger_hash = ledger.entry_hash(entry)  # type: ignore[arg-type]
+        return vars(entry)
 
     def history(self, case: dict, last_event: str, last_from: str | None, on: list[date]) -> list:
         """A valid chain: `nominate`, then the event that brought the case to its state."""
@@ -791,6 +809,7 @@ CASE_TABLES = (
     "member",
     "case",
     "historyevent",
+    "ledger",
     "casedeadline",
     "sponsorship",
     "helperassignment",

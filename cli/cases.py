@@ -220,17 +220,71 @@ def history_command(engine: Engine, case_id: int) -> None:
 
 @click.command()
 @engine_options
-def verify(engine: Engine) -> None:
-    """Recompute every case's hash chain; name the first broken row of each."""
+@click.option(
+    "--public-key",
+    "public_key_file",
+    default=None,
+    help="Verify signed checkpoints with this public key (default: [history] config).",
+)
+@click.option(
+    "--checkpoints",
+    "exported",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Also check checkpoints exported earlier and kept elsewhere (JSON).",
+)
+def verify(engine: Engine, public_key_file: str | None, exported: str | None) -> None:
+    """Check every case's chain against its case and person rows, the ledger over all
+    cases, and the signed checkpoints; name every problem (exit 1 if any)."""
     from workflow import history
+    from workflow.history import signing
 
+    public = _public_key(public_key_file)
     with engine.session() as session:
-        broken = history.verify_all(session)
-    for check in broken:
-        click.echo(f"case {check.case_id}: row {check.broken_at} {check.reason}")
-    if broken:
+        found = history.audit(session, public)
+        problems = found.problems()
+        if exported is not None:
+            problems += _exported_problems(session, public, exported)
+    for line in problems:
+        click.echo(line)
+    for note in found.notes:
+        click.echo(f"note: {note}")
+    if problems:
         raise SystemExit(1)
-    click.echo("all history chains intact")
+    click.echo(
+        f"all history chains intact; ledger intact ({found.ledger.entries} entries, "
+        f"head {found.ledger.head_seq} {found.ledger.head_hash[:16]})"
+    )
+    if found.checkpoints is not None and found.checkpoints.checked:
+        click.echo(f"{found.checkpoints.checked} signed checkpoints verify ({signing.DOMAIN})")
+
+
+def _public_key(path: str | None) -> Any:
+    from workflow import config
+    from workflow.history import signing
+
+    try:
+        if path:
+            return signing.load_public(path)
+        return signing.configured_public(config.load().history)
+    except (signing.SigningKeyError, config.ConfigError) as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _exported_problems(session: Session, public: Any, path: str) -> list[str]:
+    from pathlib import Path
+
+    from workflow.history import signing
+
+    if public is None:
+        raise click.ClickException("--checkpoints needs a public key (--public-key)")
+    try:
+        items = json.loads(Path(path).read_text(encoding="utf-8"))["checkpoints"]
+        copies = [signing.from_json(item) for item in items]
+    except (ValueError, KeyError, TypeError) as error:
+        raise click.ClickException(f"{path}: not an exported checkpoint file ({error})") from error
+    checked = signing.verify(session, public, copies)
+    return [f"exported {line}" for line in checked.problems]
 
 
 @click.command(name="process")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from cli import cases, directory, documents, exchange, ops, reminders, reports, serve
+from cli import cases, directory, documents, exchange, ledger, ops, reminders, reports, serve
 
 
 @click.group()
@@ -28,6 +28,9 @@ main.add_command(cases.process_command)
 main.add_command(directory.org_group)
 main.add_command(directory.member_group)
 main.add_command(directory.village_group)
+main.add_command(ledger.keygen)
+main.add_command(ledger.checkpoint)
+main.add_command(ledger.checkpoints)
 main.add_command(documents.form_command)
 main.add_command(exchange.import_command)
 main.add_command(exchange.import_layout)

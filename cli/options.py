@@ -53,9 +53,23 @@ def build_engine(database_url: str | None, now: str | None) -> Engine:
                 param_hint="--now",
             ) from error
     try:
-        return runtime.build(database_url, now)
+        engine = runtime.build(database_url, now)
     except ConfigError as error:
         raise click.ClickException(str(error)) from error
+    engine.via = command_line_origin()  # every act recorded from here says so
+    return engine
+
+
+def command_line_origin() -> str:
+    """ "cli:<operating-system user>": who really typed a command, whatever --actor says."""
+    import getpass
+    import os
+
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (a bare container)
+        user = f"uid{os.getuid()}"
+    return f"cli:{user}"
 
 
 actor_option = click.option(

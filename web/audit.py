@@ -1,6 +1,7 @@
 """Read-only views for auditors: a case's record (the hash-chain check, the CSV export
-and a print view, PDF-ready through the print stylesheet) and the admin log of the
-reader's subtree (page and CSV). Nothing here changes data.
+and a print view, PDF-ready through the print stylesheet), the ledger over all cases
+with its signed checkpoints (page and JSON export), and the admin log of the reader's
+subtree (page and CSV). Nothing here changes data.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,7 +29,10 @@ from web.cases import timeline_entry
 from web.context import actor as current_actor
 from web.context import dmy, engine, event_label, label, role_label
 from web.forms import status_label
+from workflow import history
+from workflow.config import HistorySettings
 from workflow.directory import admin_log, members, organisations, users
+from workflow.history import signing
 from workflow.models import AdminLogEntry, Organisation
 from workflow.process import FieldSpec
 from workflow.queries.case_page import load_case
@@ -105,6 +109,43 @@ def history_csv(case_id: int) -> ResponseReturnValue:
         out.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# ── the ledger over all cases and its signed checkpoints ──────────────────
+def public_key() -> tuple[Any, str | None]:
+    """The configured key that verifies checkpoints, or None and why not."""
+    settings: HistorySettings = current_app.extensions["ketnap.config"].history
+    try:
+        return signing.configured_public(settings), None
+    except signing.SigningKeyError as error:
+        return None, str(error)
+
+
+@bp.route("/ledger")
+@roles_required(*admin_log.READERS)
+def ledger_page() -> ResponseReturnValue:
+    """Every case chain, the ledger and every signed checkpoint, checked now."""
+    public, key_problem = public_key()
+    with engine().session() as session:
+        found = history.audit(session, public)
+        listed = signing.stored(session)
+    return render_template(
+        "audit/ledger.html", found=found, checkpoints=listed, key_problem=key_problem
+    )
+
+
+@bp.route("/ledger/checkpoints.json")
+@roles_required(*admin_log.READERS)
+def checkpoints_json() -> ResponseReturnValue:
+    """The signed heads and the public key, for auditors to keep elsewhere."""
+    public, _problem = public_key()
+    with engine().session() as session:
+        document = signing.export(signing.stored(session), public)
+    return Response(
+        json.dumps(document, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="ketnap-checkpoints.json"'},
     )
 
 

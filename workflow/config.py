@@ -118,6 +118,16 @@ class SchedulerSettings(_Section):
     digest_hour: int = Field(default=7, ge=0, le=23)
 
 
+class HistorySettings(_Section):
+    """[history]: the Ed25519 key that signs the ledger's checkpoints, kept OUT of the
+    database (`ketnap keygen` writes one). `public_key_file` alone lets a reader verify
+    without being able to sign (an auditor's machine); with only the private key the
+    public half is derived from it."""
+
+    signing_key_file: str = ""
+    public_key_file: str = ""
+
+
 @dataclass(frozen=True)
 class Config:
     """What the code reads. `load()` fills `web` and `scheduler` with every key of
@@ -129,6 +139,7 @@ class Config:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     web: dict[str, Any] = field(default_factory=dict)
     scheduler: dict[str, Any] = field(default_factory=dict)
+    history: HistorySettings = field(default_factory=HistorySettings)
 
 
 class Settings(BaseSettings):
@@ -141,6 +152,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
     rules: RuleParameters = Field(default_factory=RuleParameters)
 
 
@@ -208,6 +220,7 @@ def load(path: Path | str | None = None, environ: Mapping[str, str] | None = Non
         smtp=settings.smtp,
         web=settings.web.model_dump(),
         scheduler=settings.scheduler.model_dump(),
+        history=settings.history,
     )
 
 

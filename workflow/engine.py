@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine as Database
@@ -25,6 +25,7 @@ from workflow.clock import Clock
 from workflow.config import RuleParameters
 from workflow.deadlines import live_deadlines
 from workflow.guards import Guard, Refusal
+from workflow.history import ledger
 from workflow.models import (
     Case,
     CaseDeadline,
@@ -161,6 +162,7 @@ class _NewCase:
     case: Case
     person: Person
     deadlines: dict[str, CaseDeadline] = field(default_factory=dict)
+    last_recorded: datetime | None = None  # its newest history row's recorded_at
 
 
 _NEW_CASES = "ketnap.cases_new_in_unit_of_work"
@@ -220,12 +222,17 @@ _CLAIM = (
     .values(version=col(Case.version) + 1)
 )
 _CLAIM_RETURNING = _CLAIM.returning(Case)
+_PREVIOUS_RECORDED = select(HistoryEvent.recorded_at).where(
+    col(HistoryEvent.case_id) == bindparam("case_id"), col(HistoryEvent.seq) == bindparam("seq")
+)
 _STORED_DEADLINES = select(CaseDeadline).where(col(CaseDeadline.case_id) == bindparam("case_id"))
 
 
 class Engine:
     def __init__(self, database: Database, params: RuleParameters, clock: Clock) -> None:
         self.database, self.params, self.clock = database, params, clock
+        # Where acts come from when not the web: "cli:<os user>" (set by the CLI).
+        self.via: str | None = None
 
     def session(self) -> Session:
         return Session(self.database, expire_on_commit=False)
@@ -479,6 +486,7 @@ class Engine:
         assert case.id is not None
         if event == "nominate":
             case.version = 1
+        recorded_at = self._recorded_at(session, case)
         row = history.seal(
             HistoryEvent(
                 case_id=case.id,
@@ -488,18 +496,38 @@ class Engine:
                 from_state=from_state,
                 to_state=case.state,
                 on=on,
-                recorded_at=self.clock.now(),
+                recorded_at=recorded_at,
                 actor=actor.username,
                 data=history.canonical_data(schema.to_json(data)),
                 note=note,
                 prev_hash=case.head_hash or history.GENESIS,
                 hash="",
+                via=self.via,
             )
         )
         case.head_hash = row.hash
         session.add(case)
         session.add(row)
+        fresh = session.info.get(_NEW_CASES, {}).get(case.id)
+        if fresh is not None:
+            fresh.last_recorded = recorded_at
+        # last: on PostgreSQL the ledger's lock is then held only until the commit
+        ledger.append(session, row)
         return row
+
+    def _recorded_at(self, session: Session, case: Case) -> datetime:
+        """The clock's time, but never before the case's previous row's."""
+        now = self.clock.now()
+        if case.version <= 1:
+            return now
+        fresh = session.info.get(_NEW_CASES, {}).get(case.id)
+        if fresh is not None:
+            return ledger.stamp(fresh.last_recorded, now)
+        with session.no_autoflush:
+            previous = session.scalar(
+                _PREVIOUS_RECORDED, {"case_id": case.id, "seq": case.version - 1}
+            )
+        return ledger.stamp(previous, now)
 
     # ── reading ───────────────────────────────────────────────────────────
     def case_for(self, session: Session, case_id: int, actor: Actor) -> Case:

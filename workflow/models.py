@@ -199,6 +199,43 @@ class HistoryEvent(SQLModel, table=True):
     note: str | None = None
     prev_hash: str
     hash: str
+    # Where the act was recorded from when not the web: "cli:<operating-system user>".
+    # Hashed only when set, so rows written before the column existed still verify.
+    via: str | None = None
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One history row, chained in commit order across every case (workflow.history.ledger).
+
+    A case's own chain cannot show that the case was deleted whole, that its last rows
+    were cut off, or that it was rewritten with every hash recomputed: this chain over all
+    cases can, and signed checkpoints of its head pin it down. No foreign key to the case:
+    the entry must outlive a deleted case to name it. Never updated, never deleted.
+    """
+
+    __tablename__ = "ledger"
+    __table_args__ = (UniqueConstraint("case_id", "case_seq"),)
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    case_id: int
+    case_seq: int
+    history_hash: str
+    recorded_at: NaiveDatetime  # UTC
+    prev_hash: str
+    hash: str
+
+
+class Checkpoint(SQLModel, table=True):
+    """A signed ledger head (Certificate Transparency's signed tree head): the Ed25519
+    signature of (ledger seq, ledger hash, signing time) by a key kept out of the
+    database. Exported and kept elsewhere by auditors. Never updated, never deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ledger_seq: int
+    ledger_hash: str
+    signed_at: NaiveDatetime  # UTC
+    key_id: str  # SHA-256 of the raw public key, hex: which key signed
+    signature: str  # base64
 
 
 class User(SQLModel, table=True):

@@ -9,11 +9,11 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
 from sqlmodel import select
 
 from cli.main import main
 from tests.engine.conftest import TODAY, Setup
+from tests.history.tamper import tamper as history_tamper
 from workflow import history, rules
 from workflow.engine import NotFound
 from workflow.guards import Refusal
@@ -305,8 +305,7 @@ def test_grant_extension_moves_the_decision_deadline(setup: Setup) -> None:
 
 # ── tampering ─────────────────────────────────────────────────────────────
 def tamper(setup: Setup, sql: str, **params: object) -> None:
-    with setup.engine.database.begin() as connection:
-        connection.execute(text(sql), params)
+    history_tamper(setup.engine.database, sql, **params)
 
 
 def test_editing_a_history_row_is_detected_and_named(setup: Setup) -> None:

@@ -33,6 +33,8 @@ PAGES: dict[str, tuple[Callable[[Ids], str], dict[str, int]]] = {
     "audit.history_csv": (lambda i: f"/audit/cases/{i['case']}/history.csv", ALL),
     "audit.admin_log_page": (lambda i: "/audit/admin-log", LOG_READERS),
     "audit.admin_log_csv": (lambda i: "/audit/admin-log.csv", LOG_READERS),
+    "audit.ledger_page": (lambda i: "/audit/ledger", LOG_READERS),
+    "audit.checkpoints_json": (lambda i: "/audit/ledger/checkpoints.json", LOG_READERS),
     "process_view.show": (lambda i: "/process", ALL),
     "admin.index": (lambda i: "/admin/", ADMIN_ONLY),
     "admin.users": (lambda i: "/admin/users", ADMIN_ONLY),

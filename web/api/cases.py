@@ -24,10 +24,13 @@ from web.api.body import (
 )
 from web.api.openapi import Schema, api_doc, ref
 from web.api.representation import CaseWriter, history_row_json, refusal_json
+from web.audit import public_key
 from web.context import actor, engine
 from web.errors import locale
 from workflow import access, history, process
 from workflow.access import Actor
+from workflow.directory import admin_log
+from workflow.history import signing
 from workflow.queries import case_list
 from workflow.schema import InvalidData
 
@@ -210,3 +213,89 @@ def verify_history(case_id: int) -> ResponseReturnValue:
     return jsonify(
         intact=check.intact, broken_at=check.broken_at, rows=check.rows, reason=check.reason
     )
+
+
+LEDGER_CHECK: Schema = {
+    "type": "object",
+    "properties": {
+        "intact": {"type": "boolean"},
+        "problems": {"type": "array", "items": {"type": "string"}},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "ledger": {
+            "type": "object",
+            "properties": {
+                "entries": {"type": "integer"},
+                "head_seq": {"type": "integer"},
+                "head_hash": {"type": "string"},
+            },
+        },
+        "checkpoints_checked": {"type": ["integer", "null"]},
+        "latest_signed_seq": {"type": ["integer", "null"]},
+    },
+}
+CHECKPOINTS: Schema = {
+    "type": "object",
+    "properties": {
+        "domain": {"type": "string"},
+        "public_key": {"type": ["string", "null"]},
+        "checkpoints": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "ledger_seq": {"type": "integer"},
+                    "ledger_hash": {"type": "string"},
+                    "signed_at": {"type": "string"},
+                    "key_id": {"type": "string"},
+                    "signature": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+@bp.get("/history/verify")
+@api_doc(
+    "Verify every case's history, the ledger over all cases and the signed checkpoints",
+    description="Names each problem: a row rewritten with its hashes recomputed, a deleted "
+    "case, a truncated history, a case or person row that disagrees with its history, a "
+    "signed checkpoint the ledger no longer extends. Reads the whole database.",
+    response=LEDGER_CHECK,
+    roles=admin_log.READERS,
+    tag="history",
+)
+def verify_everything() -> ResponseReturnValue:
+    admin_log.check_may_read(actor())
+    public, key_problem = public_key()
+    with engine().session() as session:
+        found = history.audit(session, public)
+    signed = found.checkpoints
+    return jsonify(
+        intact=found.intact and key_problem is None,
+        problems=found.problems() + ([key_problem] if key_problem else []),
+        notes=found.notes,
+        ledger={
+            "entries": found.ledger.entries,
+            "head_seq": found.ledger.head_seq,
+            "head_hash": found.ledger.head_hash,
+        },
+        checkpoints_checked=signed.checked if signed else None,
+        latest_signed_seq=signed.latest_seq if signed else None,
+    )
+
+
+@bp.get("/history/checkpoints")
+@api_doc(
+    "The signed ledger heads and the public key that verifies them",
+    description="Keep a copy elsewhere: `ketnap verify --checkpoints FILE` checks the "
+    "database against it.",
+    response=CHECKPOINTS,
+    roles=admin_log.READERS,
+    tag="history",
+)
+def checkpoints() -> ResponseReturnValue:
+    admin_log.check_may_read(actor())
+    public, _problem = public_key()
+    with engine().session() as session:
+        return jsonify(signing.export(signing.stored(session), public))

@@ -65,7 +65,7 @@ def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
         _deadlines(session, case_id),
         rows,
         members,
-        history.verify_rows(case_id, rows, case.head_hash, case.state),
+        history.verify_loaded(session, case, person, rows),
         _member_names(members, sponsors, helpers),
         _organisations_named(session, rows, case.cell_id),
     )
