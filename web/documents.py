@@ -45,6 +45,7 @@ from flask_login import current_user, login_required
 from web.auth import roles_required
 from web.context import actor as current_actor
 from web.context import engine, locale
+from workflow import hygiene
 from workflow.access import Actor, Forbidden
 from workflow.documents import forms
 from workflow.engine import Engine
@@ -91,9 +92,10 @@ def _sponsor_arg() -> int | None:
     raw = request.args.get("sponsor")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    number = hygiene.whole_number(raw, digits=9)
+    if number is None:
         abort(404)
-    return int(raw)
+    return number
 
 
 def case_form_links(case: Case) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from typing import Any
 from flask import request
 from werkzeug.exceptions import BadRequest
 
+from workflow import hygiene
 from workflow.engine import NotFound
 from workflow.schema import InvalidData
 
@@ -93,10 +94,14 @@ def query_int(
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    text = raw.strip()
-    if not text.lstrip("-").isdigit() or len(text) > 12:
-        raise InvalidData(name, f"'{name}' phải là số nguyên", f"'{name}' must be a whole number")
-    return whole_number(int(text), name, minimum, maximum)
+    number = hygiene.whole_number(raw, negative=minimum < 0, digits=12)
+    if number is None:
+        raise InvalidData(
+            name,
+            f"'{name}' phải là số nguyên (chỉ dùng chữ số 0–9)",
+            f"'{name}' must be a whole number (the digits 0–9 only)",
+        )
+    return whole_number(number, name, minimum, maximum)
 
 
 def query_bool(name: str) -> bool | None:

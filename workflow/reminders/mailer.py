@@ -74,6 +74,10 @@ class Mailer:
             raise kind(describe(error)) from error
         except OSError as error:
             raise ConnectionTrouble(describe(error)) from error
+        except (ValueError, TypeError, LookupError) as error:
+            # the message itself cannot be written (a header `email` refuses …): this
+            # message fails for good, the session and the other messages go on
+            raise Refused(describe(error)) from error
 
     def __exit__(self, *exc: object) -> None:
         if self.client is not None:

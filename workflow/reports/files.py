@@ -17,6 +17,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from workflow import hygiene
 from workflow.reports.figures import NO_FIGURE, vi_number, vi_percent_value
 from workflow.text import dmy
 
@@ -32,15 +33,19 @@ def cell_text(value: Any, kind: str) -> str:
     return str(value)
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = hygiene.FORMULA_START
 
 
 def safe_text(value: Any) -> Any:
     """Text a spreadsheet would run as a formula ("=HYPERLINK(…)" typed as a class name
     or a village) is kept as text with a leading apostrophe; numbers pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return hygiene.formula_safe(value)
+
+
+def xlsx_text(value: Any) -> Any:
+    """An XLSX cell: formula-safe and without what XML cannot hold (a control character
+    in a name stored before Ketnap refused them)."""
+    return hygiene.spreadsheet_text(value)
 
 
 def heading(result: dict[str, Any]) -> list[str]:
@@ -92,12 +97,12 @@ def to_xlsx(result: dict[str, Any]) -> bytes:
     assert cover is not None
     cover.title = "Báo cáo"
     for line in heading(result):
-        cover.append([safe_text(line)])
+        cover.append([xlsx_text(line)])
     cover["A1"].font = Font(bold=True, size=13)
     used = {cover.title}
     for index, table in enumerate(result["tables"], start=1):
         sheet = book.create_sheet(_sheet_name(f"{index}. {table['title']}", used))
-        sheet.append([c["label"] for c in table["columns"]])
+        sheet.append([xlsx_text(c["label"]) for c in table["columns"]])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         kinds = [c["type"] for c in table["columns"]]
@@ -118,7 +123,7 @@ def _xlsx_value(value: Any, kind: str) -> Any:
         return NO_FIGURE if kind != "text" else ""
     if kind == "percent":
         return round(float(value) / 100, 4)
-    return safe_text(value)
+    return xlsx_text(value)
 
 
 def _widths(table: dict[str, Any]) -> list[int]:
@@ -132,7 +137,7 @@ def _widths(table: dict[str, Any]) -> list[int]:
 
 def _sheet_name(title: str, used: set[str]) -> str:
     """Excel sheet names: ≤ 31 characters, none of []:*?/\\, unique."""
-    base = re.sub(r"[\[\]:*?/\\]", "-", title)[:31]
+    base = re.sub(r"[\[\]:*?/\\]", "-", hygiene.one_line(title))[:31] or "-"
     name, n = base, 2
     while name in used:
         suffix = f" ({n})"
