@@ -74,9 +74,9 @@ class Mailer:
             raise kind(describe(error)) from error
         except OSError as error:
             raise ConnectionTrouble(describe(error)) from error
-        except (ValueError, TypeError, LookupError) as error:
-            # the message itself cannot be written (a header `email` refuses …): this
-            # message fails for good, the session and the other messages go on
+        except (smtplib.SMTPException, ValueError, TypeError, LookupError) as error:
+            # this message cannot be written or sent as it is (a header `email` refuses,
+            # an address the server cannot take …): it fails for good, the others go on
             raise Refused(describe(error)) from error
 
     def __exit__(self, *exc: object) -> None:
