@@ -150,7 +150,7 @@ FIELD_SPECS: dict[tuple[str, str], FieldSpec] = {
     )
     for spec in specs
 }
-ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 LOG_CSV_COLUMNS = (
     "entry_id",
     "recorded_at_utc",

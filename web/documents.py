@@ -422,4 +422,5 @@ def _finish(store: JobStore, job: Job, report: ImportReport) -> None:
             writer = csv.writer(out)
             writer.writerow(["line", "column", "rule", "message_vi", "message_en"])
             for e in errors:
-                writer.writerow([e.line, e.column or "", e.rule or "", e.text.vi, e.text.en])
+                row = [e.line, e.column or "", e.rule or "", e.text.vi, e.text.en]
+                writer.writerow([hygiene.formula_safe(value) for value in row])

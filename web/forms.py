@@ -35,8 +35,8 @@ STATUS_LABELS: dict[str, Any] = {
     "probationary": _l("probationary"),
     "removed": _l("removed"),
 }
-_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
-_ISO = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+_DMY = re.compile(r"^\s*([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})\s*$")  # ASCII digits
+_ISO = re.compile(r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$")
 
 
 def choice_label(value: str | None) -> str:

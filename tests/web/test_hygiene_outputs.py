@@ -133,3 +133,18 @@ def test_a_formula_in_a_note_comes_out_as_text_in_the_history_csv(
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
     assert any(value == "'" + formula for row in notes for value in row.values())
+
+
+def test_a_formula_in_a_logged_value_comes_out_as_text_in_the_admin_log_csv(app: Flask) -> None:
+    formula = '=HYPERLINK("http://evil.example","Chi bộ")'
+    admin = login(app, "admin")
+    created = admin.post(
+        "/api/v1/organisations", json={"name": formula, "kind": "cell", "parent_id": 2}
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    answer = login(app, "auditor").get("/audit/admin-log.csv")
+    assert answer.status_code == 200
+    rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff"))))
+    values = [value for row in rows for value in row]
+    assert "'" + formula in values
+    assert not any(value.startswith(("=", "+", "-", "@", "\t", "\r")) for value in values)
