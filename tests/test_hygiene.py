@@ -87,6 +87,16 @@ def test_formula_starts_become_text(start: str) -> None:
     assert hygiene.formula_safe(-3) == -3  # a number is not a formula
 
 
+def test_the_refused_ranges_are_exactly_the_refused_categories() -> None:
+    """Every code point: refused by the server iff its category is Cc, Cf, Cs, Zl or Zp
+    (a Python with newer Unicode tables than 14.0 fails here: update the ranges)."""
+    categories = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+    for code in range(0x110000):
+        char = chr(code)
+        expected = unicodedata.category(char) in categories
+        assert (hygiene.refused_character(char) is not None) is expected, f"U+{code:04X}"
+
+
 def test_the_published_patterns_refuse_what_the_server_refuses() -> None:
     """Over the whole Basic Multilingual Plane (surrogates aside): the JSON Schema's
     pattern and the server's rule agree on every character."""
