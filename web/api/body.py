@@ -11,9 +11,8 @@ from typing import Any
 from flask import request
 from werkzeug.exceptions import BadRequest
 
-from workflow import hygiene
 from workflow.engine import NotFound
-from workflow.schema import InvalidData
+from workflow.schema import InvalidData, number
 
 MAX_ID = 2**31 - 1  # ids and versions are 32-bit in every database we run on
 TRUE = ("true", "1", "yes", "on")
@@ -94,14 +93,7 @@ def query_int(
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    number = hygiene.whole_number(raw, negative=minimum < 0, digits=12)
-    if number is None:
-        raise InvalidData(
-            name,
-            f"'{name}' phải là số nguyên (chỉ dùng chữ số 0–9)",
-            f"'{name}' must be a whole number (the digits 0–9 only)",
-        )
-    return whole_number(number, name, minimum, maximum)
+    return number(raw, name, minimum=minimum, maximum=maximum)  # ASCII digits only
 
 
 def query_bool(name: str) -> bool | None:
