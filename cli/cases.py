@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.options import LazyChoice, engine_options
+from cli.options import WHOLE, LazyChoice, engine_options
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -135,13 +135,13 @@ def _next_deadlines(session: Session, case_ids: list[int]) -> dict[int, tuple[st
 
 @click.command()
 @engine_options
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=WHOLE)
 @click.argument("event")
 @click.option("--on", "on", required=True, help="Date of the act, YYYY-MM-DD.")
 @click.option("--data", "data_json", default="{}", help="The event's data as JSON.")
 @click.option("--note", default=None)
 @click.option("--actor", "username", required=True, help="The user recording the step.")
-@click.option("--version", type=int, default=None, help="Expected version (default: current).")
+@click.option("--version", type=WHOLE, default=None, help="Expected version (default: current).")
 def advance(
     engine: Engine,
     case_id: int,
@@ -200,7 +200,7 @@ def _actor_and_version(
 
 @click.command(name="history")
 @engine_options
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=WHOLE)
 def history_command(engine: Engine, case_id: int) -> None:
     """Print a case's history, oldest first, with the chain check."""
     from workflow import history

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.options import active_actor, actor_option, engine_options
+from cli.options import WHOLE, active_actor, actor_option, engine_options
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
@@ -57,7 +57,7 @@ def org_group() -> None:
     required=True,
     type=click.Choice(["committee", "grassroots_committee", "cell", "grassroots_cell"]),
 )
-@click.option("--parent", "parent_id", type=int, default=None, help="The organisation above.")
+@click.option("--parent", "parent_id", type=WHOLE, default=None, help="The organisation above.")
 @click.option("--may-admit/--may-not-admit", "may_admit", default=None)
 @actor_option
 def org_add(engine: Engine, username: str, **values: Any) -> None:
@@ -71,7 +71,7 @@ def org_add(engine: Engine, username: str, **values: Any) -> None:
 
 @org_group.command(name="edit")
 @engine_options
-@click.argument("org_id", type=int)
+@click.argument("org_id", type=WHOLE)
 @click.option("--name", default=None)
 @click.option("--may-admit/--may-not-admit", "may_admit", default=None)
 @actor_option
@@ -101,7 +101,7 @@ def org_list(engine: Engine) -> None:
 # ── members ──────────────────────────────────────────────────────────────
 _MEMBER_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option("--full-name", "full_name", default=None),
-    click.option("--cell", "cell_id", type=int, default=None, help="The member's cell."),
+    click.option("--cell", "cell_id", type=WHOLE, default=None, help="The member's cell."),
     click.option(
         "--status", type=click.Choice(["official", "probationary", "removed"]), default=None
     ),
@@ -136,7 +136,7 @@ def member_add(engine: Engine, username: str, **values: Any) -> None:
 
 @member_group.command(name="edit")
 @engine_options
-@click.argument("member_id", type=int)
+@click.argument("member_id", type=WHOLE)
 @_member_options
 @actor_option
 def member_edit(engine: Engine, member_id: int, username: str, **values: Any) -> None:
@@ -167,7 +167,7 @@ def _village_action(engine: Engine, username: str, act: Callable[..., Any]) -> A
 
 @village_group.command(name="add")
 @engine_options
-@click.option("--organisation", "organisation_id", type=int, required=True)
+@click.option("--organisation", "organisation_id", type=WHOLE, required=True)
 @click.option("--name", required=True)
 @click.option("--established-on", "established_on", default=None, help="YYYY-MM-DD")
 @actor_option
@@ -185,7 +185,7 @@ def village_add(engine: Engine, username: str, **values: Any) -> None:
 
 @village_group.command(name="census")
 @engine_options
-@click.argument("village_id", type=int)
+@click.argument("village_id", type=WHOLE)
 @click.option("--counted-on", "counted_on", required=True, help="YYYY-MM-DD")
 @click.option("--party-members", "party_members", required=True)
 @actor_option
@@ -205,7 +205,7 @@ def village_census(engine: Engine, village_id: int, username: str, **values: Any
 
 @village_group.command(name="official")
 @engine_options
-@click.argument("village_id", type=int)
+@click.argument("village_id", type=WHOLE)
 @click.option("--role", type=click.Choice(["head", "deputy"]), required=True)
 @click.option("--full-name", "full_name", required=True)
 @click.option("--starts-on", "starts_on", required=True, help="First day of the term.")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.options import active_actor, actor_option, engine_options
+from cli.options import WHOLE, active_actor, actor_option, engine_options
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
@@ -15,10 +15,10 @@ if TYPE_CHECKING:
 
 @click.command(name="form")
 @engine_options
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=WHOLE)
 @click.argument("form_name", metavar="FORM")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--sponsor", type=int, default=None, help="3-KNĐ: only this sponsor's page.")
+@click.option("--sponsor", type=WHOLE, default=None, help="3-KNĐ: only this sponsor's page.")
 @actor_option
 def form_command(
     engine: Engine,

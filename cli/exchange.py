@@ -106,18 +106,21 @@ def import_command(
 
 
 def _write_rejections(report: ImportReport, path: Path) -> None:
+    from workflow.hygiene import formula_safe
+
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["line", "column", "rule", "message_vi", "message_en"])
         for error in sorted(report.errors, key=lambda e: e.line):
             writer.writerow(
-                [
+                formula_safe(value)  # a message may quote a cell: never a formula
+                for value in (
                     error.line,
                     error.column or "",
                     error.rule or "",
                     error.text.vi,
                     error.text.en,
-                ]
+                )
             )
 
 

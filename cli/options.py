@@ -18,6 +18,31 @@ if TYPE_CHECKING:
     from workflow.engine import Engine
 
 
+class WholeNumber(click.ParamType[int]):
+    """An integer option or argument in ASCII digits: click's own INT would read "٣" as
+    3 (int() does), and Ketnap's forms and API refuse it."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        from workflow.hygiene import whole_number
+
+        number = whole_number(str(value), negative=True, digits=12)
+        if number is None:
+            self.fail(
+                f"'{value}' không phải số nguyên (chỉ dùng chữ số 0–9) / "
+                f"'{value}' is not a whole number (the digits 0–9 only)",
+                param,
+                ctx,
+            )
+        return number
+
+
+WHOLE = WholeNumber()
+
+
 def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--database and --now on a subcommand; it receives a ready Engine as `engine`."""
 

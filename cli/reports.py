@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.options import LazyChoice, engine_options
+from cli.options import WHOLE, LazyChoice, engine_options
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -63,7 +63,7 @@ def scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "--from", "date_from", default=None, help="First day, YYYY-MM-DD (default: 1 January)."
     )(command)
     return click.option(
-        "--org", "org_id", type=int, default=None, help="Organisation id (default: the root)."
+        "--org", "org_id", type=WHOLE, default=None, help="Organisation id (default: the root)."
     )(command)
 
 
@@ -197,12 +197,12 @@ def _fail(error: Exception) -> click.ClickException:
 
 @target_group.command(name="set")
 @engine_options
-@click.option("--org", "org_id", type=int, required=True, help="Organisation id.")
+@click.option("--org", "org_id", type=WHOLE, required=True, help="Organisation id.")
 @click.option("--kind", type=LazyChoice(_target_kinds), required=True)
-@click.option("--year", type=int, default=None, help="For --kind year.")
+@click.option("--year", type=WHOLE, default=None, help="For --kind year.")
 @click.option("--start", "period_start", default=None, help="First day of the period (YYYY-MM-DD).")
 @click.option("--end", "period_end", default=None, help="Last day of the period (YYYY-MM-DD).")
-@click.option("--number", type=int, required=True, help="How many admissions.")
+@click.option("--number", type=WHOLE, required=True, help="How many admissions.")
 @click.option("--ref", default="", help='Reference, e.g. "Nghị quyết số 130-NQ/HU".')
 @click.option("--actor", "username", required=True, help="The officer or admin setting it.")
 def target_set(engine: Engine, username: str, **values: Any) -> None:
@@ -233,7 +233,7 @@ def target_set(engine: Engine, username: str, **values: Any) -> None:
 
 @target_group.command(name="list")
 @engine_options
-@click.option("--org", "org_id", type=int, default=None, help="Only this organisation's.")
+@click.option("--org", "org_id", type=WHOLE, default=None, help="Only this organisation's.")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
 def target_list(engine: Engine, org_id: int | None, output: str) -> None:
     """List the targets (all organisations, or one)."""
@@ -254,7 +254,7 @@ def target_list(engine: Engine, org_id: int | None, output: str) -> None:
 
 @target_group.command(name="delete")
 @engine_options
-@click.argument("target_id", type=int)
+@click.argument("target_id", type=WHOLE)
 @click.option("--actor", "username", required=True, help="The officer or admin deleting it.")
 def target_delete(engine: Engine, target_id: int, username: str) -> None:
     """Delete a target set by mistake."""

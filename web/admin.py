@@ -20,6 +20,7 @@ from sqlmodel import Session, col, func, select
 from web.auth import roles_required
 from web.context import actor, engine, locale
 from web.forms import iso_date
+from workflow import hygiene
 from workflow.access import ROLES
 from workflow.directory import members as directory_members
 from workflow.directory import organisations as directory_organisations
@@ -296,7 +297,5 @@ def _user_data(form: Any, *, new: bool) -> dict[str, Any]:
 
 
 def _int(raw: str | None) -> int | None:
-    if raw is None or not str(raw).strip().isdigit():
-        return None
-    value = int(str(raw).strip())
-    return value if 0 < value < 2**31 else None
+    value = None if raw is None else hygiene.whole_number(str(raw))
+    return value if value is not None and 0 < value < 2**31 else None

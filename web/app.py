@@ -76,7 +76,10 @@ def external_url(base_url: str, path: str, scheme: str | None = None) -> str:
 
 
 class RowId(IntegerConverter):
-    """`<int:...>` in every route: a number a database id can hold, else 404 (not a 500)."""
+    """`<int:...>` in every route: ASCII digits a database id can hold, else 404 (not a
+    500; werkzeug's `\\d` would also take "٣" for 3)."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**31 - 1)

@@ -29,7 +29,7 @@ from web.cases import timeline_entry
 from web.context import actor as current_actor
 from web.context import dmy, engine, event_label, label, role_label
 from web.forms import status_label
-from workflow import history
+from workflow import history, hygiene
 from workflow.config import HistorySettings
 from workflow.directory import admin_log, members, organisations, users
 from workflow.history import signing
@@ -78,7 +78,9 @@ def print_view(case_id: int) -> ResponseReturnValue:
 @bp.route("/cases/<int:case_id>/history.csv")
 @login_required
 def history_csv(case_id: int) -> ResponseReturnValue:
-    """The history exactly as stored (hashes included), so anyone can re-verify it."""
+    """The history exactly as stored (hashes included), so anyone can re-verify it —
+    except that text a spreadsheet would run as a formula ("=HYPERLINK(…)" in a note)
+    starts with an apostrophe, to be dropped before re-hashing (as Ketnap's import does)."""
     who = current_actor()
     with engine().session() as session:
         page = load_case(session, case_id, who)
@@ -88,7 +90,8 @@ def history_csv(case_id: int) -> ResponseReturnValue:
     writer.writerow(CSV_COLUMNS)
     for row in page.rows:
         writer.writerow(
-            (
+            hygiene.formula_safe(value)
+            for value in (
                 row.seq,
                 row.event,
                 event_label(row.event),
@@ -187,7 +190,7 @@ FIELD_SPECS: dict[tuple[str, str], FieldSpec] = {
     )
     for spec in specs
 }
-ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 LOG_CSV_COLUMNS = (
     "entry_id",
     "recorded_at_utc",
@@ -244,7 +247,8 @@ def admin_log_csv() -> ResponseReturnValue:
     for entry in listed:
         for field, change in admin_log.changed_fields(entry).items():
             writer.writerow(
-                (
+                hygiene.formula_safe(value)
+                for value in (
                     entry.id,
                     entry.recorded_at.isoformat(),
                     "" if entry.user_id is None else entry.user_id,
@@ -282,7 +286,7 @@ def _organisation_names(session: Session, listed: Iterable[AdminLogEntry]) -> di
 
 def _last_id(path: str) -> int | None:
     parts = path.strip("/").split("/")
-    return int(parts[-1]) if parts[-1].isdigit() else None
+    return hygiene.whole_number(parts[-1])
 
 
 def _line(entry: AdminLogEntry, names: dict[int, str]) -> LogLine:

@@ -24,7 +24,7 @@ from web.auth import writer_required
 from web.context import actor as current_actor
 from web.context import engine, label, locale
 from web.security import allow_inline_styles
-from workflow import process
+from workflow import hygiene, process
 from workflow.access import Actor
 from workflow.engine import Conflict
 from workflow.guards import Refusal
@@ -119,10 +119,8 @@ def _list_args(spec: case_list.CaseFilter, page: int) -> dict[str, Any]:
 
 
 def _int_arg(raw: str | None, low: int, high: int) -> int | None:
-    if raw is None or not raw.strip().isdigit():
-        return None
-    value = int(raw.strip())
-    return value if low <= value <= high else None
+    value = None if raw is None else hygiene.whole_number(raw)
+    return value if value is not None and low <= value <= high else None
 
 
 @bp.route("/cases")
@@ -388,10 +386,11 @@ def _shown(spec: process.FieldSpec, value: Any, names: dict[int, str], orgs: dic
         return str(_("yes") if value else _("no"))
     if kind == "choice":
         return forms.choice_label(str(value))
+    number = hygiene.whole_number(str(value))
     if kind == "member":
-        return names.get(int(value), f"#{value}") if str(value).isdigit() else str(value)
+        return names.get(number, f"#{value}") if number is not None else str(value)
     if kind == "organisation":
-        return orgs.get(int(value), f"#{value}") if str(value).isdigit() else str(value)
+        return orgs.get(number, f"#{value}") if number is not None else str(value)
     if kind == "members":
         member = process.FieldSpec("", "member", "", "")
         return ", ".join(_shown(member, v, names, orgs) for v in value)

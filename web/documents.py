@@ -45,6 +45,7 @@ from flask_login import current_user, login_required
 from web.auth import roles_required
 from web.context import actor as current_actor
 from web.context import engine, locale
+from workflow import hygiene
 from workflow.access import Actor, Forbidden
 from workflow.documents import forms
 from workflow.engine import Engine
@@ -91,9 +92,10 @@ def _sponsor_arg() -> int | None:
     raw = request.args.get("sponsor")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    number = hygiene.whole_number(raw, digits=9)
+    if number is None:
         abort(404)
-    return int(raw)
+    return number
 
 
 def case_form_links(case: Case) -> list[dict[str, Any]]:
@@ -420,4 +422,5 @@ def _finish(store: JobStore, job: Job, report: ImportReport) -> None:
             writer = csv.writer(out)
             writer.writerow(["line", "column", "rule", "message_vi", "message_en"])
             for e in errors:
-                writer.writerow([e.line, e.column or "", e.rule or "", e.text.vi, e.text.en])
+                row = [e.line, e.column or "", e.rule or "", e.text.vi, e.text.en]
+                writer.writerow([hygiene.formula_safe(value) for value in row])

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from web.context import dmy, label, locale
-from workflow import process
+from workflow import hygiene, process
 from workflow.guards import Refusal
 from workflow.models import Member, Organisation
 from workflow.process import Event, FieldSpec
@@ -35,8 +35,8 @@ STATUS_LABELS: dict[str, Any] = {
     "probationary": _l("probationary"),
     "removed": _l("removed"),
 }
-_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
-_ISO = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+_DMY = re.compile(r"^\s*([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})\s*$")  # ASCII digits
+_ISO = re.compile(r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$")
 
 
 def choice_label(value: str | None) -> str:
@@ -241,8 +241,9 @@ def _posted_rows(posted: MultiDict[str, str], name: str) -> int:
     for key in posted:
         if key.startswith(name + "."):
             index = key[len(name) + 1 :].split(".", 1)[0]
-            if index.isdigit():
-                rows = max(rows, int(index) + 1)
+            number = hygiene.whole_number(index, digits=4)
+            if number is not None:
+                rows = max(rows, number + 1)
     return min(rows, MAX_LIST_ROWS)
 
 

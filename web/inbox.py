@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from web.context import actor, engine
+from workflow import hygiene
 from workflow.deadlines import stage_of
 from workflow.models import Case, CaseDeadline
 from workflow.reminders.inbox import CaseReminder, InboxEntry, case_reminders, inbox, open_count
@@ -62,7 +63,7 @@ def index() -> ResponseReturnValue:
         entries=found,
         shown=shown,
         still_open=still_open,
-        marked=request.args.get("done", type=int),
+        marked=hygiene.whole_number(request.args.get("done") or ""),
         badges=BADGES,
     )
 

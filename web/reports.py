@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from web import charts
 from web.context import actor, engine, locale, today
+from workflow import hygiene
 from workflow.access import Actor, Forbidden
 from workflow.directory import classes, targets, villages
 from workflow.engine import NotFound
@@ -391,9 +392,14 @@ def _form_id(form: Any, field: str) -> int | None:
     text = (form.get(field) or "").strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) > 2**31 - 1:
-        raise InvalidData(field, "Mã không hợp lệ", "Invalid id")
-    return int(text)
+    number = hygiene.whole_number(text)
+    if number is None or number > 2**31 - 1:
+        raise InvalidData(
+            field,
+            f"Mã '{text[:20]}' không hợp lệ (chỉ dùng chữ số 0–9)",
+            f"'{text[:20]}' is not a valid id (the digits 0–9 only)",
+        )
+    return number
 
 
 # ── class records ─────────────────────────────────────────────────────────

@@ -545,17 +545,12 @@ def _note(note: Any) -> str | None:
         return None
     if not isinstance(note, str):
         raise schema.InvalidData("note", "Ghi chú phải là chuỗi ký tự", "The note must be text")
-    if not schema.storable(note):
-        raise schema.InvalidData(
-            "note", "Ghi chú chứa ký tự không hợp lệ", "The note contains an invalid character"
-        )
-    if len(note) > 4000:
-        raise schema.InvalidData(
-            "note",
-            "Ghi chú quá dài (tối đa 4000 ký tự)",
-            "The note is too long (4000 characters at most)",
-        )
-    return note.strip() or None  # a note of blanks is no note
+    note = note.strip()
+    if not note:
+        return None  # a note of blanks is no note
+    return schema.clean_text(
+        note, "note", Text("Ghi chú", "The note"), multiline=True, longest=4000
+    )
 
 
 def _not_allowed(spec: process.Event, state: str) -> Refusal:

@@ -6,13 +6,20 @@ specs yield the JSON Schema the API publishes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
+from workflow import hygiene
 from workflow.process import FieldSpec
 from workflow.text import Explained, Text
+
+EARLIEST = date(1900, 1, 1)  # no act, birth or membership Ketnap records lies before
+TEXT_MAX = 2000
+# Free text keeps its line breaks; every other text field is one line. A person's or
+# member's name is one line with a letter in it, at most hygiene.NAME_MAX characters.
+FREE_TEXT_FIELDS = frozenset({"reason", "comment", "note"})
+NAME_FIELDS = frozenset({"full_name"})
 
 
 class InvalidData(Explained):
@@ -29,19 +36,34 @@ class InvalidData(Explained):
 
 def parse_date(value: Any, field: str) -> date:
     if isinstance(value, datetime):  # a spreadsheet's date cell: the day is what counts
-        return value.date()
+        return _not_before_1900(value.date(), field)
     if isinstance(value, date):
-        return value
-    if isinstance(value, str):
+        return _not_before_1900(value, field)
+    if isinstance(value, str) and value.isascii():  # "２０２５-01-01" is no date either
         try:
-            return date.fromisoformat(value.strip())
+            return _not_before_1900(date.fromisoformat(value.strip()), field)
         except ValueError:
             pass
     raise InvalidData(
         field,
-        f"'{value}' không phải ngày hợp lệ (YYYY-MM-DD)",
-        f"'{value}' is not a valid date (YYYY-MM-DD)",
+        f"'{_shown(value)}' không phải ngày hợp lệ (YYYY-MM-DD)",
+        f"'{_shown(value)}' is not a valid date (YYYY-MM-DD)",
     )
+
+
+def _not_before_1900(day: date, field: str) -> date:
+    if day < EARLIEST:
+        raise InvalidData(
+            field,
+            f"Ngày {day.isoformat()} nằm ngoài khoảng cho phép (từ {EARLIEST:%d/%m/%Y})",
+            f"{day.isoformat()} is out of range (from {EARLIEST:%d/%m/%Y} on)",
+        )
+    return day
+
+
+def _shown(value: Any) -> str:
+    """A bad value as a message may repeat it: on one line, not too long."""
+    return hygiene.one_line(str(value))[:60]
 
 
 def parse(specs: tuple[FieldSpec, ...], data: Any, prefix: str = "") -> dict[str, Any]:
@@ -104,23 +126,69 @@ def _parse_choice(spec: FieldSpec, value: Any, name: str) -> str:
     return str(value)
 
 
-def _parse_text(spec: FieldSpec, value: Any, name: str) -> str:
+def _parse_text(spec: FieldSpec, value: Any, name: str) -> str | None:
     if not isinstance(value, str | int | float):
         raise InvalidData(
             name, f"'{spec.label_vi}' phải là chuỗi ký tự", f"'{spec.label_en}' must be text"
         )
     text = str(value).strip()
+    if not text:  # only blanks: as good as absent
+        if spec.required:
+            raise InvalidData(name, f"Thiếu '{spec.label_vi}'", f"'{spec.label_en}' is required")
+        default: str | None = spec.default
+        return default
+    return clean_text(
+        text,
+        name,
+        Text(spec.label_vi, spec.label_en),
+        multiline=spec.name in FREE_TEXT_FIELDS,
+        person_name=spec.name in NAME_FIELDS,
+    )
+
+
+def clean_text(
+    text: str,
+    field: str,
+    label: Text,
+    *,
+    multiline: bool = False,
+    person_name: bool = False,
+    longest: int = TEXT_MAX,
+) -> str:
+    """`text` if a field may hold it, else InvalidData naming `field`: no control or
+    invisible character (free text may keep line breaks), not too long, and a person's
+    name holds a letter and at most hygiene.NAME_MAX characters."""
     if not storable(text):
         raise InvalidData(
-            name,
-            f"'{spec.label_vi}' chứa ký tự không hợp lệ",
-            f"'{spec.label_en}' contains an invalid character",
+            field,
+            f"'{label.vi}' chứa ký tự không hợp lệ",
+            f"'{label.en}' contains an invalid character",
         )
-    if len(text) > 2000:
+    char = hygiene.refused_character(text, multiline=multiline)
+    if char is not None:
+        what = (
+            Text("xuống dòng", "a line break")
+            if char in hygiene.LINE_BREAKS
+            else Text("ký tự điều khiển hoặc vô hình", "a control or invisible character")
+        )
         raise InvalidData(
-            name,
-            f"'{spec.label_vi}' quá dài (tối đa 2000 ký tự)",
-            f"'{spec.label_en}' is too long (2000 characters at most)",
+            field,
+            f"'{label.vi}' không được chứa {what.vi} ({hygiene.describe(char)})",
+            f"'{label.en}' may not contain {what.en} ({hygiene.describe(char)})",
+        )
+    if person_name:
+        longest = min(longest, hygiene.NAME_MAX)
+        if not hygiene.has_letter(text):
+            raise InvalidData(
+                field,
+                f"'{label.vi}' phải có ít nhất một chữ cái",
+                f"'{label.en}' must contain a letter",
+            )
+    if len(text) > longest:
+        raise InvalidData(
+            field,
+            f"'{label.vi}' quá dài (tối đa {longest} ký tự)",
+            f"'{label.en}' is too long ({longest} characters at most)",
         )
     return text
 
@@ -166,10 +234,6 @@ _PARSERS: dict[str, Callable[[FieldSpec, Any, str], Any]] = {
 }
 
 
-# ASCII digits only: str.isdigit() also says yes to "²", which int() refuses
-WHOLE_NUMBER = re.compile(r"-?[0-9]+")
-
-
 def _parse_int(value: Any, name: str, spec: FieldSpec) -> int:
     if isinstance(value, bool):
         raise InvalidData(
@@ -179,17 +243,44 @@ def _parse_int(value: Any, name: str, spec: FieldSpec) -> int:
         )
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
+    elif isinstance(value, str) and hygiene.WHOLE_NUMBER.fullmatch(value.strip()):
         number = int(value.strip())
     else:
-        raise InvalidData(
-            name, f"'{value}' không phải số nguyên", f"'{value}' is not a whole number"
-        )
+        raise not_a_number(name, value)
     if not -(2**31) < number < 2**31:
         raise InvalidData(
             name, f"'{spec.label_vi}' nằm ngoài giới hạn", f"'{spec.label_en}' is out of range"
         )
     return number
+
+
+def not_a_number(field: str, value: Any) -> InvalidData:
+    """The refusal of a number that is not one (ASCII digits only: not "²", not "٣")."""
+    return InvalidData(
+        field,
+        f"'{_shown(value)}' không phải số nguyên (chỉ dùng chữ số 0–9)",
+        f"'{_shown(value)}' is not a whole number (use the digits 0–9 only)",
+    )
+
+
+def number(value: Any, field: str, *, minimum: int = 0, maximum: int = 2**31 - 1) -> int:
+    """A whole number from a query string, a form or the command line: ASCII digits
+    (a minus only when `minimum` < 0), within [minimum, maximum]; InvalidData otherwise."""
+    if isinstance(value, bool):
+        raise not_a_number(field, value)
+    if isinstance(value, int):
+        parsed: int | None = value
+    else:
+        parsed = hygiene.whole_number(str(value), negative=minimum < 0, digits=12)
+    if parsed is None:
+        raise not_a_number(field, value)
+    if not minimum <= parsed <= maximum:
+        raise InvalidData(
+            field,
+            f"'{field}' phải từ {minimum} đến {maximum}",
+            f"'{field}' must lie from {minimum} to {maximum}",
+        )
+    return parsed
 
 
 def storable(text: str) -> bool:
@@ -231,7 +322,7 @@ def to_json(value: Any) -> Any:
 
 
 _JSON_TYPES: dict[str, dict[str, Any]] = {
-    "text": {"type": "string", "maxLength": 2000},
+    "text": {"type": "string", "maxLength": TEXT_MAX, "pattern": hygiene.ONE_LINE_PATTERN},
     "date": {"type": "string", "format": "date"},
     "int": {"type": "integer"},
     "member": {"type": "integer"},
@@ -239,6 +330,16 @@ _JSON_TYPES: dict[str, dict[str, Any]] = {
     "bool": {"type": "boolean"},
     "members": {"type": "array", "items": {"type": "integer"}},
 }
+
+
+def _json_type(spec: FieldSpec) -> dict[str, Any]:
+    prop = dict(_JSON_TYPES[spec.type])
+    if spec.type == "text" and spec.name in FREE_TEXT_FIELDS:
+        prop["pattern"] = hygiene.FREE_TEXT_PATTERN
+    elif spec.type == "text" and spec.name in NAME_FIELDS:
+        prop["maxLength"] = hygiene.NAME_MAX
+        prop["$comment"] = "a person's name: one line, with at least one letter"
+    return prop
 
 
 def json_schema(specs: tuple[FieldSpec, ...]) -> dict[str, Any]:
@@ -252,7 +353,7 @@ def json_schema(specs: tuple[FieldSpec, ...]) -> dict[str, Any]:
         elif spec.type == "list":
             prop = {"type": "array", "minItems": 1, "items": json_schema(spec.parts)}
         else:
-            prop = dict(_JSON_TYPES[spec.type])
+            prop = _json_type(spec)
         prop["title"] = spec.label_en
         prop["description"] = spec.label_vi
         if not spec.required:

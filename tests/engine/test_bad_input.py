@@ -124,7 +124,7 @@ def test_missing_field_is_named(cases: Cases) -> None:
 def test_text_for_a_number_is_refused(cases: Cases) -> None:
     error = invalid(cases, lambda: vote(cases, VOTE | {"voters": "bảy"}))
     assert error.field == "voters"
-    assert error.message_vi == "'bảy' không phải số nguyên"
+    assert error.message_vi == "'bảy' không phải số nguyên (chỉ dùng chữ số 0–9)"
 
 
 @pytest.mark.parametrize("number", ["²", "--3", "+5", "7.0", 7.5, 2**40, [7]])

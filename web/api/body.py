@@ -12,7 +12,7 @@ from flask import request
 from werkzeug.exceptions import BadRequest
 
 from workflow.engine import NotFound
-from workflow.schema import InvalidData
+from workflow.schema import InvalidData, number
 
 MAX_ID = 2**31 - 1  # ids and versions are 32-bit in every database we run on
 TRUE = ("true", "1", "yes", "on")
@@ -93,10 +93,7 @@ def query_int(
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    text = raw.strip()
-    if not text.lstrip("-").isdigit() or len(text) > 12:
-        raise InvalidData(name, f"'{name}' phải là số nguyên", f"'{name}' must be a whole number")
-    return whole_number(int(text), name, minimum, maximum)
+    return number(raw, name, minimum=minimum, maximum=maximum)  # ASCII digits only
 
 
 def query_bool(name: str) -> bool | None:

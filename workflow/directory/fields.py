@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from workflow.schema import InvalidData, parse_date
+from workflow import hygiene
+from workflow.schema import NAME_FIELDS, InvalidData, clean_text, parse_date
+from workflow.text import Text
 
 MAX_ID = 2**31 - 1  # an INTEGER column on every database
 FIRST_YEAR, LAST_YEAR = 1930, 2100  # the Party's founding year; nothing plans beyond
@@ -27,14 +29,17 @@ def record(data: Any, known: set[str]) -> dict[str, Any]:
 
 
 def text(data: dict[str, Any], field: str, label_vi: str, *, required: bool = True) -> str:
+    """One line of text (a person's name: with a letter, ≤ hygiene.NAME_MAX)."""
     value = data.get(field, "")
     if not isinstance(value, str) or len(value) > 300:
         raise InvalidData(
             field, f"'{label_vi}' phải là chuỗi ≤ 300 ký tự", f"'{field}' must be text ≤ 300 chars"
         )
-    if required and not value.strip():
-        raise InvalidData(field, f"Thiếu '{label_vi}'", f"'{field}' is required")
-    return value.strip()
+    if not value.strip():
+        if required:
+            raise InvalidData(field, f"Thiếu '{label_vi}'", f"'{field}' is required")
+        return ""
+    return clean_text(value.strip(), field, Text(label_vi, field), person_name=field in NAME_FIELDS)
 
 
 def whole_number(
@@ -51,8 +56,15 @@ def whole_number(
         if required:
             raise InvalidData(field, f"Thiếu '{label_vi}'", f"'{field}' is required")
         return None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        parsed = hygiene.whole_number(value, negative=minimum < 0, digits=12)
+        if parsed is None:
+            raise InvalidData(
+                field,
+                f"'{label_vi}' phải là số nguyên (chỉ dùng chữ số 0–9)",
+                f"'{field}' must be a whole number (the digits 0–9 only)",
+            )
+        value = parsed
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise InvalidData(
             field,
@@ -68,7 +80,16 @@ def identifier(data: dict[str, Any], field: str, label_vi: str) -> int:
     return value
 
 
-def day(data: dict[str, Any], field: str, label_vi: str, *, required: bool = True) -> date | None:
+def day(
+    data: dict[str, Any],
+    field: str,
+    label_vi: str,
+    *,
+    required: bool = True,
+    latest: date | None = None,
+) -> date | None:
+    """A date within FIRST_YEAR–LAST_YEAR; not after `latest` (today, for what has
+    happened already) when given."""
     value = data.get(field)
     if value is None:
         if required:
@@ -80,6 +101,12 @@ def day(data: dict[str, Any], field: str, label_vi: str, *, required: bool = Tru
             field,
             f"'{label_vi}' phải trong khoảng {FIRST_YEAR}–{LAST_YEAR}",
             f"'{field}' must lie within {FIRST_YEAR}–{LAST_YEAR}",
+        )
+    if latest is not None and parsed > latest:
+        raise InvalidData(
+            field,
+            f"'{label_vi}': ngày {parsed:%d/%m/%Y} ở tương lai; hôm nay là {latest:%d/%m/%Y}",
+            f"'{field}': {parsed:%d/%m/%Y} is in the future; today is {latest:%d/%m/%Y}",
         )
     return parsed
 

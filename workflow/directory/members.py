@@ -8,11 +8,12 @@ Members admitted through Ketnap are created by the engine (effects.py) instead.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from workflow import access, schema
+from workflow import access, hygiene, schema
 from workflow.access import Actor, Forbidden
 from workflow.directory import admin_log
 from workflow.directory.organisations import CELL_KINDS
@@ -22,7 +23,7 @@ from workflow.process import FieldSpec
 from workflow.schema import InvalidData
 
 MEMBER_STATUSES = ("official", "probationary", "removed")
-MAX_NAME = 200
+MAX_NAME = hygiene.NAME_MAX
 
 MEMBER_FIELDS = (
     FieldSpec("full_name", "text", "Họ và tên", "Full name"),
@@ -61,7 +62,7 @@ def members(session: Session, actor: Actor, cell_id: int | None = None) -> list[
 
 def add_member(engine: Engine, data: Any, *, actor: Actor) -> Member:
     check_may_change(actor)
-    parsed = _valid(data)
+    parsed = _valid(data, engine.clock.today())
     with engine.session() as session:
         cell = _cell(session, parsed["cell_id"])
         member = Member(full_name="", cell_id=parsed["cell_id"])
@@ -84,7 +85,7 @@ def change_member(engine: Engine, member_id: int, data: Any, *, actor: Actor) ->
         if member is None:
             raise NotFound(member_id)
         before = admin_log.snapshot(member, LOGGED)
-        parsed = _valid(before | data)
+        parsed = _valid(before | data, engine.clock.today())
         cell = _cell(session, parsed["cell_id"])
         _fill(member, parsed)
         session.add(member)
@@ -93,9 +94,17 @@ def change_member(engine: Engine, member_id: int, data: Any, *, actor: Actor) ->
     return member
 
 
-def _valid(data: Any) -> dict[str, Any]:
-    """The member's fields, typed and consistent with one another (InvalidData if not)."""
+def _valid(data: Any, today: date) -> dict[str, Any]:
+    """The member's fields, typed and consistent with one another (InvalidData if not);
+    their dates have happened by `today`."""
     parsed = schema.parse(MEMBER_FIELDS, data)
+    for name, spec, day in schema.dates(MEMBER_FIELDS, parsed):
+        if day > today:
+            raise InvalidData(
+                name,
+                f"{spec.label_vi}: ngày {day:%d/%m/%Y} ở tương lai; hôm nay là {today:%d/%m/%Y}",
+                f"{spec.label_en}: {day:%d/%m/%Y} is in the future; today is {today:%d/%m/%Y}",
+            )
     if len(parsed["full_name"]) > MAX_NAME:
         raise InvalidData(
             "full_name",

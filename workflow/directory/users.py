@@ -144,7 +144,11 @@ def _check_account(session: Session, parsed: dict[str, Any]) -> Organisation | N
             f"The full name has at most {MAX_TEXT} characters",
         )
     email = parsed["email"]
-    if email is not None and ("@" not in email or len(email) > MAX_TEXT):
+    # ASCII, no blank: a mail header cannot carry anything else (an address in
+    # Vietnamese letters would make every message to this user fail)
+    if email is not None and (
+        "@" not in email or len(email) > MAX_TEXT or not email.isascii() or " " in email
+    ):
         raise InvalidData(
             "email",
             "Hãy nhập địa chỉ thư điện tử hợp lệ, hoặc để trống.",

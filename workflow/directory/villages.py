@@ -95,7 +95,9 @@ def add_village(session: Session, actor: Actor, data: Any, *, now: datetime) -> 
     data = fields.record(data, {"organisation_id", "name", "established_on", "dissolved_on"})
     org_id = fields.identifier(data, "organisation_id", "Tổ chức")
     name = fields.text(data, "name", "Tên thôn")
-    established = fields.day(data, "established_on", "Ngày thành lập", required=False)
+    established = fields.day(
+        data, "established_on", "Ngày thành lập", required=False, latest=now.date()
+    )
     dissolved = fields.day(data, "dissolved_on", "Ngày giải thể/sáp nhập", required=False)
     fields.not_before(established, dissolved, "dissolved_on")
     org = _organisation(session, actor, org_id)
@@ -138,7 +140,7 @@ def record_census(
     _keep(actor)
     _, org = _village_and_organisation(session, actor, village_id)
     data = fields.record(data, {"counted_on", "party_members"})
-    counted_on = fields.day(data, "counted_on", "Ngày thống kê")
+    counted_on = fields.day(data, "counted_on", "Ngày thống kê", latest=now.date())
     members = fields.whole_number(data, "party_members", "Số đảng viên", maximum=100_000)
     assert counted_on is not None and members is not None
     census = session.exec(
@@ -169,7 +171,9 @@ def add_official(
     ends_on = fields.day(data, "ends_on", "Ngày kết thúc nhiệm kỳ", required=False)
     fields.not_before(starts_on, ends_on, "ends_on")
     assert starts_on is not None
-    since = fields.day(data, "party_member_since", "Vào Đảng từ ngày", required=False)
+    since = fields.day(
+        data, "party_member_since", "Vào Đảng từ ngày", required=False, latest=now.date()
+    )
     member_id = data.get("member_id")
     full_name = fields.text(data, "full_name", "Họ và tên", required=member_id is None)
     if member_id is not None:
@@ -210,7 +214,9 @@ def update_official(
         fields.not_before(official.starts_on, ends_on, "ends_on")
         official.ends_on = ends_on
     if "party_member_since" in data:
-        official.party_member_since = fields.day(data, "party_member_since", "Vào Đảng từ ngày")
+        official.party_member_since = fields.day(
+            data, "party_member_since", "Vào Đảng từ ngày", latest=now.date()
+        )
     _log(session, actor, "update_official", official, org, before, now)
     session.commit()
     return official

@@ -31,6 +31,7 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from sqlmodel import Session
 
+from workflow import hygiene
 from workflow.config import RuleParameters
 from workflow.directory.organisations import party_organisation_name
 from workflow.documents import case_facts
@@ -182,10 +183,10 @@ class Sheet:
         paragraph = self.doc.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.paragraph_format.space_before = Pt(12)
-        run = paragraph.add_run(main)
+        run = paragraph.add_run(hygiene.xml_text(main))
         run.bold, run.font.size = True, Pt(15)
         if sub:
-            paragraph.add_run("\n" + sub).bold = True
+            paragraph.add_run("\n" + hygiene.xml_text(sub)).bold = True
         self.doc.add_paragraph()
 
     def line(self, *parts: Part, indent: bool = True, center: bool = False) -> Paragraph:
@@ -195,7 +196,7 @@ class Sheet:
             paragraph.paragraph_format.first_line_indent = Mm(10)
         for part in parts:
             piece = part if isinstance(part, Run) else Run(part)
-            run = paragraph.add_run(piece.text)
+            run = paragraph.add_run(hygiene.xml_text(piece.text))
             run.bold, run.italic = piece.bold, piece.italic
         return paragraph
 
@@ -241,7 +242,7 @@ def _cell_lines(
         paragraph = cell.paragraphs[0] if n == 0 else cell.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.LEFT
         paragraph.paragraph_format.space_after = Pt(0)
-        run = paragraph.add_run(piece.text)
+        run = paragraph.add_run(hygiene.xml_text(piece.text))
         run.bold, run.italic, run.font.size = piece.bold, piece.italic, Pt(size)
         if underline_first and n == 0:
             run.underline = True
@@ -640,7 +641,8 @@ def render(
             )
     sheet = Sheet()
     spec.build(sheet, facts, params, sponsor)
-    sheet.doc.core_properties.title = f"Mẫu {spec.code} — {facts.person.full_name}"
+    title = f"Mẫu {spec.code} — {facts.person.full_name}"
+    sheet.doc.core_properties.title = hygiene.one_line(title)
     sheet.doc.core_properties.author = "Ketnap"
     return sheet.to_bytes()
 

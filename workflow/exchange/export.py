@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from sqlmodel import Session, col, select
 
-from workflow import access
+from workflow import access, hygiene
 from workflow.access import Actor, Forbidden
 from workflow.documents import case_facts
 from workflow.documents.case_facts import CaseFacts, Organisations
@@ -29,7 +29,7 @@ WHAT = ("cases", "members")
 FORMATS = ("csv", "xlsx")
 MEMBER_READERS = ("secretary", "officer", "auditor", "admin")
 BATCH = 1000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
+FORMULA_START = hygiene.FORMULA_START  # what a spreadsheet would run as a formula
 
 
 def header(what: str) -> list[str]:
@@ -183,9 +183,7 @@ def cell_text(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value  # the import strips it again
-    return value
+    return hygiene.formula_safe(value)  # the import strips the apostrophe again
 
 
 def csv_chunks(columns: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
@@ -214,7 +212,7 @@ def write_xlsx(columns: list[str], rows: Iterator[list[Any]], out: IO[bytes], ti
     bold = Font(bold=True)
     heading = []
     for name in columns:
-        cell = WriteOnlyCell(sheet, value=name)
+        cell = WriteOnlyCell(sheet, value=hygiene.xml_text(name))
         cell.font = bold
         heading.append(cell)
     sheet.append(heading)
@@ -229,13 +227,20 @@ def write_xlsx(columns: list[str], rows: Iterator[list[Any]], out: IO[bytes], ti
             elif isinstance(value, bool):
                 cells.append(WriteOnlyCell(sheet, value="yes" if value else "no"))
             else:
-                cells.append(
-                    WriteOnlyCell(sheet, value=cell_text(value) if value is not None else None)
-                )
+                cells.append(WriteOnlyCell(sheet, value=_xlsx_text(value)))
         sheet.append(cells)
         count += 1
     book.save(out)
     return count
+
+
+def _xlsx_text(value: Any) -> Any:
+    """A cell of text or a number: formula-safe, without what XML cannot hold (a control
+    character stored before Ketnap refused them)."""
+    if value is None:
+        return None
+    shown = cell_text(value)
+    return hygiene.xml_text(shown) if isinstance(shown, str) else shown
 
 
 def export(engine: Engine, actor: Actor, what: str, fmt: str, out: IO[bytes]) -> int:

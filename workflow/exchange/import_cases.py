@@ -12,6 +12,7 @@ from sqlalchemy import or_, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
+from workflow import hygiene
 from workflow.exchange.job import BATCH_SECONDS, ImportJob
 from workflow.exchange.plan_cases import CasePlan, plan_case
 from workflow.exchange.replay import CellActors, StepFailed, cell_actors, replay_case, replay_error
@@ -72,8 +73,9 @@ class CaseImport(ImportJob):
                 ref = row.values.get(column)
                 if not isinstance(ref, str):
                     continue
-                if ref.isdigit():
-                    ids.add(int(ref))
+                number = hygiene.whole_number(ref)
+                if number is not None:
+                    ids.add(number)
                 elif isinstance(row.values.get("cell"), str):
                     found = self.directory.find(str(row.values["cell"]), cells_only=True)
                     cells |= {o.id for o in found if o.id is not None}

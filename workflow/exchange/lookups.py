@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from workflow import hygiene
 from workflow.access import Actor
 from workflow.documents.case_facts import Organisations
 from workflow.exchange.rows import Row
@@ -31,8 +32,9 @@ class Directory:
 
     def find(self, ref: str, cells_only: bool) -> list[Organisation]:
         """Organisations in the actor's scope with this id or this exact name."""
-        if ref.isdigit():
-            org = self.organisations.by_id.get(int(ref))
+        number = hygiene.whole_number(ref)
+        if number is not None:
+            org = self.organisations.by_id.get(number)
             found = [org] if org is not None else []
         else:
             found = self._by_name.get(ref.casefold(), [])
@@ -104,11 +106,12 @@ class Directory:
         ref = row.text(column)
         if ref is None:
             return None
-        if ref.isdigit():
-            if int(ref) not in self.members:
+        number = hygiene.whole_number(ref)
+        if number is not None:
+            if number not in self.members:
                 row.problem(column, f"Không có đảng viên số {ref}", f"There is no member {ref}")
                 return None
-            return int(ref)
+            return number
         assert cell.id is not None
         found = self._members_by_name.get((cell.id, ref.casefold()), [])
         if len(found) != 1:

@@ -10,11 +10,12 @@ import unicodedata
 from datetime import date, datetime
 from typing import Any
 
+from workflow import hygiene, schema
 from workflow.exchange.report import RowError, RowRejected
 from workflow.text import Text
 
-FORMULA_START = ("=", "+", "-", "@")  # what the export guards with a leading apostrophe
-_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+FORMULA_START = hygiene.FORMULA_START  # what the export guards with a leading apostrophe
+_DMY = re.compile(r"^([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})$")  # ASCII digits only
 _YES = {"1", "true", "yes", "y", "x", "có", "co", "c"}
 _NO = {"0", "false", "no", "n", "không", "khong", "k"}
 
@@ -42,7 +43,19 @@ class Row:
             if required:
                 self.problem(column, f"Thiếu '{column}'", f"'{column}' is empty")
             return None
-        return value.isoformat() if isinstance(value, date) else str(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        try:  # the rules every form and the API apply: one line, names with a letter
+            return schema.clean_text(
+                value,
+                column,
+                Text(column, column),
+                person_name=column in schema.NAME_FIELDS,
+                longest=schema.TEXT_MAX,
+            )
+        except schema.InvalidData as error:
+            self.errors.append(RowError(self.line, column, error.text, None))
+            return None
 
     def day(self, column: str, required: bool = False) -> date | None:
         value = self.values.get(column)
@@ -51,7 +64,7 @@ class Row:
                 self.problem(column, f"Thiếu ngày '{column}'", f"The date '{column}' is empty")
             return None
         parsed = _parse_day(value)
-        if parsed is None:
+        if parsed is None or parsed < schema.EARLIEST:
             self.problem(
                 column,
                 f"'{value}' không phải ngày có thật (dùng YYYY-MM-DD hoặc DD/MM/YYYY)",
@@ -71,7 +84,7 @@ class Row:
         text = self.text(column, required)
         if text is None:
             return None
-        if re.fullmatch(r"\d{1,9}(\.0+)?", text):
+        if re.fullmatch(r"[0-9]{1,9}(\.0+)?", text):
             return int(float(text))
         self.problem(
             column,
@@ -129,6 +142,6 @@ def _parse_day(value: str | date) -> date | None:
         if match:
             day, month, year = (int(g) for g in match.groups())
             return date(year, month, day)
-        return date.fromisoformat(value)
+        return date.fromisoformat(value) if value.isascii() else None
     except ValueError:
         return None

@@ -135,11 +135,9 @@ class _Sending:
         try:
             with Mailer(self.outbox.smtp) as mailer:
                 for user, items in mails:
-                    message = compose(
-                        user, [texts[i.reminder_id] for i in items], self.today, self.outbox
-                    )
-                    message["X-Ketnap-Deliveries"] = ",".join(str(i.id) for i in items)
-                    self._send_one(mailer, message, items)
+                    message = self._compose(user, items, texts)
+                    if message is not None:
+                        self._send_one(mailer, message, items)
                     handled.update(i.id for i in items)
         except ConnectionTrouble as error:
             waiting = [i for _, items in mails for i in items if i.id not in handled]
@@ -164,6 +162,22 @@ class _Sending:
             else:
                 mails.append((user, [item]))
         return mails + [(users[uid], items) for uid, items in digests.items()]
+
+    def _compose(
+        self, user: User, items: list[_Claimed], texts: dict[int, ReminderView]
+    ) -> EmailMessage | None:
+        """The message, or None when it cannot be written (bad data stored in a name or
+        an address): that one is marked failed, the sweep goes on with the others."""
+        try:
+            message = compose(user, [texts[i.reminder_id] for i in items], self.today, self.outbox)
+            message["X-Ketnap-Deliveries"] = ",".join(str(i.id) for i in items)
+        except (ValueError, TypeError, LookupError) as error:
+            problem = f"cannot compose: {type(error).__name__}: {error}"[:500]
+            _finish(self.engine, items, "failed", self.now, problem)
+            self.report.failed += len(items)
+            self.report.errors.append(problem)
+            return None
+        return message
 
     def _send_one(self, mailer: Mailer, message: EmailMessage, items: list[_Claimed]) -> None:
         try:

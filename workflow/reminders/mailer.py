@@ -74,6 +74,10 @@ class Mailer:
             raise kind(describe(error)) from error
         except OSError as error:
             raise ConnectionTrouble(describe(error)) from error
+        except (smtplib.SMTPException, ValueError, TypeError, LookupError) as error:
+            # this message cannot be written or sent as it is (a header `email` refuses,
+            # an address the server cannot take …): it fails for good, the others go on
+            raise Refused(describe(error)) from error
 
     def __exit__(self, *exc: object) -> None:
         if self.client is not None:

@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session, col, select
 
-from workflow import process
+from workflow import hygiene, process
 from workflow.models import Case, Organisation, Person, Reminder, User
 from workflow.reminders.outbox import Outbox
 from workflow.reminders.sql import chunks
@@ -141,8 +141,11 @@ def compose(
     context = {"user": user, "reminders": reminders, "today": today, "outbox": outbox}
     message = EmailMessage()
     message["From"] = formataddr(("Ketnap", outbox.smtp.sender))
-    message["To"] = formataddr((user.full_name or user.username, user.email or ""))
+    # Headers hold one line: a name stored with a line break (before Ketnap refused
+    # them) must not stop the mail — `email` raises on a header with CR or LF.
+    name = hygiene.one_line(user.full_name or user.username)
+    message["To"] = formataddr((name, hygiene.one_line(user.email or "")))
     message["Message-ID"] = make_msgid(domain="ketnap.localhost")  # no DNS lookup
-    message["Subject"] = _render(f"{kind}_subject.txt", **context).rstrip("\n")
+    message["Subject"] = hygiene.one_line(_render(f"{kind}_subject.txt", **context))
     message.set_content(_render(f"{kind}.txt", **context))
     return message

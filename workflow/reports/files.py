@@ -19,6 +19,8 @@ from docx.shared import Pt
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from workflow import hygiene
+from workflow.hygiene import xml_text
 from workflow.reports.figures import NO_FIGURE, vi_number, vi_percent_value
 from workflow.text import dmy
 
@@ -36,15 +38,19 @@ def cell_text(value: Any, kind: str) -> str:
     return str(value)
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = hygiene.FORMULA_START
 
 
 def safe_text(value: Any) -> Any:
     """Text a spreadsheet would run as a formula ("=HYPERLINK(…)" typed as a class name
     or a village) is kept as text with a leading apostrophe; numbers pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return hygiene.formula_safe(value)
+
+
+def xlsx_text(value: Any) -> Any:
+    """An XLSX cell: formula-safe and without what XML cannot hold (a control character
+    in a name stored before Ketnap refused them)."""
+    return hygiene.spreadsheet_text(value)
 
 
 def heading(result: dict[str, Any]) -> list[str]:
@@ -96,12 +102,12 @@ def to_xlsx(result: dict[str, Any]) -> bytes:
     assert cover is not None
     cover.title = "Báo cáo"
     for line in heading(result):
-        cover.append([safe_text(line)])
+        cover.append([xlsx_text(line)])
     cover["A1"].font = Font(bold=True, size=13)
     used = {cover.title}
     for index, table in enumerate(result["tables"], start=1):
         sheet = book.create_sheet(_sheet_name(f"{index}. {table['title']}", used))
-        sheet.append([c["label"] for c in table["columns"]])
+        sheet.append([xlsx_text(c["label"]) for c in table["columns"]])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         kinds = [c["type"] for c in table["columns"]]
@@ -126,7 +132,7 @@ def _xlsx_value(value: Any, kind: str) -> Any:
         return round(float(value) / 100, 4)
     if kind == "date":
         return date.fromisoformat(str(value))
-    return safe_text(value)
+    return xlsx_text(value)
 
 
 def _widths(table: dict[str, Any]) -> list[int]:
@@ -140,7 +146,7 @@ def _widths(table: dict[str, Any]) -> list[int]:
 
 def _sheet_name(title: str, used: set[str]) -> str:
     """Excel sheet names: ≤ 31 characters, none of []:*?/\\, unique."""
-    base = re.sub(r"[\[\]:*?/\\]", "-", title)[:31]
+    base = re.sub(r"[\[\]:*?/\\]", "-", hygiene.one_line(title))[:31] or "-"
     name, n = base, 2
     while name in used:
         suffix = f" ({n})"
@@ -160,20 +166,12 @@ def narrative_docx(summary: dict[str, Any]) -> bytes:
     normal.font.name = NARRATIVE_FONT
     normal.font.size = Pt(14)
     heading = document.add_paragraph()
-    heading.add_run(xml_safe(summary["title"])).bold = True
+    heading.add_run(xml_text(summary["title"])).bold = True
     document.add_paragraph(
-        xml_safe(f"{summary['period']} ({_dmy(summary['from'])} – {_dmy(summary['to'])})")
+        xml_text(f"{summary['period']} ({_dmy(summary['from'])} – {_dmy(summary['to'])})")
     )
     for paragraph in summary["paragraphs"]:
-        document.add_paragraph(xml_safe(paragraph["text"]))
+        document.add_paragraph(xml_text(paragraph["text"]))
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
-
-
-_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def xml_safe(text: str) -> str:
-    """What XML (a .docx) cannot hold taken out: control characters a name may carry."""
-    return _NOT_IN_XML.sub("", text)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from workflow import hygiene
 from workflow.access import Actor, Forbidden
 from workflow.engine import NotFound
 from workflow.models import Organisation
@@ -71,13 +72,13 @@ def parse_query(args: Any, today: date) -> tuple[int | None, date, date]:
     org_text = (args.get("org") or "").strip()
     org_id: int | None = None
     if org_text:
-        if not org_text.isdigit() or int(org_text) > 2**31 - 1:
+        org_id = hygiene.whole_number(org_text)
+        if org_id is None or org_id > 2**31 - 1:
             raise InvalidData(
                 "org",
-                f"Mã tổ chức '{org_text}' không hợp lệ",
-                f"'{org_text}' is not an organisation id",
+                f"Mã tổ chức '{org_text[:20]}' không hợp lệ (chỉ dùng chữ số 0–9)",
+                f"'{org_text[:20]}' is not an organisation id (the digits 0–9 only)",
             )
-        org_id = int(org_text)
     date_to = _query_date(args.get("to"), "to", today)
     date_from = _query_date(args.get("from"), "from", date(date_to.year, 1, 1))
     period(date_from, date_to)
@@ -92,7 +93,5 @@ def _query_date(value: Any, field: str, default: date) -> date:
     except InvalidData as error:
         label = "Từ ngày" if field == "from" else "Đến ngày"
         raise InvalidData(
-            field,
-            f"{label}: '{value}' không phải ngày hợp lệ (YYYY-MM-DD)",
-            f"'{field}': '{value}' is not a valid date (YYYY-MM-DD)",
+            field, f"{label}: {error.text.vi}", f"'{field}': {error.text.en}"
         ) from error
