@@ -19,7 +19,9 @@ from openpyxl import load_workbook
 
 from tests.documents.conftest import Docs, write_csv
 from web.app import create_app
+from web.documents import import_settings
 from workflow.config import Config
+from workflow.exchange import jobs
 from workflow.ops.demo import DEMO_PASSWORD
 
 
@@ -32,7 +34,7 @@ def app(docs: Docs, tmp_path: Path) -> Flask:
         WTF_CSRF_ENABLED=False,
         RATELIMIT_ENABLED=False,
         SECRET_KEY="test-secret",
-        KETNAP_IMPORT_DIR=str(tmp_path / "jobs"),
+        KETNAP_IMPORTS={"dir": str(tmp_path / "jobs")},
     )
 
 
@@ -44,7 +46,11 @@ def login(app: Flask, username: str) -> FlaskClient:
 
 
 def wait_for(client: FlaskClient, job_url: str) -> dict[str, Any]:
-    """Poll the job's progress as the page's script does, until it ends."""
+    """Let the scheduler's runner take the queued job (as its `ketnap-imports` job does
+    every few seconds), then poll its progress as the page's script does, until it ends."""
+    app = client.application
+    assert client.get(f"{job_url}.json").get_json()["state"] == "queued"  # not run here
+    jobs.run_pending(app.extensions["ketnap.engine"], import_settings(app))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         state = client.get(f"{job_url}.json").get_json()
