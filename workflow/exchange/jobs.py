@@ -155,15 +155,17 @@ def _store(source: IO[bytes], settings: Settings, stored: str) -> int:
     return size
 
 
-def _write_lock(session: Session, owner: str) -> None:
+def _write_lock(session: Session, owner: str | None) -> None:
     """Serialise the writers that count a user's jobs: SQLite's write lock taken up front
-    (BEGIN IMMEDIATE), a transaction-scoped advisory lock per user on PostgreSQL."""
+    (BEGIN IMMEDIATE: a read snapshot taken first could not be written from), and on
+    PostgreSQL a transaction-scoped advisory lock per `owner` (None: no lock — a claim
+    relies on the UPDATE's row lock and its re-checked WHERE)."""
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         dbapi = connection.connection.dbapi_connection
         if dbapi is not None and not dbapi.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-    elif connection.dialect.name == "postgresql":
+    elif connection.dialect.name == "postgresql" and owner is not None:
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext('ketnap-import:' || :owner))"),
             {"owner": owner},
@@ -179,7 +181,7 @@ def claim(engine: Engine, runner: str) -> int | None:
     """Take the oldest queued job for `runner`; None when there is none. Two runners
     racing for one job: the UPDATE's `state = 'queued'` holds for one of them only."""
     with engine.session() as session:
-        _write_lock(session, "claim")
+        _write_lock(session, None)
         queued = session.exec(
             select(ImportJobRecord.id)
             .where(ImportJobRecord.state == "queued")
