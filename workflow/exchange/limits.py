@@ -76,7 +76,8 @@ class Limits:
                     )
                 sheet = _first_sheet(book)
                 if sheet is not None:
-                    self.check_rows(max(_count_rows(book, sheet) - 1, 0))  # less the header
+                    rows = _count_rows(book, sheet, stop_past=self.max_rows + 1)
+                    self.check_rows(max(rows - 1, 0))  # less the header
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ElementTree.ParseError, KeyError) as e:
             raise ImportFileError(
                 "Không mở được tệp Excel (.xlsx): tệp hỏng hoặc không phải .xlsx",
@@ -116,10 +117,10 @@ def _small(book: zipfile.ZipFile, name: str) -> bytes:
     return book.read(name)
 
 
-def _count_rows(book: zipfile.ZipFile, member: str) -> int:
+def _count_rows(book: zipfile.ZipFile, member: str, stop_past: int) -> int:
     """The rows of a sheet, from its raw XML read chunk by chunk: the number of <row>
     elements or the highest row number one names (r="1048576" alone makes openpyxl
-    walk a million empty rows), whichever is larger."""
+    walk a million empty rows), whichever is larger — no further than `stop_past`."""
     count = highest = 0
     pending = b""
     with book.open(member) as stream:
@@ -134,4 +135,6 @@ def _count_rows(book: zipfile.ZipFile, member: str) -> int:
                 if number:
                     highest = max(highest, int(number.group(1)))
             pending = pending[cut:]
+            if max(count, highest) > stop_past:
+                break  # enough to refuse the file
     return max(count, highest)
