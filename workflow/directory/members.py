@@ -90,17 +90,18 @@ def log_added(
 ) -> None:
     """Log new members (flushed, each with its cell's path) in the caller's transaction:
     the one action and the import (action "import_member") share this path."""
-    for member, org_path in added:
-        admin_log.append(
-            session,
-            actor,
-            action=action,
-            record=member,
-            org_path=org_path,
-            before={},
-            after=admin_log.snapshot(member, LOGGED),
-            at=at,
-        )
+    with session.no_autoflush:  # the entries go in together, not one flush per entry
+        for member, org_path in added:
+            admin_log.append(
+                session,
+                actor,
+                action=action,
+                record=member,
+                org_path=org_path,
+                before={},
+                after=admin_log.snapshot(member, LOGGED),
+                at=at,
+            )
 
 
 def change_member(engine: Engine, member_id: int, data: Any, *, actor: Actor) -> Member:
