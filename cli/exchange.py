@@ -67,11 +67,14 @@ def import_command(
     each rejected row is listed with its line and reason. Exit status 1 when any row
     was rejected. Column layouts: `ketnap import-layout`.
     """
+    from workflow import config as config_module
     from workflow.access import Forbidden
     from workflow.exchange import run
+    from workflow.exchange.limits import Limits
     from workflow.exchange.report import ImportFileError
 
     actor = active_actor(engine, username)
+    limits = Limits.of(config_module.load().imports)  # the same caps as an upload
     started = time.monotonic()
     with click.progressbar(length=1, label="Đang nhập / importing", show_pos=True) as bar:
 
@@ -81,9 +84,11 @@ def import_command(
 
         try:
             if check:
-                report = run.check_file(engine, file, actor, progress, kind=kind)
+                report = run.check_file(engine, file, actor, progress, kind=kind, limits=limits)
             else:
-                report = run.import_file(engine, file, actor, progress, kind=kind, dry_run=dry_run)
+                report = run.import_file(
+                    engine, file, actor, progress, kind=kind, dry_run=dry_run, limits=limits
+                )
         except ImportFileError as error:
             raise click.ClickException(f"{error.message_vi}\n{error.message_en}") from error
         except Forbidden as error:
@@ -122,6 +127,26 @@ def _write_rejections(report: ImportReport, path: Path) -> None:
                     error.text.en,
                 )
             )
+
+
+@click.group(name="imports")
+def imports_group() -> None:
+    """The queue of uploaded imports (the scheduler runs it every few seconds)."""
+
+
+@imports_group.command(name="run")
+@engine_options
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Run at most N jobs.")
+def imports_run(engine: Engine, limit: int | None) -> None:
+    """Remove week-old job files, then run the queued imports now, one after another.
+    Safe beside a running scheduler: each job is claimed by one runner only."""
+    from workflow import config as config_module
+    from workflow.exchange import jobs
+
+    settings = jobs.Settings.of(config_module.load().imports)
+    cleaned = jobs.clean(engine, settings)
+    count = jobs.run_pending(engine, settings, limit=limit)
+    click.echo(f"{count} lần nhập đã chạy (imports run), {cleaned} đã dọn tệp (cleaned)")
 
 
 @click.command(name="import-layout")

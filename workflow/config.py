@@ -128,9 +128,23 @@ class HistorySettings(_Section):
     public_key_file: str = ""
 
 
+class ImportsSettings(_Section):
+    """[imports]: uploaded import files, queued and run by the scheduler (or `ketnap
+    imports run`), never by a web worker; every cap is checked before a row is parsed."""
+
+    dir: str = ""  # the jobs' files (0600); "" = <system temp>/ketnap-imports
+    max_upload_mb: PositiveInt = 50  # the page says this; Flask refuses more (413)
+    max_unpacked_mb: PositiveInt = 256  # an .xlsx's members, uncompressed, summed
+    max_rows: PositiveInt = 200_000
+    max_errors: PositiveInt = 10_000  # rejected rows' messages kept; the rest counted
+    per_user: PositiveInt = 2  # a user's jobs queued or running at once
+    keep_days: PositiveInt = 7  # a job's files are removed after this
+    poll_seconds: PositiveFloat = 5.0  # how often the scheduler looks for queued jobs
+
+
 @dataclass(frozen=True)
 class Config:
-    """What the code reads. `load()` fills `web` and `scheduler` with every key of
+    """What the code reads. `load()` fills `web`, `scheduler` and `imports` with every key of
     their section, validated; a test may build one with only the keys it needs."""
 
     database_url: str = DatabaseSettings().url
@@ -140,6 +154,7 @@ class Config:
     web: dict[str, Any] = field(default_factory=dict)
     scheduler: dict[str, Any] = field(default_factory=dict)
     history: HistorySettings = field(default_factory=HistorySettings)
+    imports: dict[str, Any] = field(default_factory=dict)
 
 
 class Settings(BaseSettings):
@@ -151,6 +166,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    imports: ImportsSettings = Field(default_factory=ImportsSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     rules: RuleParameters = Field(default_factory=RuleParameters)
@@ -221,6 +237,7 @@ def load(path: Path | str | None = None, environ: Mapping[str, str] | None = Non
         web=settings.web.model_dump(),
         scheduler=settings.scheduler.model_dump(),
         history=settings.history,
+        imports=settings.imports.model_dump(),
     )
 
 

@@ -472,3 +472,43 @@ Index("ix_case_nominated_on", col(Case.nominated_on), col(Case.org_path))
 Index("ix_case_closed_on", col(Case.closed_on), col(Case.org_path), col(Case.state))
 # Probationary members whose probation has ended but who are not yet confirmed.
 Index("ix_case_state_probation_end", col(Case.state), col(Case.probation_end), col(Case.org_path))
+
+
+# ── imports (workflow/exchange/jobs.py: queued by the upload page, run by the scheduler) ──
+class ImportJobRecord(SQLModel, table=True):
+    """One uploaded import file and what became of it: queued by the page, claimed by one
+    runner (an UPDATE … WHERE state = 'queued' that only one runner's row count sees),
+    run outside the web worker, its report kept here. The upload and the rejected rows'
+    CSV live in the configured folder, 0600, until `files_removed_at` (a week on)."""
+
+    __tablename__ = "import_job"
+    __table_args__ = (
+        Index("ix_import_job_state", "state", "id"),
+        Index("ix_import_job_owner_state", "owner", "state"),
+        Index("ix_import_job_created_at", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str  # the importing user's username (the job runs as them)
+    kind: str | None = None  # None: told from the columns
+    mode: str  # import | dry_run | check
+    file_name: str  # as uploaded (shown on the page)
+    stored_name: str  # the upload's name in the imports folder
+    size: int  # bytes uploaded
+    state: str = "queued"  # queued | running | done | failed
+    runner: str | None = None  # who claimed it (host, process, token)
+    done: int = 0  # rows read so far
+    total: int = 0  # rows in the file (known before the first row is read)
+    rows: int = 0
+    accepted: int = 0
+    written: int = 0
+    rejected: int = 0
+    errors_omitted: int = 0  # rejected rows' errors beyond the cap, counted, not kept
+    error_vi: str | None = None  # why the whole file failed
+    error_en: str | None = None
+    errors: str | None = Field(default=None, sa_column=Column(Text))  # JSON: the first rejections
+    created_at: NaiveDatetime
+    started_at: NaiveDatetime | None = None
+    heartbeat_at: NaiveDatetime | None = None  # a running job's last progress
+    finished_at: NaiveDatetime | None = None
+    files_removed_at: NaiveDatetime | None = None

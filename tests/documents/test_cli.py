@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import docx
+import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -98,3 +100,22 @@ def test_import_layout_prints_the_columns_and_a_template() -> None:
 
     assert layout.exit_code == 0 and "joined_on*" in layout.stdout
     assert template.stdout.strip() == ",".join(layouts.columns("classes"))
+
+
+def test_imports_run_takes_the_queued_uploads_and_the_import_obeys_the_caps(
+    docs: Docs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflow.exchange import jobs
+
+    monkeypatch.setenv("KETNAP_IMPORTS_DIR", str(tmp_path / "queue"))
+    monkeypatch.setenv("KETNAP_IMPORTS_MAX_ROWS", "1")
+    settings = jobs.Settings.of({"dir": str(tmp_path / "queue")})
+    body = f"full_name,cell,status,joined_on\nA,{docs.dong_lo_cell},probationary,2025-01-02\n"
+    jobs.submit(docs.engine, docs.admin, io.BytesIO(body.encode()), "m.csv", settings)
+    two = write_csv(docs.directory / "c.csv", [docs.case_row(1), docs.case_row(2)])
+
+    code, out, _ = run(docs, "imports", "run")
+    refused, _, err = run(docs, "import", str(two))
+
+    assert code == 0 and "1 lần nhập đã chạy" in out
+    assert refused == 1 and "more than 1 rows" in err

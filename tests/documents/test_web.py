@@ -16,10 +16,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.documents.conftest import Docs, write_csv
 from web.app import create_app
+from web.documents import import_settings
 from workflow.config import Config
+from workflow.exchange import jobs
 from workflow.ops.demo import DEMO_PASSWORD
 
 
@@ -32,7 +36,7 @@ def app(docs: Docs, tmp_path: Path) -> Flask:
         WTF_CSRF_ENABLED=False,
         RATELIMIT_ENABLED=False,
         SECRET_KEY="test-secret",
-        KETNAP_IMPORT_DIR=str(tmp_path / "jobs"),
+        KETNAP_IMPORTS={"dir": str(tmp_path / "jobs")},
     )
 
 
@@ -44,7 +48,11 @@ def login(app: Flask, username: str) -> FlaskClient:
 
 
 def wait_for(client: FlaskClient, job_url: str) -> dict[str, Any]:
-    """Poll the job's progress as the page's script does, until it ends."""
+    """Let the scheduler's runner take the queued job (as its `ketnap-imports` job does
+    every few seconds), then poll its progress as the page's script does, until it ends."""
+    app = client.application
+    assert client.get(f"{job_url}.json").get_json()["state"] == "queued"  # not run here
+    jobs.run_pending(app.extensions["ketnap.engine"], import_settings(app))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         state = client.get(f"{job_url}.json").get_json()
@@ -234,3 +242,102 @@ def test_exports_hold_what_the_user_may_read(app: Flask, docs: Docs) -> None:
         assert members.status_code == 200
     assert secretary.get("/export/cases.pdf").status_code == 404
     assert "/export/members.csv" in secretary.get("/export").get_data(as_text=True)
+
+
+# ── import: limits ────────────────────────────────────────────────────────
+@pytest.fixture
+def small_app(docs: Docs, tmp_path: Path) -> Flask:
+    return create_app(
+        docs.engine,
+        Config(),
+        TESTING=True,
+        WTF_CSRF_ENABLED=True,  # CSRF reads the form first: the limit must hold even so
+        RATELIMIT_ENABLED=False,
+        SECRET_KEY="test-secret",
+        KETNAP_IMPORTS={"dir": str(tmp_path / "jobs"), "max_upload_mb": 5, "per_user": 1},
+    )
+
+
+def csrf_token(client: FlaskClient) -> str:
+    page = client.get("/import").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+def signed_in(app: Flask, username: str) -> FlaskClient:
+    client = app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login_page)
+    assert token
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
+    )
+    assert answer.status_code == 302
+    return client
+
+
+def post_file(client: FlaskClient, content: bytes, name: str) -> Any:
+    """A multipart upload encoded in memory (the test client would spool a large body
+    to a temporary file that a refused request leaves unclosed)."""
+    boundary, body = encode_multipart(
+        {"file": FileStorage(io.BytesIO(content), name), "csrf_token": csrf_token(client)}
+    )
+    return client.post(
+        "/import", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
+def test_the_upload_limit_the_page_states_is_the_one_enforced(small_app: Flask) -> None:
+    client = signed_in(small_app, "admin")
+    client.post("/locale", data={"locale": "en", "csrf_token": csrf_token(client)})
+    page = visible(client.get("/import").get_data(as_text=True))
+    assert "At most 5 MB" in page
+
+    three_mb = b"full_name,cell,status,joined_on\n" + b"x" * (3 * 1024 * 1024)  # over 2 MB
+    accepted = post_file(client, three_mb, "big.csv")
+    too_big = post_file(client, b"x" * (5 * 1024 * 1024 + 1), "bigger.csv")
+
+    assert accepted.status_code == 303
+    assert too_big.status_code == 413
+
+
+def test_a_second_upload_waits_for_the_first_with_a_clear_message(
+    small_app: Flask, docs: Docs
+) -> None:
+    path = write_csv(docs.directory / "one.csv", [docs.case_row(7)])
+    client = signed_in(small_app, "officer")
+
+    def upload() -> Any:
+        return client.post(
+            "/import",
+            data={"file": (path.open("rb"), "one.csv"), "csrf_token": csrf_token(client)},
+            content_type="multipart/form-data",
+        )
+
+    first, second = upload(), upload()
+
+    assert first.status_code == 303
+    assert second.status_code == 429
+    assert "đang chờ hoặc đang chạy" in visible(second.get_data(as_text=True))
+    wait_for(client, first.headers["Location"])
+    assert upload().status_code == 303
+
+
+def test_an_xlsx_bomb_upload_fails_with_a_clear_message(app: Flask, docs: Docs) -> None:
+    from tests.documents.test_import_jobs import xlsx_bomb
+
+    bomb = xlsx_bomb(docs.directory / "m.xlsx", unpacked_mb=260)
+    client = login(app, "officer")
+    answer = client.post(
+        "/import",
+        data={"file": (bomb.open("rb"), "m.xlsx")},
+        content_type="multipart/form-data",
+    )
+
+    state = wait_for(client, answer.headers["Location"])
+
+    assert state["state"] == "failed"
+    page = visible(client.get(answer.headers["Location"]).get_data(as_text=True))
+    assert "bom nén" in page

@@ -98,9 +98,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/export/<what>.<fmt>"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/import"): row(302, 403, 403, 200, 403, 200),
     ("POST", "/import"): row(302, 403, 403, 400, 403, 400),
-    ("GET", "/import/jobs/<job_id>"): row(302, 403, 403, 404, 403, 404),
-    ("GET", "/import/jobs/<job_id>.json"): row(302, 403, 403, 404, 403, 404),
-    ("GET", "/import/jobs/<job_id>/rejected.csv"): row(302, 403, 403, 404, 403, 404),
+    ("GET", "/import/jobs/<int:job_id>"): row(302, 403, 403, 404, 403, 404),
+    ("GET", "/import/jobs/<int:job_id>.json"): row(302, 403, 403, 404, 403, 404),
+    ("GET", "/import/jobs/<int:job_id>/rejected.csv"): row(302, 403, 403, 404, 403, 404),
     ("GET", "/import/templates/<kind>.csv"): row(302, 403, 403, 200, 403, 200),
     ("GET", "/inbox"): row(302, 200, 200, 200, 200, 200),
     ("POST", "/inbox/<int:item_id>/done"): row(302, 404, 404, 404, 404, 404),
@@ -164,7 +164,7 @@ class Fixture:
             "form_name": "20-knd",  # due once sponsors are assigned: the case is verified
             "what": "cases",
             "fmt": "csv",
-            "job_id": "no-such-import-job-0000",  # nobody's: 404 for those who may import
+            "job_id": 999_999,  # an import job of nobody: 404 for those who may import
             "kind": "cases",
         }
 

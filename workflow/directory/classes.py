@@ -61,18 +61,46 @@ def parse(data: Any) -> ClassSpec:
 
 def record_class(session: Session, actor: Actor, spec: ClassSpec, now: datetime) -> Course:
     """Record a class (or complete the one the engine created under the same name)."""
-    if actor.role not in RECORDERS:
-        raise Forbidden(f"role {actor.role} may not record classes")
+    check_may_record(actor)
     org = session.get(Organisation, spec.organisation_id)
     if org is None or not actor.acts_for(org.path):
         raise NotFound(spec.organisation_id)
-    course = session.exec(
+    course = record(session, actor, spec, org.path, at=now)
+    session.commit()
+    session.refresh(course)
+    return course
+
+
+def check_may_record(actor: Actor) -> None:
+    if actor.role not in RECORDERS:
+        raise Forbidden(f"role {actor.role} may not record classes")
+
+
+def find(session: Session, spec: ClassSpec) -> Course | None:
+    """The class of the same kind, name and organisation (one the engine created from a
+    case, or one recorded before), if there is one."""
+    return session.exec(
         select(Course).where(
             Course.kind == spec.kind,
             Course.name == spec.name,
             Course.organisation_id == spec.organisation_id,
         )
     ).first()
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    spec: ClassSpec,
+    org_path: str,
+    *,
+    at: datetime,
+    action: str = "record_class",
+) -> Course:
+    """Find or create the class, set its dates, issuer and headcount, and log the change
+    in the caller's transaction (no commit): the one action and the import (action
+    "import_class") share this path. The caller has checked the role and the scope."""
+    course = find(session, spec)
     before = _logged(session, course) if course else {}
     course = course or Course(
         kind=spec.kind,
@@ -90,21 +118,19 @@ def record_class(session: Session, actor: Actor, spec: ClassSpec, now: datetime)
             select(CourseHeadcount).where(CourseHeadcount.course_id == course.id)
         ).first() or CourseHeadcount(course_id=course.id, attendees=spec.attendees)
         headcount.attendees = spec.attendees
-        headcount.recorded_by, headcount.recorded_at = actor.username, now
+        headcount.recorded_by, headcount.recorded_at = actor.username, at
         session.add(headcount)
         session.flush()
     admin_log.append(
         session,
         actor,
-        action="record_class",
+        action=action,
         record=course,
-        org_path=org.path,
+        org_path=org_path,
         before=before,
         after=_logged(session, course),
-        at=now,
+        at=at,
     )
-    session.commit()
-    session.refresh(course)
     return course
 
 

@@ -8,7 +8,7 @@ Members admitted through Ketnap are created by the engine (effects.py) instead.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -62,16 +62,46 @@ def members(session: Session, actor: Actor, cell_id: int | None = None) -> list[
 
 def add_member(engine: Engine, data: Any, *, actor: Actor) -> Member:
     check_may_change(actor)
-    parsed = _valid(data, engine.clock.today())
+    parsed = valid(data, engine.clock.today())
     with engine.session() as session:
         cell = _cell(session, parsed["cell_id"])
-        member = Member(full_name="", cell_id=parsed["cell_id"])
-        _fill(member, parsed)
+        member = new_member(parsed)
         session.add(member)
         session.flush()
-        _log(session, actor, engine, "add_member", member, cell, {})
+        log_added(session, actor, [(member, cell.path)], at=engine.clock.now())
         session.commit()
     return member
+
+
+def new_member(parsed: dict[str, Any], person_id: int | None = None) -> Member:
+    """A member from fields `valid` has checked, not yet added to a session."""
+    member = Member(full_name="", cell_id=parsed["cell_id"], person_id=person_id)
+    _fill(member, parsed)
+    return member
+
+
+def log_added(
+    session: Session,
+    actor: Actor,
+    added: list[tuple[Member, str]],
+    *,
+    at: datetime,
+    action: str = "add_member",
+) -> None:
+    """Log new members (flushed, each with its cell's path) in the caller's transaction:
+    the one action and the import (action "import_member") share this path."""
+    with session.no_autoflush:  # the entries go in together, not one flush per entry
+        for member, org_path in added:
+            admin_log.append(
+                session,
+                actor,
+                action=action,
+                record=member,
+                org_path=org_path,
+                before={},
+                after=admin_log.snapshot(member, LOGGED),
+                at=at,
+            )
 
 
 def change_member(engine: Engine, member_id: int, data: Any, *, actor: Actor) -> Member:
@@ -85,7 +115,7 @@ def change_member(engine: Engine, member_id: int, data: Any, *, actor: Actor) ->
         if member is None:
             raise NotFound(member_id)
         before = admin_log.snapshot(member, LOGGED)
-        parsed = _valid(before | data, engine.clock.today())
+        parsed = valid(before | data, engine.clock.today())
         cell = _cell(session, parsed["cell_id"])
         _fill(member, parsed)
         session.add(member)
@@ -94,7 +124,7 @@ def change_member(engine: Engine, member_id: int, data: Any, *, actor: Actor) ->
     return member
 
 
-def _valid(data: Any, today: date) -> dict[str, Any]:
+def valid(data: Any, today: date) -> dict[str, Any]:
     """The member's fields, typed and consistent with one another (InvalidData if not);
     their dates have happened by `today`."""
     parsed = schema.parse(MEMBER_FIELDS, data)

@@ -13,6 +13,10 @@ and exports, scoped by who asks.
     import_classes.py  the class import: completes classes the engine created
     job.py             chunks, batches, commits or a dry run's rollback, rejections
     run.py             `import_file` / `check_file`: who may import, which kind
+    limits.py          the caps checked before parsing: size, an xlsx's unpacked size
+                       and rows (zip directory, raw XML), errors kept
+    jobs.py            uploads queued in the database, claimed and run by the
+                       scheduler (`ketnap imports run`), files 0600, a week's keep
     report.py          `ImportReport`, `RowError`, `ImportFileError`
     export.py          cases and members out as CSV/XLSX in the import's layout
 """

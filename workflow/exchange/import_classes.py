@@ -1,7 +1,9 @@
 """The import of classes (awareness and theory) with their headcounts: each row judged
 by the directory's class rules (workflow/directory/classes.py); a class the engine
 already created from a case (same kind, name and organisation) is completed with the
-file's dates and headcount, one already counted is a duplicate."""
+file's dates and headcount, one already counted is a duplicate. Each class is written
+and logged ("import_class", by the importing user) through the directory's own
+find-or-create path, `classes.record`."""
 
 from __future__ import annotations
 
@@ -10,12 +12,11 @@ from typing import Any
 
 from sqlmodel import select
 
-from workflow.access import Forbidden
 from workflow.directory import classes
 from workflow.exchange.job import ImportJob
 from workflow.exchange.report import RowError
 from workflow.exchange.rows import Row
-from workflow.models import Course, CourseHeadcount
+from workflow.models import CourseHeadcount
 from workflow.schema import InvalidData
 from workflow.text import Text
 
@@ -24,14 +25,13 @@ from workflow.text import Text
 class ClassPlan:
     line: int
     spec: classes.ClassSpec
-    existing: Course | None = None
+    org_path: str
 
 
 class ClassImport(ImportJob):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        if self.actor.role not in classes.RECORDERS:
-            raise Forbidden(f"role {self.actor.role} may not record classes")
+        classes.check_may_record(self.actor)
 
     def plan(self, rows: list[Row]) -> list[ClassPlan]:
         plans = []
@@ -73,21 +73,14 @@ class ClassImport(ImportJob):
                 problem.message_en,
             )
             return None
-        return ClassPlan(row.line, spec)
+        return ClassPlan(row.line, spec, org.path)
 
     def _against_database(self, plans: list[ClassPlan]) -> list[ClassPlan]:
         """A class the engine already created (same kind, name, organisation) is completed
         with the file's data; one already recorded with a headcount is a duplicate."""
         kept = []
         for plan in plans:
-            spec = plan.spec
-            course = self.session.exec(
-                select(Course).where(
-                    Course.kind == spec.kind,
-                    Course.name == spec.name,
-                    Course.organisation_id == spec.organisation_id,
-                )
-            ).first()
+            course = classes.find(self.session, plan.spec)
             counted = (
                 course is not None
                 and self.session.exec(
@@ -111,41 +104,20 @@ class ClassImport(ImportJob):
                     ]
                 )
                 continue
-            plan.existing = course
             kept.append(plan)
         return kept
 
     def write(self, plans: list[ClassPlan]) -> None:
         self.begin_batch()
         now = self.engine.clock.now()
-        courses = []
-        for plan in plans:
-            spec = plan.spec
-            course = plan.existing or Course(
-                kind=spec.kind,
-                name=spec.name,
-                organisation_id=spec.organisation_id,
-                starts_on=spec.starts_on,
+        courses = [
+            classes.record(
+                self.session, self.actor, plan.spec, plan.org_path, at=now, action="import_class"
             )
-            course.issuer = spec.issuer or course.issuer
-            course.starts_on, course.ends_on = spec.starts_on, spec.ends_on
-            self.session.add(course)
-            courses.append((plan, course))
-        self.session.flush()
-        for plan, course in courses:
-            if plan.spec.attendees is not None:
-                assert course.id is not None
-                self.session.add(
-                    CourseHeadcount(
-                        course_id=course.id,
-                        attendees=plan.spec.attendees,
-                        recorded_by=self.actor.username,
-                        recorded_at=now,
-                    )
-                )
-        self.session.flush()
+            for plan in plans
+        ]
         self.report.accepted += len(plans)
         if not self.report.dry_run:
-            self.report.created_ids += [c.id for _, c in courses if c.id is not None]
+            self.report.created_ids += [c.id for c in courses if c.id is not None]
             self.report.written += len(plans)
         self.finish_batch()

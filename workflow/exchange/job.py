@@ -73,7 +73,7 @@ class ImportJob:
         raise NotImplementedError
 
     def reject(self, errors: list[RowError]) -> None:
-        self.report.errors.extend(errors)
+        self.report.reject(errors)
 
     def duplicate_in_file(
         self, row: Row, keys: Sequence[tuple[Any, ...]], what: tuple[str, str]

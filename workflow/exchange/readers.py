@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from workflow.exchange.layouts import INFORMATIONAL, KINDS, columns, required_columns
+from workflow.exchange.limits import Limits
 from workflow.exchange.report import ImportFileError
+
+# Columns read from a sheet: more than any layout has. A sheet that claims 16,384
+# columns would otherwise be padded to that width on every row.
+MAX_COLUMNS = 256
 
 
 @dataclass
@@ -26,11 +31,17 @@ class Table:
 
 
 @contextmanager
-def open_table(path: Path, file_name: str | None = None) -> Iterator[Table]:
-    """The file's header and rows; ImportFileError when it cannot be read as a table."""
+def open_table(
+    path: Path, file_name: str | None = None, limits: Limits | None = None
+) -> Iterator[Table]:
+    """The file's header and rows; ImportFileError when it cannot be read as a table or
+    goes past one of the `limits` (checked before any row is parsed)."""
     name = (file_name or path.name).lower()
+    limits = limits or Limits()
     try:
-        head = path.read_bytes()[:4] if path.stat().st_size else b""
+        limits.check_size(path.stat().st_size)
+        with path.open("rb") as probe:
+            head = probe.read(4)
     except OSError as error:
         raise ImportFileError(
             f"Không đọc được tệp: {error.strerror}", f"Cannot read the file: {error.strerror}"
@@ -38,10 +49,11 @@ def open_table(path: Path, file_name: str | None = None) -> Iterator[Table]:
     if not head:
         raise ImportFileError("Tệp rỗng: không có dòng nào", "The file is empty")
     if head.startswith(b"PK\x03\x04") or name.endswith(".xlsx"):
+        limits.check_xlsx(path)
         with _xlsx_table(path) as table:
             yield table
     elif name.endswith((".csv", ".txt")) or not name.rpartition(".")[1]:
-        with _csv_table(path) as table:
+        with _csv_table(path, limits) as table:
             yield table
     else:
         raise ImportFileError(
@@ -50,13 +62,14 @@ def open_table(path: Path, file_name: str | None = None) -> Iterator[Table]:
 
 
 @contextmanager
-def _csv_table(path: Path) -> Iterator[Table]:
+def _csv_table(path: Path, limits: Limits) -> Iterator[Table]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as probe:
             sample = probe.read(64 * 1024)
             probe.seek(0)
             delimiter = _delimiter(sample)
             total = sum(1 for row in csv.reader(probe, delimiter=delimiter) if _filled(row))
+            limits.check_rows(total - 1)
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle, delimiter=delimiter)
 
@@ -105,7 +118,8 @@ def _xlsx_table(path: Path) -> Iterator[Table]:
         sheet = book.worksheets[0]
 
         def numbered() -> Iterator[tuple[int, list[Any]]]:
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+            for number, row in enumerate(cells, start=1):
                 if _filled(row):
                     yield number, list(row)
 

@@ -42,12 +42,23 @@ class ImportReport:
     rows: int = 0  # data rows read
     accepted: int = 0  # rows that passed every check (and replay, unless checked_only)
     written: int = 0  # rows committed (0 for a dry run or a check)
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # the first `max_errors`
     created_ids: list[int] = field(default_factory=list)  # case / member / class ids
+    max_errors: int | None = None  # None: keep every message
+    omitted: int = 0  # messages beyond `max_errors`: counted, not kept
+    lines: set[int] = field(default_factory=set)  # every rejected line
+
+    def reject(self, errors: list[RowError]) -> None:
+        """Record a row's errors; past the cap only its line is kept, and counted."""
+        self.lines.update(e.line for e in errors)
+        room = len(errors) if self.max_errors is None else self.max_errors - len(self.errors)
+        kept = errors[: max(room, 0)]
+        self.errors.extend(kept)
+        self.omitted += len(errors) - len(kept)
 
     @property
     def rejected_lines(self) -> list[int]:
-        return sorted({e.line for e in self.errors})
+        return sorted(self.lines | {e.line for e in self.errors})
 
     @property
     def rejected(self) -> int:
@@ -63,6 +74,7 @@ class ImportReport:
             "accepted": self.accepted,
             "written": self.written,
             "rejected": self.rejected,
+            "errors_omitted": self.omitted,
             "errors": [e.as_dict(locale) for e in sorted(self.errors, key=lambda e: e.line)],
         }
 

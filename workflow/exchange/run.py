@@ -6,6 +6,7 @@ A dry run replays every row the same way and rolls every batch back."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from workflow.access import Actor, Forbidden
@@ -14,6 +15,7 @@ from workflow.exchange.import_cases import CaseImport
 from workflow.exchange.import_classes import ClassImport
 from workflow.exchange.import_members import MemberImport
 from workflow.exchange.job import ImportJob, Progress
+from workflow.exchange.limits import Limits
 from workflow.exchange.readers import match_header, open_table
 from workflow.exchange.report import ImportFileError, ImportReport
 
@@ -34,9 +36,11 @@ def import_file(
     kind: str | None = None,
     dry_run: bool = False,
     file_name: str | None = None,
+    limits: Limits | None = None,
 ) -> ImportReport:
     """Import a CSV/XLSX file; every rejected row is in the report with its reason."""
-    return _run(engine, Path(path), actor, progress, kind, dry_run, False, file_name)
+    how = _How(kind, dry_run, False, file_name, limits or Limits())
+    return _run(engine, Path(path), actor, progress, how)
 
 
 def check_file(
@@ -47,27 +51,37 @@ def check_file(
     *,
     kind: str | None = None,
     file_name: str | None = None,
+    limits: Limits | None = None,
 ) -> ImportReport:
     """Validate every row (columns, values, dates, cells, duplicates) without replaying
     anything: fast, writes nothing. Rules the engine applies at replay are not checked."""
-    return _run(engine, Path(path), actor, progress, kind, True, True, file_name)
+    how = _How(kind, True, True, file_name, limits or Limits())
+    return _run(engine, Path(path), actor, progress, how)
+
+
+@dataclass(frozen=True)
+class _How:
+    kind: str | None
+    dry_run: bool
+    check_only: bool
+    file_name: str | None
+    limits: Limits
 
 
 def _run(
-    engine: Engine,
-    path: Path,
-    actor: Actor,
-    progress: Progress | None,
-    kind: str | None,
-    dry_run: bool,
-    check_only: bool,
-    file_name: str | None,
+    engine: Engine, path: Path, actor: Actor, progress: Progress | None, how: _How
 ) -> ImportReport:
     if actor.role not in IMPORTERS:
         raise Forbidden(f"role {actor.role} may not import")
-    with open_table(path, file_name) as table:
-        kind, names = match_header(table, kind)
-        report = ImportReport(kind, file_name or path.name, dry_run, check_only)
+    with open_table(path, how.file_name, how.limits) as table:
+        kind, names = match_header(table, how.kind)
+        report = ImportReport(
+            kind,
+            how.file_name or path.name,
+            how.dry_run,
+            how.check_only,
+            max_errors=how.limits.max_errors,
+        )
         with engine.session() as session:
             job = JOBS[kind](engine, session, actor, report, names)
             job.run(table, progress)

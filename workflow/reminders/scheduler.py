@@ -2,7 +2,8 @@
 
 Two jobs on the scheduler: the sweep every `[scheduler] sweep_minutes` (default 15),
 and one sweep at start-up, so reminders that fell due while the machine was off are
-caught up at once. `coalesce=True` folds the runs a sleeping laptop or a stopped
+caught up at once. A third runs the queued imports every `[imports] poll_seconds`
+(workflow/exchange/jobs.py): uploads are imported here, not in a web worker. `coalesce=True` folds the runs a sleeping laptop or a stopped
 server missed into one; a generous `misfire_grace_time` runs that one late instead of
 skipping it; `max_instances=1` (and a lock around the sweep) never lets two sweeps of
 one process overlap.
@@ -42,6 +43,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from workflow import config as config_module
 from workflow.config import Config
 from workflow.engine import Engine
+from workflow.exchange import jobs
 from workflow.reminders.sweep import SweepResult, sweep
 
 log = logging.getLogger("ketnap.scheduler")
@@ -49,6 +51,8 @@ log = logging.getLogger("ketnap.scheduler")
 SWEEP_JOB = "ketnap-sweep"
 STARTUP_JOB = "ketnap-sweep-at-start"
 DEFAULT_SWEEP_MINUTES = 15
+IMPORTS_JOB = "ketnap-imports"
+DEFAULT_IMPORT_SECONDS = 5.0
 
 
 def sweep_minutes(config: Config) -> float:
@@ -81,12 +85,28 @@ class SweepJob:
         return result
 
 
+class ImportsJob:
+    """The scheduled import runner: every `[imports] poll_seconds`, remove week-old job
+    files and run the queued imports (workflow/exchange/jobs.py). Each job is claimed
+    in the database, so a second scheduler or `ketnap imports run` never doubles one."""
+
+    def __init__(self, engine: Engine, config: Config) -> None:
+        self.engine, self.settings = engine, jobs.Settings.of(config.imports)
+
+    def __call__(self) -> int:
+        return jobs.tick(self.engine, self.settings)
+
+
 def configure(scheduler: BaseScheduler, engine: Engine, config: Config) -> SweepJob:
-    """Add the interval sweep and the start-up catch-up sweep to `scheduler`."""
+    """Add the interval sweep, the start-up catch-up sweep and the import runner to
+    `scheduler`."""
     minutes = sweep_minutes(config)
     job = SweepJob(engine, config)
     scheduler.add_job(job, "interval", minutes=minutes, id=SWEEP_JOB, replace_existing=True)
     scheduler.add_job(job, "date", id=STARTUP_JOB, replace_existing=True)  # now
+    seconds = float(config.imports.get("poll_seconds", DEFAULT_IMPORT_SECONDS))
+    imports = ImportsJob(engine, config)
+    scheduler.add_job(imports, "interval", seconds=seconds, id=IMPORTS_JOB, replace_existing=True)
     return job
 
 
