@@ -26,6 +26,7 @@ from web.context import engine, label, locale
 from web.security import allow_inline_styles
 from workflow import hygiene, process
 from workflow.access import Actor
+from workflow.directory import members as directory_members
 from workflow.engine import Conflict
 from workflow.guards import Refusal
 from workflow.models import HistoryEvent
@@ -217,11 +218,10 @@ def render_case(
     status: int = 200,
 ) -> ResponseReturnValue:
     today = engine().clock.today()
-    with engine().session() as session:
-        cells = all_cells(session)
-    choices = forms.Choices(members=page.members, cells=cells)
+    recordable = recordable_events(page.case, who)
+    choices = _choices(page, who) if recordable else forms.Choices()
     event_forms = []
-    for spec in recordable_events(page.case, who):
+    for spec in recordable:
         if failed and failed[0] == spec.name:
             event_forms.append(failed[1])
             continue
@@ -302,7 +302,7 @@ def record(case_id: int, event_name: str) -> ResponseReturnValue:
         still_allowed = spec in recordable_events(page.case, who)
         failed = None
         if still_allowed:
-            form = _posted_form(page, spec, None, None)
+            form = _posted_form(page, who, spec, None, None)
             failed = (spec.name, form)
         return render_case(page, who, failed=failed, notice=message, status=409)
     if outcome.failed_vote is not None:
@@ -319,12 +319,22 @@ def record(case_id: int, event_name: str) -> ResponseReturnValue:
 
 
 def _posted_form(
-    page: CasePage, spec: process.Event, error: forms.FieldError | None, where: str | None
+    page: CasePage,
+    who: Actor,
+    spec: process.Event,
+    error: forms.FieldError | None,
+    where: str | None,
 ) -> forms.EventForm:
-    with engine().session() as session:
-        cells = all_cells(session)
-    choices = forms.Choices(members=page.members, cells=cells)
+    choices = _choices(page, who)
     return forms.build_form(spec, choices, request.form, error, where, version=page.case.version)
+
+
+def _choices(page: CasePage, who: Actor) -> forms.Choices:
+    """What the case's forms offer: the members `who` may name (none out of scope) and
+    every cell (a transfer may go anywhere)."""
+    with engine().session() as session:
+        members = directory_members.pickable(session, who, page.case)
+        return forms.Choices(members=members, cells=all_cells(session))
 
 
 def _rerender(
@@ -335,7 +345,7 @@ def _rerender(
     where: str | None,
     status: int,
 ) -> ResponseReturnValue:
-    form = _posted_form(page, spec, error, where)
+    form = _posted_form(page, who, spec, error, where)
     return render_case(page, who, failed=(spec.name, form), status=status)
 
 

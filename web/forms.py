@@ -90,7 +90,9 @@ class Widget:
 
 @dataclass
 class Choices:
-    """What the select boxes offer: the case cell's members and the cells one may pick."""
+    """What the select boxes offer: the members the actor may name as sponsor or helper
+    (workflow.directory.members.pickable: none out of the actor's scope) and the cells
+    one may pick."""
 
     members: list[Member] = field(default_factory=list)
     cells: list[Organisation] = field(default_factory=list)

@@ -98,8 +98,14 @@ class _Act:
         self._person = value
 
     def member(self, member_id: int) -> Member | None:
+        """The member, or None when there is none the actor may see (access's reader
+        rule): a guard then says "no such member in your scope", the message of a
+        missing id, and never names someone out of sight."""
         if member_id not in self._members:
-            self._members[member_id] = self.session.get(Member, member_id)
+            member = self.session.get(Member, member_id)
+            if member is not None and not access.can_see_member(self.session, self.actor, member):
+                member = None
+            self._members[member_id] = member
         return self._members[member_id]
 
     def sponsors(self) -> list[Member]:

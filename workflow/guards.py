@@ -64,7 +64,9 @@ class GuardContext(Protocol):
     params: RuleParameters
     actor: Actor
 
-    def member(self, member_id: int) -> Member | None: ...
+    def member(self, member_id: int) -> Member | None:
+        """None also for a member the actor may not see (access.visible_members)."""
+
     def sponsors(self) -> list[Member]: ...
     def helper_ids(self) -> set[int]: ...
     def organisation(self, org_id: int) -> Organisation | None: ...
@@ -160,15 +162,21 @@ def _sponsor_members(ctx: GuardContext) -> list[tuple[dict[str, Any], Member | N
     return [(s, ctx.member(s["member_id"])) for s in ctx.data["sponsors"]]
 
 
+def _no_member(member_id: Any, field: str) -> Problem:
+    """A member id that names nobody the actor may see: a missing id and a member out of
+    the actor's scope read alike, so a refusal never reveals who exists elsewhere."""
+    return Problem(
+        f"Không có đảng viên số {member_id} trong phạm vi của bạn",
+        f"There is no member {member_id} within your scope",
+        field,
+    )
+
+
 @guard("sponsor_is_official", f"{CHARTER}, Điều 4.2")
 def sponsor_is_official(ctx: GuardContext) -> Problem | None:
     for sponsor, member in _sponsor_members(ctx):
         if member is None:
-            return Problem(
-                f"Không có đảng viên số {sponsor['member_id']}",
-                f"There is no member {sponsor['member_id']}",
-                "sponsors",
-            )
+            return _no_member(sponsor["member_id"], "sponsors")
         if member.status != "official":
             return Problem(
                 f"Người giới thiệu {member.full_name} không phải đảng viên chính "
@@ -205,7 +213,9 @@ def sponsor_shared_time(ctx: GuardContext) -> Problem | None:
     for sponsor, member in _sponsor_members(ctx):
         months = rules.full_months_between(sponsor["alongside_since"], ctx.on)
         if months < need:
-            name = member.full_name if member else sponsor["member_id"]
+            if member is None:
+                return _no_member(sponsor["member_id"], "sponsors")
+            name = member.full_name
             return Problem(
                 f"Người giới thiệu {name} mới công tác cùng người vào Đảng "
                 f"{max(months, 0)} tháng; cần ít nhất {need} tháng",
@@ -490,11 +500,12 @@ def helper_is_official(ctx: GuardContext) -> Problem | None:
         )
     for member_id in ctx.data["helpers"]:
         member = ctx.member(member_id)
-        if member is None or member.status != "official":
-            name = member.full_name if member else member_id
+        if member is None:
+            return _no_member(member_id, "helpers")
+        if member.status != "official":
             return Problem(
-                f"Người giúp đỡ {name} không phải đảng viên chính thức",
-                f"Helper {name} is not an official member",
+                f"Người giúp đỡ {member.full_name} không phải đảng viên chính thức",
+                f"Helper {member.full_name} is not an official member",
                 "helpers",
             )
     return None

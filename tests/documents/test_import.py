@@ -498,3 +498,17 @@ def write_many(docs: Docs, path: Path, count: int, bad: dict[int, dict[str, Any]
                 if column != "n":
                     row[columns.index(column)] = str(value)
             writer.writerow(row)
+
+
+def test_a_historical_sponsor_from_another_cell_is_imported_by_whoever_may_see_them(
+    docs: Docs,
+) -> None:
+    """The replay records as the cell's secretary, but which members it may name is the
+    importing user's: an admin's file may hold a sponsor from another cell (they worked
+    alongside the candidate before a reorganisation); a secretary of the cell could not."""
+    other_cell = docs.world.cell_ids[1]
+    row = docs.case_row(901, target="probationary")
+    row["sponsor1"] = docs.world.officials[other_cell][0]
+    path = write_csv(docs.directory / "cross.csv", [row])
+    report = run.import_file(docs.engine, path, docs.admin)
+    assert report.errors == [] and report.written == 1

@@ -11,6 +11,7 @@ from web.api.body import MAX_ID, json_object, query_int
 from web.api.openapi import api_doc, ref
 from web.api.representation import member_json, organisation_json
 from web.context import actor, engine
+from workflow.access import MEMBER_LISTERS
 from workflow.directory import members as directory_members
 from workflow.directory import organisations as directory_organisations
 
@@ -49,7 +50,11 @@ def add_organisation() -> ResponseReturnValue:
 
 @bp.get("/members")
 @api_doc(
-    "Party members of the cells within the caller's scope",
+    "Party members within the caller's scope",
+    description="The members of the organisations in the caller's scope, and the "
+    "sponsors and helpers of the cases the caller may read: the export's rule "
+    "(`workflow.access.listed_members`). A sponsor may list neither.",
+    roles=MEMBER_LISTERS,
     query={
         "cell": {
             "type": "integer",

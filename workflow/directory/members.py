@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from workflow import access, hygiene, schema
@@ -18,7 +19,7 @@ from workflow.access import Actor, Forbidden
 from workflow.directory import admin_log
 from workflow.directory.organisations import CELL_KINDS
 from workflow.engine import Engine, NotFound
-from workflow.models import Member, Organisation
+from workflow.models import Case, HelperAssignment, Member, Organisation, Sponsorship
 from workflow.process import FieldSpec
 from workflow.schema import InvalidData
 
@@ -49,15 +50,28 @@ def check_may_change(actor: Actor) -> None:
 
 
 def members(session: Session, actor: Actor, cell_id: int | None = None) -> list[Member]:
-    """Members of the cells the actor acts for (admins: all), optionally of one cell."""
-    query = (
-        select(Member)
-        .join(Organisation, col(Organisation.id) == Member.cell_id)
-        .where(access.visible_organisations(actor))
-    )
+    """The members the actor may list (access.listed_members, the export's rule: Forbidden
+    to a sponsor), optionally of one cell."""
+    query = select(Member).where(access.listed_members(actor))
     if cell_id is not None:
         query = query.where(Member.cell_id == cell_id)
     return list(session.exec(query.order_by(col(Member.id))))
+
+
+def pickable(session: Session, actor: Actor, case: Case) -> list[Member]:
+    """Whom a form of `case` offers as sponsor or helper, by name: the members of its
+    cell and those already sponsoring or helping it, as far as the actor may see them
+    (access.visible_members) — never someone the engine would refuse as out of scope."""
+    linked = or_(
+        col(Member.id).in_(select(Sponsorship.member_id).where(Sponsorship.case_id == case.id)),
+        col(Member.id).in_(
+            select(HelperAssignment.member_id).where(HelperAssignment.case_id == case.id)
+        ),
+    )
+    query = select(Member).where(
+        or_(col(Member.cell_id) == case.cell_id, linked), access.visible_members(actor)
+    )
+    return list(session.exec(query.order_by(col(Member.full_name), col(Member.id))))
 
 
 def add_member(engine: Engine, data: Any, *, actor: Actor) -> Member:

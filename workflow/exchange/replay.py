@@ -45,10 +45,10 @@ class CellActors:
 def cell_actors(actor: Actor, cell: Organisation, directory: Directory) -> CellActors:
     def officer(acted_by: str) -> Actor:
         org = directory.acting_for(cell, acted_by)
-        return Actor(actor.username, "officer", org.id, org.path)
+        return Actor(actor.username, "officer", org.id, org.path, on_behalf_of=actor)
 
     return CellActors(
-        Actor(actor.username, "secretary", cell.id, cell.path),
+        Actor(actor.username, "secretary", cell.id, cell.path, on_behalf_of=actor),
         officer("committee"),
         officer("authority"),
     )

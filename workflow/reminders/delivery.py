@@ -7,7 +7,8 @@
 - SMTP down or a 4xx answer leaves it `pending` with exponential back-off (5 min, 10,
   20 … capped at 6 h): nothing is lost, nothing sent twice; a 5xx refusal of the
   message marks it `failed` (the inbox still has it). Only a crash between the SMTP
-  peer's "250 OK" and our commit could resend one message after the lease.
+  peer's "250 OK" and our commit could resend one message after the lease — with
+  the same Message-ID (messages.message_id), so the receiver drops the duplicate.
 - a user's digest deliveries claimed together leave as one mail.
 """
 

@@ -6,13 +6,16 @@ users' language; their wording lives in templates/*.txt (Jinja, plain text).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session, col, select
@@ -145,7 +148,45 @@ def compose(
     # them) must not stop the mail — `email` raises on a header with CR or LF.
     name = hygiene.one_line(user.full_name or user.username)
     message["To"] = formataddr((name, hygiene.one_line(user.email or "")))
-    message["Message-ID"] = make_msgid(domain="ketnap.localhost")  # no DNS lookup
+    message["Message-ID"] = message_id(user, reminders, outbox.base_url)
     message["Subject"] = hygiene.one_line(_render(f"{kind}_subject.txt", **context))
     message.set_content(_render(f"{kind}.txt", **context))
     return message
+
+
+# ── the Message-ID ───────────────────────────────────────────────────────
+MESSAGE_ID_HOST = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+)
+FALLBACK_HOST = "ketnap.localhost"  # no DNS lookup, ever
+
+
+def message_id(user: User, reminders: Sequence[ReminderView], base_url: str) -> str:
+    """The mail's Message-ID, derived from what it delivers, never random: a mail sent
+    again because the process died between the server's "250 OK" and the mark carries
+    the same id, and the receiving side drops the duplicate (RFC 5322 §3.6.4).
+
+    One reminder to one user: `<reminder-{reminder}-{user}-{case}-{due}@{host}>` (a
+    reminder is one stage of one deadline, so each delivery has its own; the case and
+    the due date keep a re-created database's reminder 1 from reusing an old mail's
+    id). A digest: the user and a hash of the reminders it lists, in any order."""
+    host, user_id = _host(base_url), user.id if user.id is not None else 0
+    if len(reminders) == 1:
+        one = reminders[0]
+        return f"<reminder-{one.reminder_id}-{user_id}-{one.case_id}-{one.due:%Y%m%d}@{host}>"
+    keys = ",".join(sorted({_key(r) for r in reminders}))
+    listed = hashlib.sha256(keys.encode()).hexdigest()[:32]
+    return f"<digest-{user_id}-{listed}@{host}>"
+
+
+def _key(reminder: ReminderView) -> str:
+    return f"{reminder.reminder_id}-{reminder.case_id}-{reminder.due:%Y%m%d}"
+
+
+def _host(base_url: str) -> str:
+    """The host of `base_url` when it is a plain domain name or IPv4 address."""
+    try:
+        host = urlsplit(base_url).hostname or ""
+    except ValueError:
+        return FALLBACK_HOST
+    return host if MESSAGE_ID_HOST.fullmatch(host) else FALLBACK_HOST
