@@ -126,6 +126,8 @@ class HistorySettings(_Section):
 
     signing_key_file: str = ""
     public_key_file: str = ""
+    # With a signing key, the scheduler signs the ledger's head this often (when it moved).
+    checkpoint_minutes: PositiveFloat = 60.0
 
 
 class ImportsSettings(_Section):

@@ -336,3 +336,40 @@ def test_postgresql_refuses_to_change_the_history(postgres_setup: Setup, stateme
     with pytest.raises(DBAPIError, match="append-only"), database.begin() as connection:
         connection.execute(text(statement), {"case": case_id})
     assert check(postgres_setup, case_id).intact
+
+
+def test_the_scheduler_signs_the_ledger_often_and_only_when_it_moved(
+    setup: Setup, key: Path
+) -> None:
+    """Rows written after the newest checkpoint are protected by the ledger alone: with
+    a key configured, the scheduler signs every [history] checkpoint_minutes."""
+    import dataclasses
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from workflow.config import Config, HistorySettings
+    from workflow.models import Checkpoint
+    from workflow.reminders import scheduler
+
+    config = dataclasses.replace(
+        Config(), history=HistorySettings(signing_key_file=str(key), checkpoint_minutes=30)
+    )
+    planned = BackgroundScheduler()
+    scheduler.configure(planned, setup.engine, config)
+    job = planned.get_job(scheduler.CHECKPOINT_JOB)
+    assert job is not None and job.trigger.interval.total_seconds() == 30 * 60
+    keyless = BackgroundScheduler()
+    scheduler.configure(keyless, setup.engine, Config())
+    assert keyless.get_job(scheduler.CHECKPOINT_JOB) is None  # no key, nothing to sign with
+    sign_now = job.func
+    assert sign_now() is None  # an empty ledger: nothing to sign
+    setup.case_in("class_passed")
+    first = sign_now()
+    assert first is not None
+    assert sign_now() is None  # a quiet period adds no checkpoint
+    setup.case_in("class_passed")
+    assert sign_now().ledger_seq > first.ledger_seq
+    with setup.engine.session() as session:
+        assert len(session.exec(select(Checkpoint)).all()) == 2
+    found = audit(setup, signing.load_public(key.with_name("ledger.key.pub")))
+    assert found.intact, found

@@ -140,6 +140,16 @@ def sign(session: Session, key: Ed25519PrivateKey, now: datetime) -> Checkpoint 
     return checkpoint
 
 
+def sign_if_moved(session: Session, key: Ed25519PrivateKey, now: datetime) -> Checkpoint | None:
+    """Sign the ledger's head unless the newest checkpoint already covers it (a quiet
+    night adds no checkpoint); None when nothing was signed. The caller commits."""
+    head = ledger.head(session)
+    newest = session.exec(select(Checkpoint).order_by(col(Checkpoint.id).desc()).limit(1)).first()
+    if head is None or (newest is not None and newest.ledger_seq == head.seq):
+        return None
+    return sign(session, key, now)
+
+
 def stored(session: Session) -> list[Checkpoint]:
     return list(session.exec(select(Checkpoint).order_by(col(Checkpoint.id))))
 

@@ -3,7 +3,9 @@
 Two jobs on the scheduler: the sweep every `[scheduler] sweep_minutes` (default 15),
 and one sweep at start-up, so reminders that fell due while the machine was off are
 caught up at once. A third runs the queued imports every `[imports] poll_seconds`
-(workflow/exchange/jobs.py): uploads are imported here, not in a web worker. `coalesce=True` folds the runs a sleeping laptop or a stopped
+(workflow/exchange/jobs.py): uploads are imported here, not in a web worker. With a
+signing key configured, a fourth signs the history ledger's head every `[history]
+checkpoint_minutes` (workflow/history/signing.py). `coalesce=True` folds the runs a sleeping laptop or a stopped
 server missed into one; a generous `misfire_grace_time` runs that one late instead of
 skipping it; `max_instances=1` (and a lock around the sweep) never lets two sweeps of
 one process overlap.
@@ -39,11 +41,14 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from workflow import config as config_module
 from workflow.config import Config
 from workflow.engine import Engine
 from workflow.exchange import jobs
+from workflow.history import signing
+from workflow.models import Checkpoint
 from workflow.reminders.sweep import SweepResult, sweep
 
 log = logging.getLogger("ketnap.scheduler")
@@ -53,6 +58,7 @@ STARTUP_JOB = "ketnap-sweep-at-start"
 DEFAULT_SWEEP_MINUTES = 15
 IMPORTS_JOB = "ketnap-imports"
 DEFAULT_IMPORT_SECONDS = 5.0
+CHECKPOINT_JOB = "ketnap-checkpoint"
 
 
 def sweep_minutes(config: Config) -> float:
@@ -97,6 +103,22 @@ class ImportsJob:
         return jobs.tick(self.engine, self.settings)
 
 
+class CheckpointJob:
+    """The periodic signature of the ledger's head, so that rows written since are soon
+    covered by a signed checkpoint (deploy/README.md: "sign often")."""
+
+    def __init__(self, engine: Engine, key: Ed25519PrivateKey) -> None:
+        self.engine, self.key = engine, key
+
+    def __call__(self) -> Checkpoint | None:
+        with self.engine.session() as session:
+            signed = signing.sign_if_moved(session, self.key, self.engine.clock.now())
+            session.commit()
+        if signed is not None:
+            log.info("signed ledger head %s", signed.ledger_seq)
+        return signed
+
+
 def configure(scheduler: BaseScheduler, engine: Engine, config: Config) -> SweepJob:
     """Add the interval sweep, the start-up catch-up sweep and the import runner to
     `scheduler`."""
@@ -107,6 +129,13 @@ def configure(scheduler: BaseScheduler, engine: Engine, config: Config) -> Sweep
     seconds = float(config.imports.get("poll_seconds", DEFAULT_IMPORT_SECONDS))
     imports = ImportsJob(engine, config)
     scheduler.add_job(imports, "interval", seconds=seconds, id=IMPORTS_JOB, replace_existing=True)
+    key = signing.configured_private(config.history)
+    if key is not None:
+        minutes = config.history.checkpoint_minutes
+        checkpoints = CheckpointJob(engine, key)
+        scheduler.add_job(
+            checkpoints, "interval", minutes=minutes, id=CHECKPOINT_JOB, replace_existing=True
+        )
     return job
 
 
