@@ -132,11 +132,7 @@ def report(name: str) -> ResponseReturnValue:
 )
 def report_csv(name: str) -> ResponseReturnValue:
     result = figures_for(name, actor())
-    return Response(
-        to_csv(result),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{_download_name(result, "csv")}"'},
-    )
+    return _download(to_csv(result), "text/csv", _download_name(result, "csv"))
 
 
 @bp.get("/reports/<name>.xlsx")
@@ -150,11 +146,7 @@ def report_csv(name: str) -> ResponseReturnValue:
 )
 def report_xlsx(name: str) -> ResponseReturnValue:
     result = figures_for(name, actor())
-    return Response(
-        to_xlsx(result),
-        mimetype=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{_download_name(result, "xlsx")}"'},
-    )
+    return _download(to_xlsx(result), XLSX, _download_name(result, "xlsx"))
 
 
 @bp.get("/narrative")
@@ -196,11 +188,15 @@ def report_narrative() -> ResponseReturnValue:
 )
 def report_narrative_docx() -> ResponseReturnValue:
     told = narrative_for(actor())
-    name = f"tom-tat-{told['from']}-{told['to']}.docx"
+    return _download(narrative_docx(told), DOCX, f"tom-tat-{told['from']}-{told['to']}.docx")
+
+
+def _download(content: str | bytes, mimetype: str, file_name: str) -> Response:
+    """A file the browser saves under `file_name`."""
     return Response(
-        narrative_docx(told),
-        mimetype=DOCX,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        content,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
     )
 
 
