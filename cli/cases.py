@@ -248,7 +248,7 @@ def verify(engine: Engine, public_key_file: str | None, exported: str | None) ->
     for line in problems:
         click.echo(line)
     for note in found.notes:
-        click.echo(f"note: {note}")
+        click.echo(f"note: {note.vi} / {note.en}")
     if problems:
         raise SystemExit(1)
     click.echo(

@@ -67,7 +67,7 @@ def test_an_untouched_database_verifies(setup: Setup) -> None:
     found = audit(setup)
     assert found.intact, found.problems()
     assert found.ledger.entries == sum(1 for _ in _all_rows(setup))
-    assert any("no signing key" in note for note in found.notes)
+    assert any("no signing key" in note.en for note in found.notes)
 
 
 def _all_rows(setup: Setup) -> list[HistoryEvent]:
@@ -240,7 +240,7 @@ def test_a_valid_signature_verifies_and_later_entries_extend_it(setup: Setup, ke
     found = audit(setup, signing.load_public(key.with_name("ledger.key.pub")))
     assert found.intact, found.problems()
     assert found.checkpoints is not None and found.checkpoints.checked == 1
-    assert any("since the latest signed checkpoint" in note for note in found.notes)
+    assert any("since the latest signed checkpoint" in note.en for note in found.notes)
 
 
 def test_a_tampered_signed_head_fails(setup: Setup, key: Path) -> None:

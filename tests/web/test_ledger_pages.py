@@ -26,7 +26,7 @@ def test_the_ledger_page_says_intact_and_that_nothing_is_signed(app: Flask) -> N
     client = login(app, "auditor")
     page = text_of(client.get("/audit/ledger").get_data(as_text=True))
     assert "Lịch sử và sổ cái toàn vẹn" in page
-    assert "no signing key configured" in page
+    assert "chưa cấu hình khóa ký" in page  # the note in the reader's language
 
 
 def test_an_edited_cell_and_a_deleted_row_are_named_on_page_and_api(

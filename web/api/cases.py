@@ -274,7 +274,7 @@ def verify_everything() -> ResponseReturnValue:
     return jsonify(
         intact=found.intact and key_problem is None,
         problems=found.problems() + ([key_problem] if key_problem else []),
-        notes=found.notes,
+        notes=[note.say(locale()) for note in found.notes],
         ledger={
             "entries": found.ledger.entries,
             "head_seq": found.ledger.head_seq,

@@ -24,6 +24,7 @@ from workflow.history.chain import (
 )
 from workflow.history.ledger import check_case
 from workflow.models import Case, HistoryEvent, Person
+from workflow.text import Text
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -54,7 +55,7 @@ class Audit:
     cases: list[ChainCheck]
     ledger: LedgerCheck
     checkpoints: CheckpointCheck | None  # None: no public key configured
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
@@ -95,18 +96,32 @@ def audit(session: Session, public: Ed25519PublicKey | None) -> Audit:
 
     cases = verify_all(session)
     whole = ledger.verify(session)
-    notes: list[str] = []
+    notes: list[Text] = []
     checked = None
     if public is None:
         notes.append(
-            "no signing key configured: chains checked, no signed checkpoint verified "
-            "([history] signing_key_file or public_key_file)"
+            Text(
+                "chưa cấu hình khóa ký: đã kiểm tra các chuỗi, chưa kiểm tra mốc đã ký nào "
+                "([history] signing_key_file hoặc public_key_file)",
+                "no signing key configured: chains checked, no signed checkpoint verified "
+                "([history] signing_key_file or public_key_file)",
+            )
         )
     else:
         checked = signing.verify(session, public)
         if checked.checked == 0:
-            notes.append("no signed checkpoint exists yet (ketnap checkpoint)")
+            notes.append(
+                Text(
+                    "chưa có mốc nào được ký (ketnap checkpoint)",
+                    "no signed checkpoint exists yet (ketnap checkpoint)",
+                )
+            )
         elif checked.latest_seq is not None and checked.latest_seq < whole.head_seq:
             unsigned = whole.head_seq - checked.latest_seq
-            notes.append(f"{unsigned} ledger entries since the latest signed checkpoint")
+            notes.append(
+                Text(
+                    f"{unsigned} mục sổ cái ghi sau mốc đã ký gần nhất",
+                    f"{unsigned} ledger entries since the latest signed checkpoint",
+                )
+            )
     return Audit(cases, whole, checked, notes)
