@@ -262,6 +262,9 @@ def rule_book(section: RulesSection, path: Path | str = "config.toml") -> RuleBo
             )
         merged = dataclasses.asdict(previous) | change
         merged["sources"] = _later_sources(previous, change)
+        if "text_vi" in change and "basis_vi" not in change:  # a new text: the old basis is not
+            merged["basis_vi"] = change["text_vi"]
+            merged["basis_en"] = change.get("text_en") or change["text_vi"]
         try:
             params = _ONE_SET.validate_python(merged)
         except ValidationError as error:

@@ -110,6 +110,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/logout"): row(302, 302, 302, 302, 302, 302),
     ("GET", "/process"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/reports"): row(302, 200, 403, 200, 200, 200),
+    ("GET", "/rules"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/reports/<name>"): row(302, 200, 403, 200, 200, 200),
     ("GET", "/reports/class-records"): row(302, 200, 403, 200, 200, 200),
     ("POST", "/reports/class-records"): row(302, 403, 403, 400, 403, 400),
