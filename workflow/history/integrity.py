@@ -4,7 +4,12 @@ database check (workflow/ops/integrity.py runs it in the background and keeps it
 Each case is checked as its page checks it (its chain, its case and person rows against
 the history, its ledger entries and their neighbours), a batch of cases at a time: a few
 queries per batch, memory for one batch, whatever the database's size. Checking the whole
-database adds the ledger's own chain and the signed checkpoints (`history.audit`'s)."""
+database adds the ledger's own chain and the signed checkpoints (`history.audit`'s).
+
+Each batch is read in one snapshot (REPEATABLE READ on PostgreSQL; an explicit BEGIN on
+SQLite, whose driver starts no transaction for a SELECT): a case advanced while the check
+runs is seen whole, before or after, never as a case row, history and ledger that
+disagree. The snapshot ends with its batch, so a long check holds none for long."""
 
 from __future__ import annotations
 
@@ -85,13 +90,16 @@ def check_subtree(
     public: Ed25519PublicKey | None = None,
 ) -> SubtreeCheck:
     """Check every case of the subtree, reporting progress after each batch; `whole`
-    (the whole database) also checks the ledger and, with `public`, the checkpoints."""
+    (the whole database) also checks the ledger and, with `public`, the checkpoints.
+    `session` is the check's own: it begins and ends a read transaction per batch."""
     result = SubtreeCheck()
     total = count_cases(session, org_path)
+    session.rollback()  # each batch begins its own snapshot
     if progress:
         progress(0, total, 0)
     after = 0
     while True:
+        _snapshot(session)
         batch = list(
             session.exec(
                 select(Case, Person)
@@ -102,16 +110,29 @@ def check_subtree(
             )
         )
         if not batch:
+            session.rollback()
             break
         _check_batch(session, batch, result)
         after = batch[-1][0].id or after
         result.cases += len(batch)
+        session.expunge_all()  # memory for one batch
+        session.rollback()  # read only: ends the batch's snapshot
         if progress:
             progress(result.cases, max(total, result.cases), result.rows)
-        session.expunge_all()  # memory for one batch
     if whole:
         _whole(session, result, public)
     return result
+
+
+def _snapshot(session: Session) -> None:
+    """Begin the batch's read transaction, one snapshot for all its statements."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        dbapi = connection.connection.dbapi_connection
+        if dbapi is not None and not dbapi.in_transaction:
+            connection.exec_driver_sql("BEGIN")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
 def _check_batch(
