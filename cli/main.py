@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import click
 
-from cli import cases, directory, documents, exchange, ledger, ops, reminders, reports, serve
+from cli import (
+    cases,
+    directory,
+    documents,
+    exchange,
+    ledger,
+    ops,
+    reminders,
+    reports,
+    rules,
+    serve,
+)
 
 
 @click.group()
@@ -25,6 +36,7 @@ main.add_command(cases.advance)
 main.add_command(cases.history_command)
 main.add_command(cases.verify)
 main.add_command(cases.process_command)
+main.add_command(rules.rules_command)
 main.add_command(directory.org_group)
 main.add_command(directory.member_group)
 main.add_command(directory.village_group)

@@ -67,11 +67,13 @@ def deadlines(engine: Engine, overdue: bool, limit: int) -> None:
     """List the live deadlines of open cases, soonest first."""
     from workflow import process
     from workflow.reminders.live_deadlines import stored_deadlines
+    from workflow.rules import in_force
 
     _ready(engine)
     today = engine.clock.today()
     with engine.session() as session:
-        rows = stored_deadlines(session, today, engine.params, overdue_only=overdue, limit=limit)
+        params = in_force(engine.params, today)
+        rows = stored_deadlines(session, today, params, overdue_only=overdue, limit=limit)
     ids = {spec.id for spec in process.DEADLINES}
     click.echo(f"{'#':>6}  {'họ và tên':<26} {'thời hạn':<40} {'hạn':<10}  tình trạng")
     for row in rows:

@@ -25,7 +25,7 @@ def _load(tmp_path: Path, text: str | None = None, **environ: str) -> config.Con
 def test_without_a_file_every_key_has_its_default(tmp_path: Path) -> None:
     loaded = _load(tmp_path)
     assert loaded.database_url == "sqlite:///ketnap.db"
-    assert loaded.rules == RuleParameters()
+    assert loaded.rules.sets == (RuleParameters(),)
     assert loaded.web["port"] == 8000
     assert loaded.web["ratelimit_storage"] == "memory://"
     assert loaded.scheduler == {"in_web_process": True, "sweep_minutes": 15.0, "digest_hour": 7}
@@ -34,7 +34,7 @@ def test_without_a_file_every_key_has_its_default(tmp_path: Path) -> None:
 
 def test_the_shipped_file_loads() -> None:
     loaded = config.load(SHIPPED, {})
-    assert loaded.rules.cell_quorum == 3
+    assert loaded.rules.sets == (RuleParameters(),)  # the shipped set, as in the code
     assert loaded.web["default_locale"] == "vi"
 
 
@@ -54,8 +54,8 @@ def test_an_environment_variable_overrides_without_a_file(tmp_path: Path) -> Non
     assert loaded.web["ratelimit_storage"] == "memory://?from=env"
     assert loaded.scheduler["in_web_process"] is False
     assert loaded.smtp.port == 587
-    assert loaded.rules.youth_age == 31
-    assert loaded.rules.certificate_warn_days == (120, 60)
+    assert loaded.rules.earliest.youth_age == 31
+    assert loaded.rules.earliest.certificate_warn_days == (120, 60)
 
 
 def test_the_environment_wins_over_the_file_and_the_file_over_defaults(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_ketnap_config_names_the_file(tmp_path: Path, monkeypatch: pytest.Monkey
     path = tmp_path / "elsewhere.toml"
     path.write_text("[rules]\ncell_quorum = 5\n", encoding="utf-8")
     monkeypatch.setenv("KETNAP_CONFIG", str(path))
-    assert config.load().rules.cell_quorum == 5
+    assert config.load().rules.earliest.cell_quorum == 5
 
 
 @pytest.mark.parametrize(

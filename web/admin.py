@@ -8,7 +8,6 @@ renders: a refused value comes back from the action, in the words the API uses.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -20,7 +19,7 @@ from sqlmodel import Session, col, func, select
 from web.auth import roles_required
 from web.context import actor, engine, locale
 from web.forms import iso_date
-from workflow import hygiene
+from workflow import hygiene, rules
 from workflow.access import ROLES
 from workflow.directory import members as directory_members
 from workflow.directory import organisations as directory_organisations
@@ -48,7 +47,7 @@ def _admin_helpers() -> dict[str, Any]:
 @bp.route("/")
 @roles_required("admin")
 def index() -> ResponseReturnValue:
-    params = engine().params
+    in_force = rules.book_of(engine().params).on(engine().clock.today())
     with engine().session() as session:
         counts = {
             "users": session.exec(select(func.count()).select_from(User)).one(),
@@ -56,14 +55,7 @@ def index() -> ResponseReturnValue:
             "members": session.exec(select(func.count()).select_from(Member)).one(),
             "cases": session.exec(select(func.count()).select_from(Case)).one(),
         }
-    rules = [(f.name, _show(getattr(params, f.name))) for f in dataclass_fields(params)]
-    return render_template("admin/index.html", counts=counts, rules=rules)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+    return render_template("admin/index.html", counts=counts, in_force=in_force)
 
 
 def _attempt(change: Callable[[], Any]) -> tuple[Any, Errors]:

@@ -23,6 +23,7 @@ from web import (
     inbox,
     process_view,
     reports,
+    rules,
     security,
 )
 from web import context as web_context
@@ -123,6 +124,7 @@ def create_app(
     app.register_blueprint(inbox.bp)
     app.register_blueprint(process_view.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(rules.bp)
     _behind_proxies(app, int(app.config["KETNAP_TRUSTED_PROXIES"]))
     return app
 

@@ -1,7 +1,9 @@
 """Read-only views for auditors: a case's record (the hash-chain check, the CSV export
 and a print view, PDF-ready through the print stylesheet), the ledger over all cases
 with its signed checkpoints (page and JSON export), and the admin log of the reader's
-subtree (page and CSV). Nothing here changes data.
+subtree (page and CSV). Nothing here changes case data: the one write is asking for a
+whole-subtree integrity check (workflow/ops/integrity.py, an action that logs), which the
+scheduler runs in the background while the page polls its progress.
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,11 +40,12 @@ from web.cases import timeline_entry
 from web.context import actor as current_actor
 from web.context import dmy, engine, event_label, label, role_label
 from web.forms import status_label
-from workflow import history, hygiene
+from workflow import hygiene
 from workflow.config import HistorySettings
 from workflow.directory import admin_log, members, organisations, users
 from workflow.history import signing
 from workflow.models import AdminLogEntry, Organisation
+from workflow.ops import integrity
 from workflow.process import FieldSpec
 from workflow.queries.case_page import load_case
 
@@ -128,14 +140,42 @@ def public_key() -> tuple[Any, str | None]:
 @bp.route("/ledger")
 @roles_required(*admin_log.READERS)
 def ledger_page() -> ResponseReturnValue:
-    """Every case chain, the ledger and every signed checkpoint, checked now."""
-    public, key_problem = public_key()
+    """The last integrity check of the reader's subtree (kept, not recomputed), the one
+    under way with its progress, and the signed checkpoints."""
+    who = current_actor()
+    _public, key_problem = public_key()
     with engine().session() as session:
-        found = history.audit(session, public)
         listed = signing.stored(session)
+        _scope, whole = integrity.scope_of(session, who)
+    last = integrity.latest(engine(), who)
     return render_template(
-        "audit/ledger.html", found=found, checkpoints=listed, key_problem=key_problem
+        "audit/ledger.html",
+        last=last,
+        problems=integrity.problems_of(last) if last else [],
+        notes=integrity.notes_of(last) if last else [],
+        under_way=integrity.running(engine(), who),
+        whole=whole,
+        checkpoints=listed,
+        key_problem=key_problem,
     )
+
+
+@bp.route("/integrity", methods=["POST"])
+@roles_required(*admin_log.READERS)
+def request_integrity_check() -> ResponseReturnValue:
+    """Queue a check of every chain in the reader's subtree (one at a time per subtree)."""
+    integrity.request_check(engine(), current_actor())
+    return redirect(url_for("audit.ledger_page") + "#integrity-check")
+
+
+@bp.route("/integrity/<int:check_id>.json")
+@roles_required(*admin_log.READERS)
+def integrity_progress(check_id: int) -> ResponseReturnValue:
+    """The check's progress, polled by the page (js/integrity-progress.js)."""
+    check = integrity.check_of(engine(), current_actor(), check_id)
+    if check is None:
+        abort(404)
+    return jsonify(integrity.status(check))
 
 
 @bp.route("/ledger/checkpoints.json")
@@ -169,6 +209,8 @@ ACTIONS: dict[str, Any] = {
     "record_census": _l("Village census recorded"),
     "add_official": _l("Village head or deputy added"),
     "update_official": _l("Village head or deputy changed"),
+    "request_integrity_check": _l("Integrity check requested"),
+    "finish_integrity_check": _l("Integrity check finished"),
 }
 TABLES: dict[str, Any] = {
     "organisation": _l("Organisation"),
@@ -179,6 +221,7 @@ TABLES: dict[str, Any] = {
     "villageofficial": _l("Village head or deputy"),
     "course": _l("Class"),
     "admissiontarget": _l("Admission target"),
+    "integrity_check": _l("Integrity check"),
 }
 # Field labels where a field spec names them (the others show the column's name).
 FIELD_SPECS: dict[tuple[str, str], FieldSpec] = {

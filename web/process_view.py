@@ -16,6 +16,7 @@ from web.context import engine, locale
 from web.security import allow_inline_styles
 from workflow import process
 from workflow.access import RECORDERS
+from workflow.rules import in_force
 
 bp = Blueprint("process_view", __name__)
 ACTED_BY: dict[str, Any] = {
@@ -49,7 +50,7 @@ class DeadlineRow:
 @bp.route("/process")
 @login_required
 def show() -> ResponseReturnValue:
-    params = engine().params
+    params = in_force(engine().params, engine().clock.today())
     deadlines = [
         DeadlineRow(
             d,

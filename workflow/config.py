@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    TypeAdapter,
+    ValidationError,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -25,6 +33,10 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from workflow.rules import RuleBook, RuleParameters
+
+__all__ = ["Config", "ConfigError", "RuleBook", "RuleParameters", "load"]
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config.toml"
 
@@ -34,29 +46,12 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class RuleParameters:
-    """Every number of PROCESS.md, with its defaults. Sources are in config.toml."""
+class RulesSection(RuleParameters):
+    """[rules]: the first set of rule parameters (flat keys, as ever), and `later`: the
+    sets that follow it ([[rules.later]]), each naming its `effective_from`, its text
+    and only the parameters that changed (the others carry over from the set before)."""
 
-    sponsor_shared_months: int = 12
-    youth_age: int = 30
-    min_age: int = 18
-    max_age: int = 60
-    cell_quorum: int = 3
-    certificate_valid_months: int = 60
-    certificate_warn_days: tuple[int, ...] = (90, 30)
-    verification_reply_days: int = 30
-    decision_working_days: int = 60
-    decision_extension_working_days: int = 30
-    ceremony_working_days: int = 30
-    theory_class_months: int = 9
-    probation_months: int = 12
-    probation_papers_warn_days: tuple[int, ...] = (60, 30)
-    confirmation_vote_working_days: int = 30
-    confirmation_decision_working_days: int = 30
-    confirmation_decision_extension_working_days: int = 30
-    confirm_vote_attempts: int = 3
-    escalate_after_days: int = 7
-    upcoming_warn_days: tuple[int, ...] = (10,)
+    later: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,7 +146,7 @@ class Config:
 
     database_url: str = DatabaseSettings().url
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
-    rules: RuleParameters = field(default_factory=RuleParameters)
+    rules: RuleBook = field(default_factory=lambda: RuleBook((RuleParameters(),)))
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     web: dict[str, Any] = field(default_factory=dict)
     scheduler: dict[str, Any] = field(default_factory=dict)
@@ -171,7 +166,7 @@ class Settings(BaseSettings):
     imports: ImportsSettings = Field(default_factory=ImportsSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
-    rules: RuleParameters = Field(default_factory=RuleParameters)
+    rules: RulesSection = Field(default_factory=RulesSection)
 
 
 class Environment(PydanticBaseSettingsSource):
@@ -234,7 +229,7 @@ def load(path: Path | str | None = None, environ: Mapping[str, str] | None = Non
     return Config(
         database_url=settings.database.url,
         sqlite_synchronous=settings.database.sqlite_synchronous,
-        rules=settings.rules,
+        rules=rule_book(settings.rules, path),
         smtp=settings.smtp,
         web=settings.web.model_dump(),
         scheduler=settings.scheduler.model_dump(),
@@ -244,13 +239,62 @@ def load(path: Path | str | None = None, environ: Mapping[str, str] | None = Non
 
 
 UNKNOWN = {"extra_forbidden", "unexpected_keyword_argument"}
+_ONE_SET = TypeAdapter(RuleParameters)
 
 
-def _explain(error: ValidationError, path: Path) -> str:
+def rule_book(section: RulesSection, path: Path | str = "config.toml") -> RuleBook:
+    """The sets of [rules], oldest first. A later set takes the set before it and changes
+    what it names; a parameter it changes without naming its article gets the set's
+    text as its source (the article of the older text no longer applies)."""
+    first = RuleParameters(
+        **{f.name: getattr(section, f.name) for f in dataclasses.fields(RuleParameters)}
+    )
+    sets = [first]
+    for index, change in enumerate(section.later):
+        where = f"[[rules.later]] {index + 1}"
+        if "effective_from" not in change:
+            raise ConfigError(f"{path}: {where}: effective_from is required")
+        previous = sets[-1]
+        unknown = sorted(set(change) - {f.name for f in dataclasses.fields(RuleParameters)})
+        if unknown:
+            raise ConfigError(
+                f"{path}: {where}: " + ", ".join(f"{k}: unknown key" for k in unknown)
+            )
+        merged = dataclasses.asdict(previous) | change
+        merged["sources"] = _later_sources(previous, change)
+        if "text_vi" in change and "basis_vi" not in change:  # a new text: the old basis is not
+            merged["basis_vi"] = change["text_vi"]
+            merged["basis_en"] = change.get("text_en") or change["text_vi"]
+        try:
+            params = _ONE_SET.validate_python(merged)
+        except ValidationError as error:
+            raise ConfigError(
+                _explain(error, Path(path), prefix=("rules", f"later[{index}]"))
+            ) from error
+        if params.effective_from <= previous.effective_from:
+            raise ConfigError(
+                f"{path}: {where}: effective_from {params.effective_from} must be after "
+                f"{previous.effective_from}, the set before it"
+            )
+        sets.append(params)
+    return RuleBook(tuple(sets))
+
+
+def _later_sources(previous: RuleParameters, change: dict[str, Any]) -> dict[str, str]:
+    named = dict(change.get("sources") or {})
+    text = str(change.get("text_vi") or previous.text_vi)
+    sources = {name: previous.source_of(name) for name in previous.values()}
+    for name in previous.values():
+        if name in change and change[name] != getattr(previous, name) and name not in named:
+            sources[name] = text
+    return sources | named
+
+
+def _explain(error: ValidationError, path: Path, prefix: tuple[str, ...] = ()) -> str:
     """One line per bad key: where it is set, the value, what is wrong."""
     lines = [f"Cấu hình sai / bad configuration ({path} or the environment):"]
     for problem in error.errors():
-        section, *rest = map(str, problem["loc"])
+        section, *rest = (*prefix, *map(str, problem["loc"]))
         if not rest:
             lines.append(f"  [{section}]: unknown section")
             continue

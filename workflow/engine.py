@@ -36,6 +36,7 @@ from workflow.models import (
     Person,
     Sponsorship,
 )
+from workflow.rules import RuleBook, in_force
 from workflow.text import Explained, Text
 
 
@@ -235,10 +236,16 @@ _STORED_DEADLINES = select(CaseDeadline).where(col(CaseDeadline.case_id) == bind
 
 
 class Engine:
-    def __init__(self, database: Database, params: RuleParameters, clock: Clock) -> None:
+    def __init__(self, database: Database, params: RuleParameters | RuleBook, clock: Clock) -> None:
         self.database, self.params, self.clock = database, params, clock
         # Where acts come from when not the web: "cli:<os user>" (set by the CLI).
         self.via: str | None = None
+
+    def _params_on(self, on: date) -> RuleParameters:
+        """The rule parameters in force on `on` (DESIGN.md principle 7): an act is judged
+        by the set in force on its date, a deadline by the set in force on its anchor.
+        `params` is a book of dated sets, or one set in force always (tests, benches)."""
+        return in_force(self.params, on)
 
     def session(self) -> Session:
         return Session(self.database, expire_on_commit=False)
@@ -286,7 +293,7 @@ class Engine:
                 Person(**parsed["person"]),
                 on_date,
                 parsed,
-                self.params,
+                self._params_on(on_date),
                 actor,
                 spec,
             )
@@ -360,7 +367,7 @@ class Engine:
             access.check_may_record(actor, spec.acted_by)
             if case.state not in spec.sources:
                 raise _not_allowed(spec, case.state)
-            act = _Act(session, case, None, on_date, parsed, self.params, actor, spec)
+            act = _Act(session, case, None, on_date, parsed, self._params_on(on_date), actor, spec)
             from_state = case.state
             token = process.Token(case.state, act)
             moved = process.MACHINE.events[event].trigger(token)
@@ -450,7 +457,7 @@ class Engine:
                 )
 
     def _store_deadlines(self, session: Session, case: Case) -> None:
-        wanted = live_deadlines(case, self.params)
+        wanted = live_deadlines(case, self._params_on)
         assert case.id is not None
         fresh = session.info.get(_NEW_CASES, {}).get(case.id)
         stored = fresh.deadlines if fresh is not None else self._stored_deadlines(session, case.id)

@@ -40,16 +40,32 @@ class Problem:
 
 @dataclass(frozen=True)
 class Guard:
+    """A rule. `parameter`: the rule parameter it checks, whose article and text are
+    those of the set in force on the act's date (rules.RuleBook): its refusal cites
+    them ("QĐ 294 §3.2.1; theo Quy định 294-QĐ/TW, hiệu lực từ 01/07/2025")."""
+
     id: str
     source: str
     check: Callable[[GuardContext], Problem | None]
+    parameter: str | None = None
 
-    def refusal(self, problem: Problem) -> Refusal:
+    def source_in(self, params: RuleParameters | None) -> str:
+        if self.parameter is None or params is None:
+            return self.source
+        return params.source_of(self.parameter)
+
+    def refusal(
+        self, problem: Problem, params: RuleParameters | None = None, on: date | None = None
+    ) -> Refusal:
+        source = self.source_in(params)
+        cited = Text(source, source)
+        if self.parameter is not None and params is not None:
+            cited += Text("; ", "; ") + rules.citation(params, on or params.effective_from)
         return Refusal(
             self.id,
-            self.source,
-            f"{problem.vi} ({self.source})",
-            f"{problem.en} ({self.source})",
+            source,
+            f"{problem.vi} ({cited.vi})",
+            f"{problem.en} ({cited.en})",
             problem.field,
         )
 
@@ -94,18 +110,20 @@ def check_event_guards(event_data: Any) -> bool:
         if problem is None:
             continue
         if guard.id == ctx.vote_guard():
-            failed_vote = guard.refusal(problem)
+            failed_vote = guard.refusal(problem, ctx.params, ctx.on)
             continue
-        raise guard.refusal(problem)
+        raise guard.refusal(problem, ctx.params, ctx.on)
     if failed_vote is not None:
         ctx.record_failed_vote(failed_vote)
         return False
     return True
 
 
-def guard(rule_id: str, source: str) -> Callable[[Callable[[GuardContext], Problem | None]], Guard]:
+def guard(
+    rule_id: str, source: str, parameter: str | None = None
+) -> Callable[[Callable[[GuardContext], Problem | None]], Guard]:
     def register(check: Callable[[GuardContext], Problem | None]) -> Guard:
-        return Guard(rule_id, source, check)
+        return Guard(rule_id, source, check, parameter)
 
     return register
 
@@ -207,7 +225,7 @@ def sponsor_not_candidate(ctx: GuardContext) -> Problem | None:
     return None
 
 
-@guard("sponsor_shared_time", "QĐ 294 §3.2.1")
+@guard("sponsor_shared_time", "QĐ 294 §3.2.1", "sponsor_shared_months")
 def sponsor_shared_time(ctx: GuardContext) -> Problem | None:
     need = ctx.params.sponsor_shared_months
     for sponsor, member in _sponsor_members(ctx):
@@ -243,7 +261,7 @@ def sponsor_count(ctx: GuardContext) -> Problem | None:
     )
 
 
-@guard("youth_union_introduces", f"{CHARTER}, Điều 4.1")
+@guard("youth_union_introduces", f"{CHARTER}, Điều 4.1", "youth_age")
 def youth_union_introduces(ctx: GuardContext) -> Problem | None:
     person = ctx.person
     if not person.youth_union_member:
@@ -322,7 +340,7 @@ def background_meets_standards(ctx: GuardContext) -> Problem | None:
 
 
 # ── votes ────────────────────────────────────────────────────────────────
-@guard("quorum_base", f"{CHARTER}, Điều 24")
+@guard("quorum_base", f"{CHARTER}, Điều 24", "cell_quorum")
 def quorum_base(ctx: GuardContext) -> Problem | None:
     need = ctx.params.cell_quorum
     if ctx.data["voters"] >= need:
@@ -386,7 +404,7 @@ def committee_two_thirds(ctx: GuardContext) -> Problem | None:
     )
 
 
-@guard("age_range", "QĐ 294 §1.1")
+@guard("age_range", "QĐ 294 §1.1", "min_age")
 def age_range(ctx: GuardContext) -> Problem | None:
     birth, p = ctx.person.birth_date, ctx.params
     months = rules.age_in_months(birth, ctx.on)
@@ -410,7 +428,7 @@ def age_range(ctx: GuardContext) -> Problem | None:
     return None
 
 
-@guard("certificate_valid", "HD 06 §5.4")
+@guard("certificate_valid", "HD 06 §5.4", "certificate_valid_months")
 def certificate_valid(ctx: GuardContext) -> Problem | None:
     issued, months = ctx.case.certificate_on, ctx.params.certificate_valid_months
     if issued and rules.certificate_is_valid(issued, ctx.on, months):

@@ -512,3 +512,36 @@ class ImportJobRecord(SQLModel, table=True):
     heartbeat_at: NaiveDatetime | None = None  # a running job's last progress
     finished_at: NaiveDatetime | None = None
     files_removed_at: NaiveDatetime | None = None
+
+
+class IntegrityCheckRecord(SQLModel, table=True):
+    """A whole-subtree integrity check an auditor asked for: every case chain of their
+    subtree (and, for the whole database, the ledger and the signed checkpoints) checked
+    in the background, its progress, and its result kept with its date and who asked
+    (workflow/ops/integrity.py). The auditor's page shows the last one, never recomputes."""
+
+    __tablename__ = "integrity_check"
+    __table_args__ = (
+        Index("ix_integrity_check_scope", "org_path", "id"),
+        Index("ix_integrity_check_state", "state", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    requested_by: str  # the username of who asked (the check runs as them)
+    org_path: str  # the subtree checked; "" the whole database
+    state: str = "queued"  # queued | running | done | failed
+    runner: str | None = None
+    done: int = 0  # cases checked so far
+    total: int = 0  # cases in the subtree when the check began
+    rows: int = 0  # history rows checked
+    whole: bool = False  # the ledger and the signed checkpoints were checked too
+    intact: bool | None = None  # None until done
+    problem_count: int = 0
+    problems: str | None = Field(default=None, sa_column=Column(Text))  # JSON, the first ones
+    notes: str | None = Field(default=None, sa_column=Column(Text))  # JSON [{vi, en}]
+    error_vi: str | None = None
+    error_en: str | None = None
+    created_at: NaiveDatetime
+    started_at: NaiveDatetime | None = None
+    heartbeat_at: NaiveDatetime | None = None
+    finished_at: NaiveDatetime | None = None

@@ -1,5 +1,7 @@
 """The auditor's ledger page and the history API name what an insider changed, verify
-the signed checkpoints with the configured key and export them."""
+the signed checkpoints with the configured key and export them. The page shows the last
+integrity check kept (never recomputing on a view); the auditor asks for a new one, the
+scheduler's runner (`integrity.tick`, called here) runs it while the page polls."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import json
 from pathlib import Path
 
 from flask import Flask
+from flask.testing import FlaskClient
 
 from tests.history.tamper import tamper
 from tests.web.support import login, text_of
@@ -14,6 +17,7 @@ from web.app import create_app
 from workflow.config import Config, HistorySettings
 from workflow.engine import Engine
 from workflow.history import signing
+from workflow.ops import integrity
 
 
 def signed_app(engine: Engine, key: Path) -> Flask:
@@ -22,11 +26,40 @@ def signed_app(engine: Engine, key: Path) -> Flask:
     return create_app(engine, config, TESTING=True, SECRET_KEY="test-secret", **settings)
 
 
-def test_the_ledger_page_says_intact_and_that_nothing_is_signed(app: Flask) -> None:
+def run_check(client: FlaskClient, engine: Engine, key: Path | None = None) -> str:
+    """Ask for a check on the page, run it as the scheduler would, read the page."""
+    assert client.post("/audit/integrity").status_code == 302
+    public = signing.configured_public(HistorySettings(signing_key_file=str(key or "")))
+    assert integrity.tick(engine, public) == 1
+    return text_of(client.get("/audit/ledger").get_data(as_text=True))
+
+
+def test_the_ledger_page_runs_a_check_in_the_background_and_keeps_it(
+    app: Flask, engine: Engine
+) -> None:
     client = login(app, "auditor")
+    page = text_of(client.get("/audit/ledger").get_data(as_text=True))
+    assert "Chưa có lần kiểm tra nào" in page and "Kiểm tra toàn bộ cơ sở dữ liệu" in page
+
+    assert client.post("/audit/integrity").status_code == 302
+    html = client.get("/audit/ledger").get_data(as_text=True)
+    assert 'data-progress-url="/audit/integrity/' in html and "integrity-progress.js" in html
+    check_id = int(html.split('data-progress-url="/audit/integrity/')[1].split(".json")[0])
+    polled = client.get(f"/audit/integrity/{check_id}.json").get_json()
+    assert polled["state"] == "queued" and polled["done"] == 0
+    assert "Đang chờ đến lượt" in text_of(html)
+
+    assert integrity.tick(engine, None) == 1
+    polled = client.get(f"/audit/integrity/{check_id}.json").get_json()
+    assert polled["state"] == "done" and polled["done"] == polled["total"] > 0
+    assert polled["percent"] == 100 and polled["intact"] is True
     page = text_of(client.get("/audit/ledger").get_data(as_text=True))
     assert "Lịch sử và sổ cái toàn vẹn" in page
     assert "chưa cấu hình khóa ký" in page  # the note in the reader's language
+    assert "Lần kiểm tra gần nhất: 16/03/2026" in page and "do auditor yêu cầu" in page
+    tamper(engine.database, "UPDATE historyevent SET note = 'sửa' WHERE case_id = 1 AND seq = 1")
+    page = text_of(client.get("/audit/ledger").get_data(as_text=True))
+    assert "Lịch sử và sổ cái toàn vẹn" in page  # the kept result: nothing recomputed
 
 
 def test_an_edited_cell_and_a_deleted_row_are_named_on_page_and_api(
@@ -34,8 +67,8 @@ def test_an_edited_cell_and_a_deleted_row_are_named_on_page_and_api(
 ) -> None:
     tamper(engine.database, 'UPDATE "case" SET cell_id = cell_id + 1 WHERE id = 1')
     client = login(app, "auditor")
-    page = text_of(client.get("/audit/ledger").get_data(as_text=True))
-    assert "case 1: row" in page and "case cell edited" in page
+    page = run_check(client, engine)
+    assert "Hồ sơ 1" in page and "case cell edited" in page
     case_page = text_of(client.get("/audit/cases/1").get_data(as_text=True))
     assert "case cell edited" in case_page
     answer = client.get("/api/v1/history/verify").get_json()
@@ -60,5 +93,5 @@ def test_checkpoints_verify_and_export_with_the_configured_key(
     assert len(document["checkpoints"]) == 1 and "PUBLIC KEY" in document["public_key"]
 
     tamper(engine.database, "UPDATE checkpoint SET ledger_hash = 'f' || substr(ledger_hash, 2)")
-    page = text_of(client.get("/audit/ledger").get_data(as_text=True))
-    assert "signature does not verify" in page
+    assert "signature does not verify" not in client.get("/audit/ledger").get_data(as_text=True)
+    assert "signature does not verify" in run_check(client, engine, key)

@@ -15,7 +15,7 @@ from tests.web.support import login, text_of, user
 from workflow.models import HelperAssignment, Member, Organisation
 
 ROLES = ("secretary", "sponsor", "officer", "auditor", "admin")
-UI_BLUEPRINTS = ("admin", "audit", "auth", "cases", "process_view")
+UI_BLUEPRINTS = ("admin", "audit", "auth", "cases", "process_view", "rules")
 ALL = dict.fromkeys(ROLES, 200)
 ADMIN_ONLY = {role: 403 for role in ROLES} | {"admin": 200}
 RECORDERS_ONLY = {"secretary": 200, "officer": 200, "sponsor": 403, "auditor": 403, "admin": 403}
@@ -35,6 +35,11 @@ PAGES: dict[str, tuple[Callable[[Ids], str], dict[str, int]]] = {
     "audit.admin_log_csv": (lambda i: "/audit/admin-log.csv", LOG_READERS),
     "audit.ledger_page": (lambda i: "/audit/ledger", LOG_READERS),
     "audit.checkpoints_json": (lambda i: "/audit/ledger/checkpoints.json", LOG_READERS),
+    "audit.integrity_progress": (
+        lambda i: "/audit/integrity/999999.json",  # nobody's: 404 for those who may read
+        {role: 403 for role in ROLES} | {"auditor": 404, "admin": 404},
+    ),
+    "rules.show": (lambda i: "/rules", ALL),
     "process_view.show": (lambda i: "/process", ALL),
     "admin.index": (lambda i: "/admin/", ADMIN_ONLY),
     "admin.users": (lambda i: "/admin/users", ADMIN_ONLY),

@@ -85,6 +85,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/audit/admin-log.csv"): row(302, 403, 403, 403, 200, 200),
     ("GET", "/audit/ledger"): row(302, 403, 403, 403, 200, 200),
     ("GET", "/audit/ledger/checkpoints.json"): row(302, 403, 403, 403, 200, 200),
+    ("POST", "/audit/integrity"): row(302, 403, 403, 403, 302, 302),  # queues a check
+    ("GET", "/audit/integrity/<int:check_id>.json"): row(302, 403, 403, 403, 404, 404),
     ("GET", "/audit/cases/<int:case_id>"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/audit/cases/<int:case_id>/history.csv"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/audit/cases/<int:case_id>/print"): row(302, 200, 200, 200, 200, 200),
@@ -110,6 +112,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/logout"): row(302, 302, 302, 302, 302, 302),
     ("GET", "/process"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/reports"): row(302, 200, 403, 200, 200, 200),
+    ("GET", "/rules"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/reports/<name>"): row(302, 200, 403, 200, 200, 200),
     ("GET", "/reports/class-records"): row(302, 200, 403, 200, 200, 200),
     ("POST", "/reports/class-records"): row(302, 403, 403, 400, 403, 400),
@@ -165,6 +168,7 @@ class Fixture:
             "what": "cases",
             "fmt": "csv",
             "job_id": 999_999,  # an import job of nobody: 404 for those who may import
+            "check_id": 999_999,  # an integrity check of nobody: 404 for its readers
             "kind": "cases",
         }
 

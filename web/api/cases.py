@@ -32,6 +32,7 @@ from workflow.access import Actor
 from workflow.directory import admin_log
 from workflow.history import signing
 from workflow.queries import case_list
+from workflow.rules import in_force
 from workflow.schema import InvalidData
 
 MAX_PER_PAGE = 100
@@ -54,7 +55,8 @@ RECORDERS = tuple(sorted({r for roles in access.RECORDERS.values() for r in role
 
 def _writer(who: Actor) -> CaseWriter:
     current = engine()
-    return CaseWriter(who, current.clock.today(), current.params)
+    today = current.clock.today()
+    return CaseWriter(who, today, in_force(current.params, today))
 
 
 def _required_date(body: dict[str, Any]) -> Any:

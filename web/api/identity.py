@@ -13,6 +13,7 @@ from web.api.openapi import api_doc, ref
 from web.api.representation import me_json, process_json
 from web.context import actor, engine
 from web.errors import locale
+from workflow.rules import in_force
 from workflow.schema import InvalidData
 
 
@@ -69,4 +70,5 @@ def me() -> ResponseReturnValue:
 )
 def process_table() -> ResponseReturnValue:
     actor()
-    return jsonify(process_json(engine().params))
+    current = engine()
+    return jsonify(process_json(in_force(current.params, current.clock.today())))

@@ -32,12 +32,12 @@ from docx.text.paragraph import Paragraph
 from sqlmodel import Session
 
 from workflow import hygiene
-from workflow.config import RuleParameters
 from workflow.directory.organisations import party_organisation_name
 from workflow.documents import case_facts
 from workflow.documents.case_facts import CaseFacts, Sponsor
 from workflow.models import Case, Member, Organisation, Person
 from workflow.process import choice_label
+from workflow.rules import RuleSource, in_force
 from workflow.text import Explained, Text
 from workflow.text import dmy as dmy_or
 
@@ -302,7 +302,7 @@ def cell_heading(sheet: Sheet, facts: CaseFacts, ref: str | None, on: date | Non
 
 
 # ── 6-KNĐ: the cell's resolution proposing admission ─────────────────────
-def build_6(sheet: Sheet, facts: CaseFacts, params: RuleParameters, _: Sponsor | None) -> None:
+def build_6(sheet: Sheet, facts: CaseFacts, params: RuleSource, _: Sponsor | None) -> None:
     case, person = facts.case, facts.person
     vote = facts.acts.get("cell_vote", {})
     meeting = case.cell_resolution_on
@@ -363,9 +363,7 @@ def sponsors_text(facts: CaseFacts) -> str:
 
 
 # ── 3-KNĐ: a sponsor's introduction ──────────────────────────────────────
-def build_3(
-    sheet: Sheet, facts: CaseFacts, params: RuleParameters, sponsor: Sponsor | None
-) -> None:
+def build_3(sheet: Sheet, facts: CaseFacts, params: RuleSource, sponsor: Sponsor | None) -> None:
     sponsors = [sponsor] if sponsor is not None else facts.sponsors
     for n, one in enumerate(sponsors):
         if n:
@@ -409,7 +407,7 @@ def name_of_cell(facts: CaseFacts, member: Member) -> str:
 
 
 # ── 20-KNĐ: the request to verify the candidate's background ─────────────
-def build_20(sheet: Sheet, facts: CaseFacts, params: RuleParameters, _: Sponsor | None) -> None:
+def build_20(sheet: Sheet, facts: CaseFacts, params: RuleSource, _: Sponsor | None) -> None:
     case, person = facts.case, facts.person
     sent = (
         _iso(facts.act("verify_background", "requests_sent_on"))
@@ -435,7 +433,10 @@ def build_20(sheet: Sheet, facts: CaseFacts, params: RuleParameters, _: Sponsor 
         sheet.line(
             "- Họ và tên: ........................ quan hệ: ............ nơi ở: ..............."
         )
-    reply_by = sent + timedelta(days=params.verification_reply_days) if sent else None
+    # counted by the set in force on the day the requests went out
+    reply_by = (
+        sent + timedelta(days=in_force(params, sent).verification_reply_days) if sent else None
+    )
     sheet.line(
         f"Kết quả thẩm tra xin gửi về {facts.cell.name}"
         + (f", {facts.committee.name}" if facts.committee else "")
@@ -446,7 +447,7 @@ def build_20(sheet: Sheet, facts: CaseFacts, params: RuleParameters, _: Sponsor 
 
 
 # ── 13-KNĐ: the cell's resolution proposing confirmation ─────────────────
-def build_13(sheet: Sheet, facts: CaseFacts, params: RuleParameters, _: Sponsor | None) -> None:
+def build_13(sheet: Sheet, facts: CaseFacts, params: RuleSource, _: Sponsor | None) -> None:
     case, person = facts.case, facts.person
     vote = facts.acts.get("cell_confirm_vote", {})
     meeting = case.confirmation_cell_resolution_on
@@ -506,7 +507,7 @@ def _iso(value: Any) -> date | None:
 
 
 # ── the catalogue ─────────────────────────────────────────────────────────
-Builder = Callable[[Sheet, CaseFacts, RuleParameters, Sponsor | None], None]
+Builder = Callable[[Sheet, CaseFacts, RuleSource, Sponsor | None], None]
 
 
 @dataclass(frozen=True)
@@ -615,7 +616,7 @@ def render(
     session: Session,
     case: Case,
     name: str,
-    params: RuleParameters,
+    params: RuleSource,
     sponsor_id: int | None = None,
 ) -> bytes:
     """The filled form as .docx bytes; FormNotApplicable when it does not apply (yet)."""

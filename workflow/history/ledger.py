@@ -187,6 +187,17 @@ def check_case(session: Session, case_id: int, rows: list[HistoryEvent]) -> Chai
         .order_by(col(LedgerEntry.case_seq))
     )
     entries = list(session.exec(query))
+    return compare(case_id, rows, entries, neighbours(session, entries))
+
+
+def compare(
+    case_id: int,
+    rows: list[HistoryEvent],
+    entries: list[LedgerEntry],
+    around: dict[int, tuple[str, str]],
+) -> ChainCheck | None:
+    """`check_case` on loaded rows: the case's `entries` (by case_seq) and the ledger
+    entries `around` them ({seq: (hash, prev_hash)}, from `neighbours`)."""
     recorded = {entry.case_seq: entry for entry in entries}
     for row in rows:
         entry = recorded.get(row.seq)
@@ -196,7 +207,7 @@ def check_case(session: Session, case_id: int, rows: list[HistoryEvent]) -> Chai
             return ChainCheck(
                 case_id, False, row.seq, len(rows), "row rewritten (the ledger disagrees)"
             )
-    broken = _neighbours_disagree(session, entries)
+    broken = _neighbours_disagree(entries, around)
     if broken is not None:
         reason = (
             "ledger rewritten around this case (its entries no longer link to their neighbours)"
@@ -211,14 +222,24 @@ def check_case(session: Session, case_id: int, rows: list[HistoryEvent]) -> Chai
     return None
 
 
-def _neighbours_disagree(session: Session, entries: list[LedgerEntry]) -> int | None:
+def neighbours(session: Session, entries: list[LedgerEntry]) -> dict[int, tuple[str, str]]:
+    """{seq: (hash, prev_hash)} of the ledger entries just before and after `entries`
+    (of any case): one query for a case, or for a batch of cases."""
+    wanted = sorted({entry.seq + step for entry in entries for step in (-1, 1)})
+    around: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(wanted), 1000):  # bound the IN list
+        query = select(LedgerEntry.seq, LedgerEntry.hash, LedgerEntry.prev_hash).where(
+            col(LedgerEntry.seq).in_(wanted[start : start + 1000])
+        )
+        around.update({seq: (hash_, prev) for seq, hash_, prev in session.exec(query)})
+    return around
+
+
+def _neighbours_disagree(
+    entries: list[LedgerEntry], around: dict[int, tuple[str, str]]
+) -> int | None:
     """The case's row whose ledger entry does not link with the entries of other cases
     written just before and after it (a case's entries rewritten on their own)."""
-    wanted = {entry.seq + step for entry in entries for step in (-1, 1)}
-    query = select(LedgerEntry.seq, LedgerEntry.hash, LedgerEntry.prev_hash).where(
-        col(LedgerEntry.seq).in_(wanted)
-    )
-    around = {seq: (hash_, prev) for seq, hash_, prev in session.exec(query)}
     for entry in entries:
         before = around.get(entry.seq - 1)
         expected_prev = GENESIS if entry.seq == 1 else (before[0] if before else None)

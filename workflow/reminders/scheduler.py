@@ -49,6 +49,7 @@ from workflow.engine import Engine
 from workflow.exchange import jobs
 from workflow.history import signing
 from workflow.models import Checkpoint
+from workflow.ops import integrity
 from workflow.reminders.sweep import SweepResult, sweep
 
 log = logging.getLogger("ketnap.scheduler")
@@ -59,6 +60,7 @@ DEFAULT_SWEEP_MINUTES = 15
 IMPORTS_JOB = "ketnap-imports"
 DEFAULT_IMPORT_SECONDS = 5.0
 CHECKPOINT_JOB = "ketnap-checkpoint"
+INTEGRITY_JOB = "ketnap-integrity"
 
 
 def sweep_minutes(config: Config) -> float:
@@ -103,6 +105,22 @@ class ImportsJob:
         return jobs.tick(self.engine, self.settings)
 
 
+class IntegrityJob:
+    """The auditors' whole-subtree integrity checks (workflow/ops/integrity.py), run as
+    they are asked for, every `[imports] poll_seconds`; each is claimed in the database."""
+
+    def __init__(self, engine: Engine, config: Config) -> None:
+        self.engine, self.history = engine, config.history
+
+    def __call__(self) -> int:
+        try:
+            public = signing.configured_public(self.history)
+        except signing.SigningKeyError:
+            log.warning("integrity checks: the configured key cannot be read", exc_info=True)
+            public = None
+        return integrity.tick(self.engine, public)
+
+
 class CheckpointJob:
     """The periodic signature of the ledger's head, so that rows written since are soon
     covered by a signed checkpoint (deploy/README.md: "sign often")."""
@@ -129,6 +147,8 @@ def configure(scheduler: BaseScheduler, engine: Engine, config: Config) -> Sweep
     seconds = float(config.imports.get("poll_seconds", DEFAULT_IMPORT_SECONDS))
     imports = ImportsJob(engine, config)
     scheduler.add_job(imports, "interval", seconds=seconds, id=IMPORTS_JOB, replace_existing=True)
+    checks = IntegrityJob(engine, config)
+    scheduler.add_job(checks, "interval", seconds=seconds, id=INTEGRITY_JOB, replace_existing=True)
     key = signing.configured_private(config.history)
     if key is not None:
         minutes = config.history.checkpoint_minutes

@@ -26,6 +26,7 @@ from workflow.reminders.delivery import DeliveryReport, deliver_pending
 from workflow.reminders.due import Due, sweep_query
 from workflow.reminders.outbox import Outbox, close_stale, fan_out
 from workflow.reminders.sql import as_date, chunks, dialect_insert, table_of
+from workflow.rules import in_force
 
 CHUNK = 200  # reminders recorded per transaction: short write locks on SQLite
 KEY_COLUMNS = ("case_id", "deadline", "due", "stage", "warn", "cell_id")
@@ -127,7 +128,7 @@ def sweep(engine: Engine, config: Config | None = None, *, dry_run: bool = False
     now, today = engine.clock.now(), engine.clock.today()
     outbox = Outbox.from_config(config)
     with engine.session() as session:
-        dues = sweep_query(session, today, engine.params)
+        dues = sweep_query(session, today, in_force(engine.params, today))
         audience = Audience.load(session, dues)
     if dry_run:
         planned = [Recorded(d, tuple(audience.recipients(d))) for d in dues]
