@@ -82,6 +82,7 @@ def replay_case(
         raise StepFailed(None, error) from error
     case = outcome.case
     assert case.id is not None
+    version = case.version
     for step in plan.steps:
         spec = process.event(step.event)
         assert spec is not None
@@ -91,7 +92,7 @@ def replay_case(
                 step.event,
                 step.data,
                 actors.acting(spec.acted_by),
-                case.version,
+                version,
                 on=step.on,
                 note=note,
                 session=session,
@@ -101,6 +102,7 @@ def replay_case(
             raise StepFailed(step, error) from error
         if moved.failed_vote is not None:  # the old records say it passed: the rule says not
             raise StepFailed(step, moved.failed_vote)
+        version = moved.case.version
     return case.id
 
 
