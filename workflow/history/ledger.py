@@ -122,6 +122,36 @@ def append_to(
     return values
 
 
+def chained(connection: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ledger entries of history rows written together (a bulk replay), chained in
+    their order onto the head, not yet written: the caller inserts them in one batch.
+    On PostgreSQL the ledger's lock is taken first and held to the caller's commit."""
+    if not rows:
+        return []
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK)
+    last = connection.execute(_HEAD).first()
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    entries = []
+    for row in rows:
+        seq += 1
+        case_id, case_seq, stamp = row["case_id"], row["seq"], row["recorded_at"]
+        entry_hash_ = _hash(seq, case_id, case_seq, row["hash"], stamp, prev)
+        entries.append(
+            {
+                "seq": seq,
+                "case_id": case_id,
+                "case_seq": case_seq,
+                "history_hash": row["hash"],
+                "recorded_at": stamp,
+                "prev_hash": prev,
+                "hash": entry_hash_,
+            }
+        )
+        prev = entry_hash_
+    return entries
+
+
 # The head as one text value, for a caller that reads it inside another statement.
 HEAD_TEXT = (
     select(sql_cast(col(LedgerEntry.seq), String) + " " + col(LedgerEntry.hash))
