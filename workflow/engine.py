@@ -1,43 +1,65 @@
 """The one way a case changes: `Engine.nominate` and `Engine.advance`.
 
 Each call is ONE transaction: claim the case's version (a conditional UPDATE, which
-also takes the row's write lock), load it, run the shared Machine and its guards,
-record the effects and the deadlines, append one hash-chained history row, commit.
-Any failure rolls everything back; the Machine only ever moved a throw-away token.
+also takes the row's write lock, and RETURNING the case with what the act needs — its
+stored deadlines, its previous row's time, the ledger's head on SQLite), run the shared
+Machine and its guards, run the effect's statements, write the case row and the changed
+deadlines, append one hash-chained history row and its ledger entry, commit. Any failure
+rolls everything back; the Machine only ever moved a throw-away token.
+
+The write path is SQLAlchemy Core: statements built once (SQLAlchemy caches their
+compiled SQL), rows as plain records, no ORM unit of work. The organisation tree is
+read from a per-engine cache: the directory actions call `forget_organisations`, and
+the claim returns the admin log's newest id, so a change made by another process (every
+directory action logs) is seen at the next act.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
+import sqlalchemy as sa
+from sqlalchemy import Connection, bindparam, false, func, update
 from sqlalchemy import Engine as Database
-from sqlalchemy import and_, bindparam, event, false, func, inspect, or_, update
-from sqlmodel import Session, col, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, SQLModel, select
 
-from workflow import access, effects, guards, history, process, schema
+from workflow import access, effects, process, replay, schema
 from workflow.access import Actor
+from workflow.acts import (
+    STATEMENTS,
+    Act,
+    CaseRecord,
+    _table,
+    not_allowed,
+    open_case_of,
+)
+from workflow.acts import note as _note
 from workflow.clock import Clock
 from workflow.config import RuleParameters
 from workflow.deadlines import live_deadlines
-from workflow.guards import Guard, Refusal
-from workflow.history import ledger
+from workflow.guards import Refusal
+from workflow.history import chain, ledger
 from workflow.models import (
+    AdminLogEntry,
     Case,
     CaseDeadline,
-    HelperAssignment,
     HistoryEvent,
-    Member,
     Organisation,
     Person,
-    Sponsorship,
 )
-from workflow.rules import RuleBook, in_force
+from workflow.rules import RuleBook, RuleSource, in_force
 from workflow.text import Explained, Text
+
+_Act = Act  # the name the rest of this module (and its readers) know
+_STATEMENTS = STATEMENTS
+_not_allowed = not_allowed
+_open_case_of = open_case_of
 
 
 class Conflict(Explained):
@@ -61,178 +83,140 @@ class NotFound(Exception):
     """No such case, or not in the actor's scope (HTTP 404: existence does not leak)."""
 
 
-@dataclass
+_CASES = _table(Case)
+_CASE_COLUMNS = tuple(column.name for column in _CASES.columns)
+
+
+def _build(model: type[SQLModel], values: dict[str, Any]) -> Any:
+    """A detached ORM object with these column values (what callers of Outcome read)."""
+    obj = model(**values)
+    make_transient_to_detached(obj)
+    return obj
+
+
 class Outcome:
-    case: Case
-    event: HistoryEvent
-    failed_vote: Refusal | None = None
+    """What an act did: the case as it now is, its history row, and a failed vote if
+    the vote guard failed. The ORM objects are built on first use: the write path
+    itself has only records."""
+
+    def __init__(
+        self,
+        case: dict[str, Any],
+        event: dict[str, Any],
+        failed_vote: Refusal | None = None,
+    ) -> None:
+        self._case_values, self._event_values = case, event
+        self._case: Case | None = None
+        self._event: HistoryEvent | None = None
+        self.failed_vote = failed_vote
+
+    @property
+    def case(self) -> Case:
+        if self._case is None:
+            self._case = _build(Case, self._case_values)
+        return self._case
+
+    @property
+    def event(self) -> HistoryEvent:
+        if self._event is None:
+            self._event = _build(HistoryEvent, self._event_values)
+        return self._event
 
     @property
     def accepted(self) -> bool:
         return self.failed_vote is None
 
 
-@dataclass
-class _Act:
-    """Everything one advance knows: the GuardContext and EffectContext of this call."""
+# ── the statements of every act, built once ──────────────────────────────
+_ORGANISATIONS = _table(Organisation)
+_DEADLINES = _table(CaseDeadline)
+_HISTORY = _table(HistoryEvent)
 
-    session: Session
-    case: Case
-    _person: Person | None  # None: loaded on first use (few guards read the person)
-    on: date
-    data: dict[str, Any]
-    params: RuleParameters
-    actor: Actor
-    spec: process.Event
-    failed_vote: Refusal | None = None
-    _members: dict[int, Member | None] = field(default_factory=dict)
-
-    @property
-    def person(self) -> Person:
-        if self._person is None:
-            self._person = self.session.get(Person, self.case.person_id)
-            assert self._person is not None
-        return self._person
-
-    @person.setter
-    def person(self, value: Person) -> None:
-        self._person = value
-
-    def member(self, member_id: int) -> Member | None:
-        """The member, or None when there is none the actor may see (access's reader
-        rule): a guard then says "no such member in your scope", the message of a
-        missing id, and never names someone out of sight."""
-        if member_id not in self._members:
-            member = self.session.get(Member, member_id)
-            if member is not None and not access.can_see_member(self.session, self.actor, member):
-                member = None
-            self._members[member_id] = member
-        return self._members[member_id]
-
-    def sponsors(self) -> list[Member]:
-        query = (
-            select(Member)
-            .join(Sponsorship, col(Sponsorship.member_id) == Member.id)
-            .where(Sponsorship.case_id == self.case.id)
-        )
-        return list(self.session.exec(query))
-
-    def helper_ids(self) -> set[int]:
-        query = select(HelperAssignment.member_id).where(HelperAssignment.case_id == self.case.id)
-        return set(self.session.exec(query))
-
-    def organisation(self, org_id: int) -> Organisation | None:
-        return self.session.get(Organisation, org_id)
-
-    def parent_committee(self) -> Organisation | None:
-        cell = self.session.get(Organisation, self.case.cell_id)
-        return self.session.get(Organisation, cell.parent_id) if cell and cell.parent_id else None
-
-    def competent_authority(self) -> Organisation | None:
-        """The nearest ancestor of the case's cell that may decide admissions."""
-        cell = self.session.get(Organisation, self.case.cell_id)
-        ancestor_ids = [int(i) for i in cell.path.strip("/").split("/")[:-1]] if cell else []
-        for org_id in reversed(ancestor_ids):
-            org = self.session.get(Organisation, org_id)
-            if org is not None and org.may_admit:
-                return org
-        return None
-
-    def open_case_of(self, person: dict[str, Any]) -> int | None:
-        return _open_case_of(self.session, person)
-
-    def event_guards(self) -> tuple[Guard, ...]:
-        # the event's own rules first: theirs are the more precise messages
-        return (*self.spec.guards, guards.on_after_previous_step)
-
-    def vote_guard(self) -> str | None:
-        return self.spec.vote_guard
-
-    # the process table imports the guards: they reach it through their context
-    def deadline(self, deadline_id: str) -> process.Deadline:
-        return process.deadline(deadline_id)
-
-    def current_state(self) -> process.State:
-        return process.state(self.case.state)
-
-    def record_failed_vote(self, refusal: Refusal) -> None:
-        self.failed_vote = refusal
+_CASE_UPDATE = update(_CASES).where(_CASES.c.id == bindparam("case_id_"))
+_DEADLINE_INSERT = sa.insert(_DEADLINES)
+_DEADLINE_UPDATE = (
+    update(_DEADLINES).where(_DEADLINES.c.id == bindparam("row_id")).values(due=bindparam("due_"))
+)
+_DEADLINE_DELETE = sa.delete(_DEADLINES).where(_DEADLINES.c.id == bindparam("row_id"))
+_HISTORY_INSERT = sa.insert(_HISTORY)
+_ORGANISATION_ROWS = sa.select(_ORGANISATIONS)
+_DIRECTORY_MARK = sa.select(func.max(_table(AdminLogEntry).c.id)).scalar_subquery()
+_CASE_STATE = sa.select(_CASES.c.version, _CASES.c.org_path, _CASES.c.id).where(
+    _CASES.c.id == bindparam("case_id")
+)
+_WRITE_LOCK = update(_CASES).where(false()).values(version=_CASES.c.version)
 
 
-@dataclass
-class _NewCase:
-    """A case nominated inside the caller's unit of work. No other transaction can see
-    it before the caller commits, so its version and stored deadlines are known here:
-    advancing it needs neither the claiming UPDATE nor the deadline look-up. The strong
-    references also keep the case and person in the session's (weak) identity map."""
-
-    case: Case
-    person: Person
-    deadlines: dict[str, CaseDeadline] = field(default_factory=dict)
-    last_recorded: datetime | None = None  # its newest history row's recorded_at
-
-
-_NEW_CASES = "ketnap.cases_new_in_unit_of_work"
-
-
-def _new_cases(session: Session) -> dict[int, _NewCase]:
-    registry: dict[int, _NewCase] | None = session.info.get(_NEW_CASES)
-    if registry is None:
-        registry = session.info[_NEW_CASES] = {}
-        # once committed others may write these cases; after a rollback they are gone
-        event.listen(session, "after_commit", _forget_new_cases)
-        event.listen(session, "after_rollback", _forget_new_cases)
-    return registry
-
-
-def _forget_new_cases(session: Session) -> None:
-    session.info.get(_NEW_CASES, {}).clear()
+def _claim_statement(dialect: str) -> sa.Update:
+    """UPDATE the version where it is the expected one, RETURNING the case, its stored
+    deadlines, its previous row's time, the directory's mark and (SQLite, where this
+    statement takes the database's one write lock) the ledger's head."""
+    d = _DEADLINES.c
+    entry = sa.cast(d.id, sa.String) + ":" + d.deadline + ":" + sa.cast(d.due, sa.String)
+    aggregate = func.string_agg if dialect == "postgresql" else func.group_concat
+    stored = sa.select(aggregate(entry, ",")).where(d.case_id == bindparam("case_id"))
+    previous = sa.select(_HISTORY.c.recorded_at).where(
+        _HISTORY.c.case_id == bindparam("case_id"), _HISTORY.c.seq == bindparam("expected")
+    )
+    extra: list[Any] = [
+        stored.scalar_subquery().label("stored_deadlines_"),
+        previous.scalar_subquery().label("previous_recorded_"),
+        _DIRECTORY_MARK.label("directory_mark_"),
+    ]
+    if dialect != "postgresql":
+        extra.append(ledger.HEAD_TEXT.scalar_subquery().label("ledger_head_"))
+    return (
+        update(_CASES)
+        .where(_CASES.c.id == bindparam("case_id"), _CASES.c.version == bindparam("expected"))
+        .values(version=_CASES.c.version + 1)
+        .returning(*_CASES.columns, *extra)
+    )
 
 
-def _serialise_nominations(session: Session, person: dict[str, Any]) -> None:
+_CLAIMS: dict[str, sa.Update] = {}
+
+
+def _claim_for(dialect: str) -> sa.Update:
+    if dialect not in _CLAIMS:
+        _CLAIMS[dialect] = _claim_statement(dialect)
+    return _CLAIMS[dialect]
+
+
+def _serialise_nominations(connection: Connection, person: dict[str, Any]) -> None:
     """`one_open_case` reads before the nomination writes: two nominations of one person
     at once (a double click) would both find no open case. Take a write lock first, held
     to the commit: per person on PostgreSQL (advisory locks on each identity the rule
     matches, in order), the database's one write lock on SQLite."""
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(update(Case).where(false()).values(version=Case.version))
+    if connection.dialect.name != "postgresql":
+        connection.execute(_WRITE_LOCK)
         return
     identities = [f"name:{person['full_name']}|{person['birth_date']}"]
     if person.get("national_id"):
         identities.append(f"id:{person['national_id']}")
     for key in sorted(_lock_key(identity) for identity in identities):
-        session.execute(select(func.pg_advisory_xact_lock(key)))
+        connection.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 def _lock_key(identity: str) -> int:
     return int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big", signed=True)
 
 
-def _open_case_of(session: Session, person: dict[str, Any]) -> int | None:
-    same = and_(Person.full_name == person["full_name"], Person.birth_date == person["birth_date"])
-    if person.get("national_id"):
-        same = or_(same, Person.national_id == person["national_id"])
-    query = (
-        select(Case.id)
-        .join(Person, col(Person.id) == Case.person_id)
-        .where(Case.open, same)
-        .limit(1)
-    )
-    return session.exec(query).first()
+@dataclass
+class _Claimed:
+    """The claimed case and what the claim returned beside it."""
+
+    case: Case
+    stored: dict[str, tuple[int, date]]  # deadline id → (row id, due)
+    previous_recorded: datetime | None
+    ledger_head: str | ledger.Unread | None
 
 
-# The statements of every advance, built once: building them per call cost more than
-# running them (SQLAlchemy caches the compiled SQL, not the Python statement objects).
-_CLAIM = (
-    update(Case)
-    .where(col(Case.id) == bindparam("case_id"), col(Case.version) == bindparam("expected"))
-    .values(version=col(Case.version) + 1)
-)
-_CLAIM_RETURNING = _CLAIM.returning(Case)
-_PREVIOUS_RECORDED = select(HistoryEvent.recorded_at).where(
-    col(HistoryEvent.case_id) == bindparam("case_id"), col(HistoryEvent.seq) == bindparam("seq")
-)
-_STORED_DEADLINES = select(CaseDeadline).where(col(CaseDeadline.case_id) == bindparam("case_id"))
+def _stored_deadlines(text: str | None) -> dict[str, tuple[int, date]]:
+    stored: dict[str, tuple[int, date]] = {}
+    for entry in text.split(",") if text else ():
+        row_id, deadline_id, due = entry.split(":")
+        stored[deadline_id] = (int(row_id), date.fromisoformat(due[:10]))
+    return stored
 
 
 class Engine:
@@ -240,6 +224,11 @@ class Engine:
         self.database, self.params, self.clock = database, params, clock
         # Where acts come from when not the web: "cli:<os user>" (set by the CLI).
         self.via: str | None = None
+        self._organisations: dict[int, Any] | None = None
+        self._directory_mark: Any = None
+
+    def session(self) -> Session:
+        return Session(self.database, expire_on_commit=False)
 
     def _params_on(self, on: date) -> RuleParameters:
         """The rule parameters in force on `on` (DESIGN.md principle 7): an act is judged
@@ -247,23 +236,40 @@ class Engine:
         `params` is a book of dated sets, or one set in force always (tests, benches)."""
         return in_force(self.params, on)
 
-    def session(self) -> Session:
-        return Session(self.database, expire_on_commit=False)
+    # ── the organisation tree, cached ─────────────────────────────────────
+    def forget_organisations(self) -> None:
+        """Drop the cached tree: a directory action changed it."""
+        self._organisations = None
+
+    def _organisation(self, connection: Connection, org_id: int) -> Organisation | None:
+        if self._organisations is None or org_id not in self._organisations:
+            # a miss reloads too: an organisation added since the tree was read
+            rows = connection.execute(_ORGANISATION_ROWS)
+            self._organisations = {row.id: row for row in rows}
+        return cast(Organisation | None, self._organisations.get(org_id))
+
+    def _directory_seen(self, mark: Any) -> None:
+        """The admin log's newest id at this act: any directory action since the tree
+        was read (in any process) moved it."""
+        if mark != self._directory_mark:
+            self._organisations = None
+            self._directory_mark = mark
 
     @contextmanager
-    def _transaction(self, outer: Session | None) -> Iterator[Session]:
+    def _connection(self, outer: Session | None) -> Iterator[Connection]:
         """One call's transaction, or the caller's unit of work when it passes `session`.
 
-        With an outer session the engine flushes but never commits nor rolls back: the
-        caller owns the transaction (the importer replays a row inside one SAVEPOINT and
-        commits rows in batches). After an exception the caller must roll back.
+        With an outer session the engine runs its statements on the session's connection
+        and never commits nor rolls back: the caller owns the transaction (the importer
+        replays a row inside one SAVEPOINT and commits rows in batches). After an
+        exception the caller must roll back.
         """
         if outer is not None:
-            yield outer
+            outer.flush()  # rows the caller added are seen by the engine's statements
+            yield outer.connection()
             return
-        with self.session() as session:
-            yield session
-            session.commit()
+        with self.database.begin() as connection:
+            yield connection
 
     # ── a new case ────────────────────────────────────────────────────────
     def nominate(
@@ -281,34 +287,35 @@ class Engine:
         parsed = schema.parse(spec.fields, data)
         self._no_future_dates(spec, parsed)
         note = _note(note)
-        outer = session
-        with self._transaction(outer) as session:
+        params = self._params_on(on_date)
+        with self._connection(session) as connection:
             access.check_may_record(actor, spec.acted_by)
             placeholder = Case(
                 person_id=0, cell_id=parsed["cell_id"], state="nominated", nominated_on=on_date
             )
             act = _Act(
-                session,
+                self,
+                connection,
                 placeholder,
                 Person(**parsed["person"]),
                 on_date,
                 parsed,
-                self._params_on(on_date),
+                params,
                 actor,
                 spec,
             )
-            _serialise_nominations(session, parsed["person"])
+            _serialise_nominations(connection, parsed["person"])
+            self._directory_seen(connection.execute(sa.select(_DIRECTORY_MARK)).scalar())
             for guard in spec.guards:
                 problem = guard.check(act)
                 if problem is not None:
                     raise guard.refusal(problem)
-            person = Person(**parsed["person"])
-            session.add(person)
-            session.flush()
-            cell = session.get(Organisation, parsed["cell_id"])
-            assert cell is not None and person.id is not None
+            person_values = Person(**parsed["person"]).model_dump(exclude={"id"})
+            person_id = act.insert(Person, **person_values)
+            cell = self._organisation(connection, parsed["cell_id"])
+            assert cell is not None
             case = Case(
-                person_id=person.id,
+                person_id=person_id,
                 cell_id=parsed["cell_id"],
                 org_path=cell.path,
                 state="nominated",
@@ -318,23 +325,15 @@ class Engine:
                 nominated_on=on_date,
                 imported=imported,
                 updated_at=self.clock.now(),
+                version=1,
+            ).model_dump(exclude={"id"})
+            case["id"] = act.insert(Case, **case)
+            row = self._history_row(
+                case, "nominate", None, parsed, on_date, actor, note, None, imported
             )
-            session.add(case)
-            session.flush()
-            if outer is not None:
-                assert case.id is not None
-                _new_cases(session)[case.id] = _NewCase(case, person)
-            row = self._append(
-                session,
-                case,
-                "nominate",
-                None,
-                parsed,
-                on_date,
-                actor,
-                note,
-                outcome="imported" if imported else "accepted",
-            )
+            case["head_hash"] = row["hash"]
+            connection.execute(_CASE_UPDATE, {"head_hash": row["hash"], "case_id_": case["id"]})
+            self._write_history(connection, row, ledger.UNREAD)
             return Outcome(case, row)
 
     # ── every later step ──────────────────────────────────────────────────
@@ -362,12 +361,14 @@ class Engine:
         parsed = schema.parse(spec.fields, data if data is not None else {})
         self._no_future_dates(spec, parsed)
         note = _note(note)
-        with self._transaction(session) as session:
-            case = self._claim(session, case_id, expected_version, actor)
+        with self._connection(session) as connection:
+            claimed = self._claim(connection, case_id, expected_version, actor)
+            case = claimed.case
             access.check_may_record(actor, spec.acted_by)
             if case.state not in spec.sources:
                 raise _not_allowed(spec, case.state)
-            act = _Act(session, case, None, on_date, parsed, self._params_on(on_date), actor, spec)
+            params = self._params_on(on_date)
+            act = _Act(self, connection, case, None, on_date, parsed, params, actor, spec)
             from_state = case.state
             token = process.Token(case.state, act)
             moved = process.MACHINE.events[event].trigger(token)
@@ -377,56 +378,74 @@ class Engine:
                 spec.effect(act)
             elif event == "cell_confirm_vote":
                 effects.failed_confirm_vote(act)
-            self._store_deadlines(session, case)
+            self._store_deadlines(connection, case, claimed.stored, self._params_on)
             case.updated_at = self.clock.now()
-            row = self._append(
-                session,
-                case,
+            values = cast(CaseRecord, case).values()
+            outcome = ("imported" if imported else "accepted") if moved else "failed_vote"
+            row = self._history_row(
+                values,
                 event,
                 from_state,
                 parsed,
                 on_date,
                 actor,
                 note,
-                outcome=("imported" if imported else "accepted") if moved else "failed_vote",
+                claimed.previous_recorded,
+                imported,
+                outcome,
             )
-            return Outcome(case, row, act.failed_vote)
+            case.head_hash = row["hash"]
+            changes = {**values, "case_id_": case_id}
+            del changes["id"]
+            connection.execute(_CASE_UPDATE, changes)
+            self._write_history(connection, row, claimed.ledger_head)
+            return Outcome(dict(values), row, act.failed_vote)
+
+    # ── history in bulk ───────────────────────────────────────────────────
+    def replay(
+        self, cases: Sequence[replay.CaseHistory], *, session: Session | None = None
+    ) -> list[replay.Replayed]:
+        """Replay many cases' history (an import): each case exactly as `nominate` and
+        one `advance` per act would record it — same parsing, guards, effects,
+        deadlines and hash chain — computed in memory, the accepted cases written
+        together in one batch per table (workflow/replay.py). A refused act rejects its
+        case only: `Replayed.error` says which act and why; a failed vote is refused
+        (the records say it passed). With `session`, inside the caller's transaction."""
+        with self._connection(session) as connection:
+            if connection.dialect.name != "postgresql":
+                connection.execute(_WRITE_LOCK)  # the ids taken from max(id) stay ours
+            self._directory_seen(connection.execute(sa.select(_DIRECTORY_MARK)).scalar())
+            return replay.run(self, connection, cases)
 
     # ── the parts of one transaction ──────────────────────────────────────
-    def _claim(self, session: Session, case_id: int, expected: int, actor: Actor) -> Case:
+    def _claim(self, connection: Connection, case_id: int, expected: int, actor: Actor) -> _Claimed:
         """Take the next version first: the UPDATE locks the row, so racers queue here."""
-        fresh: _NewCase | None = session.info.get(_NEW_CASES, {}).get(case_id)
-        if fresh is not None:  # nobody else can see it yet: check the version in memory
-            if not access.can_see(session, actor, fresh.case):
-                raise NotFound(case_id)
-            if fresh.case.version != expected:
-                raise Conflict(case_id, expected, fresh.case.version)
-            fresh.case.version += 1
-            return fresh.case
+        dialect = connection.dialect.name
         values = {"case_id": case_id, "expected": expected}
-        if session.get_bind().dialect.update_returning:
-            # One round trip: the claimed row comes back with the UPDATE (and replaces
-            # any copy already in the session); no row back means stale or missing.
-            claimed: Case | None = session.execute(
-                _CLAIM_RETURNING,
-                values,
-                execution_options={"synchronize_session": False, "populate_existing": True},
-            ).scalar_one_or_none()
-            if claimed is not None:
-                if not access.can_see(session, actor, claimed):
-                    raise NotFound(case_id)
-                return claimed
-            case = session.get(Case, case_id)
-            if case is None or not access.can_see(session, actor, case):
+        row = connection.execute(_claim_for(dialect), values).first()
+        if row is None:  # stale or missing
+            current = connection.execute(_CASE_STATE, {"case_id": case_id}).first()
+            if current is None or not self._may_see(connection, actor, current):
                 raise NotFound(case_id)
-            raise Conflict(case_id, expected, case.version)
-        result = session.execute(_CLAIM, values)
-        case = session.get(Case, case_id, populate_existing=True)
-        if case is None or not access.can_see(session, actor, case):
+            raise Conflict(case_id, expected, current.version)
+        mapping = row._mapping
+        case = CaseRecord({name: mapping[name] for name in _CASE_COLUMNS})
+        if not self._may_see(connection, actor, case):
             raise NotFound(case_id)
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(case_id, expected, case.version)
-        return case
+        self._directory_seen(mapping["directory_mark_"])
+        return _Claimed(
+            cast(Case, case),
+            _stored_deadlines(mapping["stored_deadlines_"]),
+            mapping["previous_recorded_"],
+            mapping["ledger_head_"] if dialect != "postgresql" else ledger.UNREAD,
+        )
+
+    @staticmethod
+    def _may_see(connection: Connection, actor: Actor, case: Any) -> bool:
+        if actor.role != "sponsor":  # access.can_see reads nothing for these roles
+            return actor.role == "admin" or actor.acts_for(case.org_path)
+        with Session(bind=connection) as session:
+            return access.can_see(session, actor, case)
 
     def _act_date(self, on: Any) -> date:
         on_date = schema.parse_date(on, "on")
@@ -456,91 +475,80 @@ class Engine:
                     name,
                 )
 
-    def _store_deadlines(self, session: Session, case: Case) -> None:
-        wanted = live_deadlines(case, self._params_on)
-        assert case.id is not None
-        fresh = session.info.get(_NEW_CASES, {}).get(case.id)
-        stored = fresh.deadlines if fresh is not None else self._stored_deadlines(session, case.id)
-        for deadline_id, row in list(stored.items()):
-            if deadline_id not in wanted:
-                if inspect(row).pending:  # added earlier in this unit of work, never flushed
-                    session.expunge(row)
-                else:
-                    session.delete(row)
-                del stored[deadline_id]
-            elif row.due != wanted[deadline_id]:
-                row.due = wanted[deadline_id]
-                session.add(row)
-        for deadline_id, due in wanted.items():
-            if deadline_id not in stored:
-                stored[deadline_id] = CaseDeadline(case_id=case.id, deadline=deadline_id, due=due)
-                session.add(stored[deadline_id])
+    @staticmethod
+    def _store_deadlines(
+        connection: Connection,
+        case: Case,
+        stored: dict[str, tuple[int, date]],
+        params: RuleSource,
+    ) -> None:
+        """Write what changed between the stored deadlines and the live ones: updates,
+        inserts, then deletes (the order the ORM's unit of work used: same row ids)."""
+        wanted = live_deadlines(case, params)
+        changed = [
+            {"row_id": row_id, "due_": wanted[deadline_id]}
+            for deadline_id, (row_id, due) in stored.items()
+            if deadline_id in wanted and due != wanted[deadline_id]
+        ]
+        added = [
+            {"case_id": case.id, "deadline": deadline_id, "due": due}
+            for deadline_id, due in wanted.items()
+            if deadline_id not in stored
+        ]
+        gone = [{"row_id": row_id} for d, (row_id, _) in stored.items() if d not in wanted]
+        for statement, rows in (
+            (_DEADLINE_UPDATE, changed),
+            (_DEADLINE_INSERT, added),
+            (_DEADLINE_DELETE, gone),
+        ):
+            if rows:
+                connection.execute(statement, rows)
         case.next_due = min(wanted.values()) if wanted else None
 
-    @staticmethod
-    def _stored_deadlines(session: Session, case_id: int) -> dict[str, CaseDeadline]:
-        # No autoflush: the case's pending changes then go out in the commit's one UPDATE
-        # instead of an extra one here (only this method writes CaseDeadline rows).
-        with session.no_autoflush:
-            return {d.deadline: d for d in session.scalars(_STORED_DEADLINES, {"case_id": case_id})}
-
-    def _append(
+    def _history_row(
         self,
-        session: Session,
-        case: Case,
+        case: dict[str, Any],
         event: str,
         from_state: str | None,
         data: dict[str, Any],
         on: date,
         actor: Actor,
         note: str | None,
-        outcome: str = "accepted",
-    ) -> HistoryEvent:
-        assert case.id is not None
-        if event == "nominate":
-            case.version = 1
-        recorded_at = self._recorded_at(session, case)
-        row = history.seal(
-            HistoryEvent(
-                case_id=case.id,
-                seq=case.version,
-                event=event,
-                outcome=outcome,
-                from_state=from_state,
-                to_state=case.state,
-                on=on,
-                recorded_at=recorded_at,
-                actor=actor.username,
-                data=history.canonical_data(schema.to_json(data)),
-                note=note,
-                prev_hash=case.head_hash or history.GENESIS,
-                hash="",
-                via=self.via,
-            )
-        )
-        case.head_hash = row.hash
-        session.add(case)
-        session.add(row)
-        fresh = session.info.get(_NEW_CASES, {}).get(case.id)
-        if fresh is not None:
-            fresh.last_recorded = recorded_at
-        # last: on PostgreSQL the ledger's lock is then held only until the commit
-        ledger.append(session, row)
+        previous_recorded: datetime | None,
+        imported: bool,
+        outcome: str | None = None,
+    ) -> dict[str, Any]:
+        """The sealed history row of this act, as column values."""
+        now = self.clock.now()
+        row = {
+            "case_id": case["id"],
+            "seq": case["version"],
+            "event": event,
+            "outcome": outcome or ("imported" if imported else "accepted"),
+            "from_state": from_state,
+            "to_state": case["state"],
+            "on": on,
+            # the clock's time, but never before the case's previous row's
+            "recorded_at": ledger.stamp(previous_recorded, now) if case["version"] > 1 else now,
+            "actor": actor.username,
+            "data": chain.canonical_data(schema.to_json(data)),
+            "note": note,
+            "prev_hash": case["head_hash"] or chain.GENESIS,
+            "hash": "",
+            "via": self.via,
+        }
+        row["hash"] = chain.hash_values(row)
         return row
 
-    def _recorded_at(self, session: Session, case: Case) -> datetime:
-        """The clock's time, but never before the case's previous row's."""
-        now = self.clock.now()
-        if case.version <= 1:
-            return now
-        fresh = session.info.get(_NEW_CASES, {}).get(case.id)
-        if fresh is not None:
-            return ledger.stamp(fresh.last_recorded, now)
-        with session.no_autoflush:
-            previous = session.scalar(
-                _PREVIOUS_RECORDED, {"case_id": case.id, "seq": case.version - 1}
-            )
-        return ledger.stamp(previous, now)
+    @staticmethod
+    def _write_history(
+        connection: Connection, row: dict[str, Any], head: str | ledger.Unread | None
+    ) -> None:
+        # the ledger last: on PostgreSQL its lock is then held only until the commit
+        row["id"] = connection.execute(_HISTORY_INSERT, row).inserted_primary_key[0]  # type: ignore[index]
+        ledger.append_to(
+            connection, row["case_id"], row["seq"], row["hash"], row["recorded_at"], head
+        )
 
     # ── reading ───────────────────────────────────────────────────────────
     def case_for(self, session: Session, case_id: int, actor: Actor) -> Case:
@@ -551,26 +559,3 @@ class Engine:
 
     def count_cases(self, session: Session) -> int:
         return session.exec(select(func.count()).select_from(Case)).one()
-
-
-def _note(note: Any) -> str | None:
-    if note is None or note == "":
-        return None
-    if not isinstance(note, str):
-        raise schema.InvalidData("note", "Ghi chú phải là chuỗi ký tự", "The note must be text")
-    note = note.strip()
-    if not note:
-        return None  # a note of blanks is no note
-    return schema.clean_text(
-        note, "note", Text("Ghi chú", "The note"), multiline=True, longest=4000
-    )
-
-
-def _not_allowed(spec: process.Event, state: str) -> Refusal:
-    current = process.state(state)
-    return Refusal(
-        "event_allowed",
-        "PROCESS",
-        f"Không thể '{spec.label_vi}' khi hồ sơ ở bước '{current.label_vi}'",
-        f"'{spec.label_en}' is not possible while the case is '{current.label_en}'",
-    )

@@ -419,6 +419,7 @@ def _calendar() -> holidays.HolidayBase:
     return holidays.country_holidays("VN")
 
 
+@lru_cache(maxsize=65536)  # the holidays library answers in ~40 µs; a replay asks thousands
 def is_working_day(day: date) -> bool:
     return bool(_calendar().is_working_day(day))
 

@@ -78,6 +78,7 @@ def add_organisation(engine: Engine, data: Any, *, actor: Actor) -> Organisation
             at=engine.clock.now(),
         )
         session.commit()
+    engine.forget_organisations()  # the engine's cached tree (other processes: the log)
     return org
 
 
@@ -105,6 +106,7 @@ def change_organisation(engine: Engine, org_id: int, data: Any, *, actor: Actor)
             at=engine.clock.now(),
         )
         session.commit()
+    engine.forget_organisations()  # the engine's cached tree (other processes: the log)
     return org
 
 

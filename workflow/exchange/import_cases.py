@@ -15,10 +15,19 @@ from sqlmodel import col, select
 from workflow import hygiene
 from workflow.exchange.job import BATCH_SECONDS, ImportJob
 from workflow.exchange.plan_cases import CasePlan, plan_case
-from workflow.exchange.replay import CellActors, StepFailed, cell_actors, replay_case, replay_error
+from workflow.exchange.replay import (
+    CellActors,
+    StepFailed,
+    cell_actors,
+    failure_of,
+    history_of,
+    replay_case,
+    replay_error,
+)
 from workflow.exchange.report import RowError, RowRejected
 from workflow.exchange.rows import Row
 from workflow.models import Case, Person
+from workflow.replay import CaseHistory
 from workflow.text import Text
 
 
@@ -110,20 +119,47 @@ class CaseImport(ImportJob):
         return found
 
     def write(self, plans: list[CasePlan]) -> None:
+        """The chunk's cases replayed by the engine in bulk (Engine.replay: each case in
+        memory, the accepted ones written together), in one batch. Should writing the
+        batch fail (a constraint the rules do not check), its rows are replayed one by
+        one, each in its SAVEPOINT, so that only the offending row is rejected."""
+        self.begin_batch()
+        histories = [self._history(plan) for plan in plans]
+        savepoint = self.session.begin_nested()
+        try:
+            results = self.engine.replay(histories, session=self.session)
+            savepoint.commit()
+        except SQLAlchemyError:
+            savepoint.rollback()
+            self._one_by_one(plans)
+            return
+        pending: list[int] = []
+        for plan, replayed in zip(plans, results, strict=True):
+            if replayed.case_id is None:
+                self.reject([replay_error(plan.line, failure_of(plan, replayed))])
+                continue
+            self.report.accepted += 1
+            pending.append(replayed.case_id)
+        self._commit(pending)
+
+    def _history(self, plan: CasePlan) -> CaseHistory:
+        assert plan.cell.id is not None
+        actors = self.actors.get(plan.cell.id)
+        if actors is None:
+            actors = self.actors[plan.cell.id] = cell_actors(self.actor, plan.cell, self.directory)
+        return history_of(plan, actors, self._note(plan))
+
+    def _note(self, plan: CasePlan) -> str:
+        return f"Nhập từ dữ liệu cũ: {self.report.file_name}, dòng {plan.line}"
+
+    def _one_by_one(self, plans: list[CasePlan]) -> None:
         started = time.monotonic()
         pending: list[int] = []
-        self.begin_batch()
         for plan in plans:
-            assert plan.cell.id is not None
-            actors = self.actors.get(plan.cell.id)
-            if actors is None:
-                actors = self.actors[plan.cell.id] = cell_actors(
-                    self.actor, plan.cell, self.directory
-                )
-            note = f"Nhập từ dữ liệu cũ: {self.report.file_name}, dòng {plan.line}"
+            actors = self.actors[plan.cell.id or 0]
             savepoint = self.session.begin_nested()
             try:
-                case_id = replay_case(self.engine, self.session, plan, actors, note)
+                case_id = replay_case(self.engine, self.session, plan, actors, self._note(plan))
                 savepoint.commit()
             except (StepFailed, SQLAlchemyError) as failure:
                 savepoint.rollback()

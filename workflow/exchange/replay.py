@@ -21,6 +21,7 @@ from workflow.exchange.plan_cases import CasePlan, Step
 from workflow.exchange.report import RowError
 from workflow.guards import Refusal
 from workflow.models import Organisation
+from workflow.replay import CaseHistory, ReplayAct, Replayed
 from workflow.schema import InvalidData
 from workflow.text import Text
 
@@ -82,6 +83,7 @@ def replay_case(
         raise StepFailed(None, error) from error
     case = outcome.case
     assert case.id is not None
+    version = case.version
     for step in plan.steps:
         spec = process.event(step.event)
         assert spec is not None
@@ -91,7 +93,7 @@ def replay_case(
                 step.event,
                 step.data,
                 actors.acting(spec.acted_by),
-                case.version,
+                version,
                 on=step.on,
                 note=note,
                 session=session,
@@ -101,7 +103,25 @@ def replay_case(
             raise StepFailed(step, error) from error
         if moved.failed_vote is not None:  # the old records say it passed: the rule says not
             raise StepFailed(step, moved.failed_vote)
+        version = moved.case.version
     return case.id
+
+
+def history_of(plan: CasePlan, actors: CellActors, note: str) -> CaseHistory:
+    """A planned row as the engine's bulk replay takes it: the same calls, in memory."""
+    acts = []
+    for step in plan.steps:
+        spec = process.event(step.event)
+        assert spec is not None
+        acts.append(ReplayAct(step.event, step.on, step.data, actors.acting(spec.acted_by)))
+    return CaseHistory(plan.nomination, plan.nominated_on, actors.cell, acts, note)
+
+
+def failure_of(plan: CasePlan, replayed: Replayed) -> StepFailed:
+    """A case the bulk replay refused, as `replay_case` would have raised it."""
+    assert replayed.error is not None
+    step = plan.steps[replayed.step] if replayed.step is not None else None
+    return StepFailed(step, replayed.error)
 
 
 def replay_error(line: int, failure: StepFailed | SQLAlchemyError) -> RowError:

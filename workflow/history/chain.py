@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,25 +26,43 @@ def canonical_data(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+_HASHED = (
+    "case_id",
+    "seq",
+    "event",
+    "outcome",
+    "from_state",
+    "to_state",
+    "on",
+    "recorded_at",
+    "actor",
+    "data",
+    "note",
+    "prev_hash",
+)
+
+
 def _canonical_row(row: HistoryEvent) -> str:
-    fields: dict[str, Any] = {
-        "case_id": row.case_id,
-        "seq": row.seq,
-        "event": row.event,
-        "outcome": row.outcome,
-        "from_state": row.from_state,
-        "to_state": row.to_state,
-        "on": _iso(row.on),
-        "recorded_at": _iso(row.recorded_at),
-        "actor": row.actor,
-        "data": row.data,
-        "note": row.note,
-        "prev_hash": row.prev_hash,
-    }
-    via = getattr(row, "via", None)  # bulk writers (bench/datagen) pass plain namespaces
-    if via is not None:  # rows from before the column was added hash without it
-        fields["via"] = via
+    fields: dict[str, Any] = {name: getattr(row, name) for name in _HASHED}
+    # bulk writers (bench/datagen) pass plain namespaces; rows from before the column
+    # was added hash without it
+    fields["via"] = getattr(row, "via", None)
+    return _canonical(fields)
+
+
+def _canonical(values: Mapping[str, Any]) -> str:
+    fields: dict[str, Any] = {name: values[name] for name in _HASHED}
+    fields["on"], fields["recorded_at"] = _iso(fields["on"]), _iso(fields["recorded_at"])
+    if values.get("via") is not None:
+        fields["via"] = values["via"]
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def hash_values(values: Mapping[str, Any]) -> str:
+    """The hash of a history row given as its column values (the engine's Core path):
+    the same as `compute_hash` of the row."""
+    text = values["prev_hash"] + _canonical(values)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _iso(value: date | datetime) -> str:

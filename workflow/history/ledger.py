@@ -21,8 +21,10 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, text
+from sqlalchemy import Connection, String, func, insert, text
+from sqlalchemy import cast as sql_cast
 from sqlmodel import Session, col, select
 
 from workflow.history.chain import GENESIS, ChainCheck
@@ -38,14 +40,34 @@ _HEAD = select(LedgerEntry.seq, LedgerEntry.hash).order_by(col(LedgerEntry.seq).
 
 
 def entry_hash(entry: LedgerEntry) -> str:
-    stamp = entry.recorded_at.replace(tzinfo=None).isoformat(timespec="microseconds")
-    body = f"{entry.seq}|{entry.case_id}|{entry.case_seq}|{entry.history_hash}|{stamp}"
-    return hashlib.sha256((entry.prev_hash + body).encode("utf-8")).hexdigest()
+    return _hash(
+        entry.seq,
+        entry.case_id,
+        entry.case_seq,
+        entry.history_hash,
+        entry.recorded_at,
+        entry.prev_hash,
+    )
+
+
+def _hash(
+    seq: int, case_id: int, case_seq: int, history_hash: str, recorded_at: datetime, prev: str
+) -> str:
+    stamp = recorded_at.replace(tzinfo=None).isoformat(timespec="microseconds")
+    body = f"{seq}|{case_id}|{case_seq}|{history_hash}|{stamp}"
+    return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
 
 
 def head(session: Session) -> LedgerEntry | None:
     query = select(LedgerEntry).order_by(col(LedgerEntry.seq).desc()).limit(1)
     return session.exec(query).first()
+
+
+class Unread:
+    """The ledger's head was not read by the caller."""
+
+
+UNREAD = Unread()
 
 
 def append(session: Session, row: HistoryEvent) -> LedgerEntry:
@@ -55,25 +77,87 @@ def append(session: Session, row: HistoryEvent) -> LedgerEntry:
         # the act's own rows first, so that only the ledger's INSERT and the COMMIT
         # happen while this transaction holds the ledger (concurrent acts queue there)
         session.flush()
+    return LedgerEntry(**append_to(connection, row.case_id, row.seq, row.hash, row.recorded_at))
+
+
+def append_to(
+    connection: Connection,
+    case_id: int,
+    case_seq: int,
+    history_hash: str,
+    recorded_at: datetime,
+    head: str | Unread | None = UNREAD,
+) -> dict[str, Any]:
+    """Chain one history row onto the ledger on `connection` (Core, no Session).
+
+    `head`: the ledger's head as `HEAD_TEXT` reads it ("<seq> <hash>", None for an empty
+    ledger) when the caller read it already in a statement that held SQLite's write
+    lock (the engine's claim returns it); otherwise it is read here, after the lock.
+    """
+    if connection.dialect.name == "postgresql":
         connection.execute(_LOCK)
+        head = UNREAD  # only a read after the lock sees the last committed entry
     # Entries are INSERTed at once (Core, not a pending ORM object), so the head read
     # needs no flush of the act's other rows: entries written earlier in this unit of
     # work (an import's batch) are read back, and a rolled-back SAVEPOINT takes its
     # entry with it. The history row itself goes out with the commit's flush.
+    if isinstance(head, Unread):
+        last = connection.execute(_HEAD).first()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    elif head is None:
+        seq, prev = 1, GENESIS
+    else:
+        seq_text, prev = head.split(" ", 1)
+        seq = int(seq_text) + 1
+    values = {
+        "seq": seq,
+        "case_id": case_id,
+        "case_seq": case_seq,
+        "history_hash": history_hash,
+        "recorded_at": recorded_at,
+        "prev_hash": prev,
+        "hash": _hash(seq, case_id, case_seq, history_hash, recorded_at, prev),
+    }
+    connection.execute(_INSERT, values)
+    return values
+
+
+def chained(connection: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ledger entries of history rows written together (a bulk replay), chained in
+    their order onto the head, not yet written: the caller inserts them in one batch.
+    On PostgreSQL the ledger's lock is taken first and held to the caller's commit."""
+    if not rows:
+        return []
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK)
     last = connection.execute(_HEAD).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    entry = LedgerEntry(
-        seq=seq,
-        case_id=row.case_id,
-        case_seq=row.seq,
-        history_hash=row.hash,
-        recorded_at=row.recorded_at,
-        prev_hash=prev,
-        hash="",
-    )
-    entry.hash = entry_hash(entry)
-    connection.execute(_INSERT, entry.model_dump())
-    return entry
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    entries = []
+    for row in rows:
+        seq += 1
+        case_id, case_seq, stamp = row["case_id"], row["seq"], row["recorded_at"]
+        entry_hash_ = _hash(seq, case_id, case_seq, row["hash"], stamp, prev)
+        entries.append(
+            {
+                "seq": seq,
+                "case_id": case_id,
+                "case_seq": case_seq,
+                "history_hash": row["hash"],
+                "recorded_at": stamp,
+                "prev_hash": prev,
+                "hash": entry_hash_,
+            }
+        )
+        prev = entry_hash_
+    return entries
+
+
+# The head as one text value, for a caller that reads it inside another statement.
+HEAD_TEXT = (
+    select(sql_cast(col(LedgerEntry.seq), String) + " " + col(LedgerEntry.hash))
+    .order_by(col(LedgerEntry.seq).desc())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
