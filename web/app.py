@@ -24,6 +24,7 @@ from web import (
     process_view,
     reports,
     security,
+    tasks,
 )
 from web import context as web_context
 from web.extensions import babel, csrf, login_manager
@@ -121,6 +122,7 @@ def create_app(
     app.register_blueprint(cases.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(tasks.bp)
     app.register_blueprint(process_view.bp)
     app.register_blueprint(reports.bp)
     _behind_proxies(app, int(app.config["KETNAP_TRUSTED_PROXIES"]))

@@ -1,0 +1,71 @@
+"""The task list /tasks: what every open case in the user's scope waits for, the user's
+own tasks first (overdue first, then by due date), each opening its step's form on the
+case page; a committee's shared queue with claim and unclaim. Only HTTP lives here:
+the list is workflow.queries.tasks, a claim workflow.directory.claims. The JSON twin is
+web/api/tasks.py.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from web.auth import writer_required
+from web.context import actor, engine, locale
+from workflow.directory import claims
+from workflow.queries.tasks import Task, TaskList, task_list
+
+bp = Blueprint("tasks", __name__)
+OTHERS_SHOWN = 100  # tasks of other people listed at most (the case list has the rest)
+
+
+def tasks_of_user() -> TaskList:
+    with engine().session() as session:
+        return task_list(session, actor())
+
+
+def step_url(task: Task) -> str:
+    """Where a task opens: its step's form on the case page."""
+    return url_for("cases.show", case_id=task.case_id, step=task.event) + f"#event-{task.event}"
+
+
+@bp.get("/tasks")
+@login_required
+def index() -> ResponseReturnValue:
+    found = tasks_of_user()
+    others = found.others
+    return render_template(
+        "tasks/index.html",
+        mine=found.mine,
+        others=others[:OTHERS_SHOWN],
+        others_total=len(others),
+        step_url=step_url,
+        me=int(current_user.record.id),
+        lang=locale(),
+    )
+
+
+@bp.post("/tasks/<int:case_id>/<event>/claim")
+@writer_required
+def claim(case_id: int, event: str) -> ResponseReturnValue:
+    """Take a step from the committee's queue (the form carries the CSRF token)."""
+    with engine().session() as session:
+        claims.claim(session, actor(), case_id, event, now=engine().clock.now())
+    return redirect(url_for("tasks.index") + f"#task-{case_id}-{event}")
+
+
+@bp.post("/tasks/<int:case_id>/<event>/unclaim")
+@writer_required
+def unclaim(case_id: int, event: str) -> ResponseReturnValue:
+    with engine().session() as session:
+        claims.unclaim(session, actor(), case_id, event, now=engine().clock.now())
+    return redirect(url_for("tasks.index") + f"#task-{case_id}-{event}")
+
+
+@bp.app_template_global()
+def my_task_count() -> int:
+    """The logged-in user's own tasks (0 for nobody): for the menu and the home page."""
+    if not current_user.is_authenticated:
+        return 0
+    return len(tasks_of_user().mine)
