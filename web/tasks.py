@@ -64,8 +64,13 @@ def unclaim(case_id: int, event: str) -> ResponseReturnValue:
 
 
 @bp.app_template_global()
-def my_task_count() -> int:
-    """The logged-in user's own tasks (0 for nobody): for the menu and the home page."""
+def my_tasks() -> list[Task]:
+    """The logged-in user's own tasks, most urgent first: for the home page."""
     if not current_user.is_authenticated:
-        return 0
-    return len(tasks_of_user().mine)
+        return []
+    return tasks_of_user().mine
+
+
+@bp.app_context_processor
+def _task_helpers() -> dict[str, object]:
+    return {"step_url": step_url}

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflow import process
+from workflow import access, process
 
 # Who must act on a step, by its process.Event.acted_by: the cell's secretary, the named
 # helpers of the case, the officers of the cell's committee (the organisation above the
@@ -75,4 +75,16 @@ def competent_authority_of(path: str, may_admit: dict[int, bool]) -> int | None:
     for org_id in reversed(ids[:-1]):
         if may_admit.get(org_id):
             return org_id
+    return None
+
+
+def step_for(deadline_id: str, role: str) -> str | None:
+    """The step a reminder of `deadline_id` asks of someone in `role`: the first event
+    that meets that deadline and that the role records (None: nothing to record, e.g. a
+    sponsor told of a certificate's expiry)."""
+    for event in process.EVENTS:
+        if event.discharges == deadline_id and role in access.RECORDERS[event.acted_by]:
+            if role == "sponsor" and event.acted_by != "helper":
+                continue
+            return event.name
     return None
