@@ -43,6 +43,8 @@ def queue_of(session: Session, case: Case, event: process.Event) -> int | None:
 def _queued_step(session: Session, actor: Actor, case_id: int, event_name: str) -> tuple[Case, int]:
     """The case and the queue's organisation, when the actor is one of its officers and
     the case waits for this step; otherwise the refusal a user reads."""
+    if actor.role != "officer":
+        raise Forbidden(f"role {actor.role} does not take a committee's tasks")
     case = session.get(Case, case_id)
     if case is None or not access.can_see(session, actor, case):
         raise NotFound(case_id)
@@ -60,7 +62,7 @@ def _queued_step(session: Session, actor: Actor, case_id: int, event_name: str) 
             "Bước này không thuộc hàng việc chung của cấp ủy",
             "This step is not in a committee's shared queue",
         )
-    if actor.role != "officer" or actor.organisation_id != queue:
+    if actor.organisation_id != queue:
         raise Forbidden("only the officers of the organisation that must act claim its step")
     return case, queue
 
