@@ -66,7 +66,7 @@ def test_the_secretary_s_tasks_are_the_cell_s_steps_overdue_first_by_due_date(
     assert late.overdue(TODAY) and late.deadline == "verification"
     with setup.engine.session() as session:
         stored = session.exec(
-            select(CaseDeadline.due).where(
+            select(col(CaseDeadline.due)).where(
                 CaseDeadline.case_id == decided, CaseDeadline.deadline == "ceremony"
             )
         ).one()
