@@ -244,7 +244,8 @@ def render_case(
         )
     with engine().session() as session:
         case_tasks = task_list(session, who, case_id=page.case.id).tasks
-    next_forms, other_forms, open_step = _arranged(event_forms, case_tasks, step)
+    asked = failed[0] if failed else step  # a form sent back with its errors, alone open
+    next_forms, other_forms, open_step = _arranged(event_forms, case_tasks, asked)
     allow_inline_styles()
     return render_template(
         "cases/show.html",

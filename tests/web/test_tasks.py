@@ -188,3 +188,14 @@ def test_the_home_pages_lead_to_the_tasks(app: Flask) -> None:
         assert 'href="/tasks"' in html
     sponsor = login(app, "sponsor").get("/").get_data(as_text=True)
     assert "?step=record_helper_comment" in sponsor
+
+
+def test_a_form_sent_back_with_errors_is_the_only_one_open(app: Flask, engine: Engine) -> None:
+    case = case_in_state(engine, "probationary", user(engine, "secretary").organisation_id)
+    client = login(app, "secretary")
+    sent = client.post(
+        f"/cases/{case.id}/events/record_helper_comment",
+        data={"version": str(case.version), "on": "16/03/2026", "f.comment": ""},
+    )
+    assert sent.status_code in (400, 422)
+    assert opened_forms(sent.get_data(as_text=True)) == ["record_helper_comment"]
