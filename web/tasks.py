@@ -17,12 +17,12 @@ from workflow.directory import claims
 from workflow.queries.tasks import Task, TaskList, task_list
 
 bp = Blueprint("tasks", __name__)
-OTHERS_SHOWN = 100  # tasks of other people listed at most (the case list has the rest)
+OTHERS_SHOWN = 100  # cases whose others' tasks are listed at most (the case list has all)
 
 
-def tasks_of_user() -> TaskList:
+def tasks_of_user(*, mine_only: bool = False, most_urgent: int | None = None) -> TaskList:
     with engine().session() as session:
-        return task_list(session, actor())
+        return task_list(session, actor(), mine_only=mine_only, most_urgent=most_urgent)
 
 
 def step_url(task: Task) -> str:
@@ -33,13 +33,13 @@ def step_url(task: Task) -> str:
 @bp.get("/tasks")
 @login_required
 def index() -> ResponseReturnValue:
-    found = tasks_of_user()
-    others = found.others
+    mine = tasks_of_user(mine_only=True).mine
+    # the others' most urgent: the cases whose earliest deadline comes first
+    others = tasks_of_user(most_urgent=OTHERS_SHOWN).others
     return render_template(
         "tasks/index.html",
-        mine=found.mine,
-        others=others[:OTHERS_SHOWN],
-        others_total=len(others),
+        mine=mine,
+        others=others,
         step_url=step_url,
         me=int(current_user.record.id),
         lang=locale(),
@@ -68,7 +68,7 @@ def my_tasks() -> list[Task]:
     """The logged-in user's own tasks, most urgent first: for the home page."""
     if not current_user.is_authenticated:
         return []
-    return tasks_of_user().mine
+    return tasks_of_user(mine_only=True).mine
 
 
 @bp.app_context_processor

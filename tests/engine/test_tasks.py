@@ -232,3 +232,38 @@ def test_a_closed_case_has_no_task(setup: Setup) -> None:
     secretary = setup.secretary(cell)
     setup.advance(case_id, "withdraw", {"reason": "Chuyển đi nơi khác"}, secretary, TODAY)
     assert tasks_of(setup, secretary, case_id) == []
+
+
+def test_reading_only_what_may_be_mine_finds_exactly_the_same_tasks(setup: Setup) -> None:
+    """The fast path of the task list and the home page (`mine_only`) loses nothing."""
+    dong_lo, bang_lung = setup.dong_lo_cell, setup.bang_lung_cell
+    for state in ("verified", "cell_resolved", "committee_resolved", "probationary"):
+        setup.case_in(state, dong_lo)
+        setup.case_in(state, bang_lung)
+    actors = [
+        setup.secretary(dong_lo),
+        setup.world.committee_officer[dong_lo],
+        setup.world.committee_officer[bang_lung],
+        setup.world.authority_officer[bang_lung],
+        user_actor(setup, "sponsor"),
+        user_actor(setup, "admin"),
+    ]
+    for who in actors:
+        everything = tasks_of(setup, who)
+        with setup.engine.session() as session:
+            fast = task_list(session, who, mine_only=True).mine
+        assert fast == [t for t in everything if t.mine], who.username
+    assert any(t.mine for t in tasks_of(setup, setup.world.authority_officer[bang_lung]))
+
+
+def test_the_most_urgent_cases_are_those_whose_earliest_deadline_comes_first(
+    setup: Setup,
+) -> None:
+    cell = setup.dong_lo_cell
+    late = setup.case_in("dossier_complete", cell, end=TODAY - timedelta(days=60))
+    setup.case_in("class_passed", cell)  # its certificate lasts five years
+    with setup.engine.session() as session:
+        [urgent] = {
+            t.case_id for t in task_list(session, setup.secretary(cell), most_urgent=1).tasks
+        }
+    assert urgent == late

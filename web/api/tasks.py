@@ -127,7 +127,7 @@ def _mine_only(raw: str | None) -> bool:
 @login_required
 def tasks() -> ResponseReturnValue:
     only_mine = _mine_only(request.args.get("mine"))
-    found = tasks_of_user()
+    found = tasks_of_user(mine_only=only_mine)
     today, lang = engine().clock.today(), locale()
     shown = found.mine if only_mine else found.tasks
     return jsonify({"mine": len(found.mine), "items": [task_json(t, today, lang) for t in shown]})

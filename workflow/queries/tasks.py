@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, false, or_
 from sqlmodel import Session, col, select
 
 from workflow import access, process, waiting
@@ -116,11 +116,32 @@ class TaskList:
         return [t for t in self.tasks if not t.mine]
 
 
-def task_list(session: Session, who: Actor, *, case_id: int | None = None) -> TaskList:
-    """Every step the open cases in `who`'s scope wait for (one case: `case_id`)."""
+def task_list(
+    session: Session,
+    who: Actor,
+    *,
+    case_id: int | None = None,
+    mine_only: bool = False,
+    most_urgent: int | None = None,
+) -> TaskList:
+    """Every step the open cases in `who`'s scope wait for (one case: `case_id`).
+
+    `mine_only`: read only the cases in a state where `who` may be the one to act (a
+    province's officer does not load every cell's candidates to find the committee's
+    few). `most_urgent`: only the cases whose earliest live deadline comes first."""
     scope = [access.visible_cases(who), col(Case.open).is_(True)]
     if case_id is not None:
         scope.append(col(Case.id) == case_id)
+    if mine_only:
+        scope.extend(_could_be_mine(who))
+    if most_urgent is not None:
+        first = (
+            select(col(Case.id))
+            .where(*scope)
+            .order_by(col(Case.next_due).is_(None), col(Case.next_due), col(Case.id))
+            .limit(most_urgent)
+        )
+        scope = [col(Case.id).in_(first)]
     cases = list(
         session.exec(
             select(Case, Person.full_name)
@@ -129,8 +150,6 @@ def task_list(session: Session, who: Actor, *, case_id: int | None = None) -> Ta
             .order_by(col(Case.id))
         )
     )
-    if not cases:
-        return TaskList()
     deadlines = _deadlines(session, scope)
     helpers = _helpers(session, scope)
     orgs = _organisations(session, scope)
@@ -188,6 +207,30 @@ def _task(
         due=due,
         mine=_is_mine(who, kind, case, org_id, ctx.helpers),
     )
+
+
+# Which kinds of step (waiting.ASSIGNEES) a role may be the one to act on.
+ACTS_AS = {"secretary": ("cell",), "sponsor": ("helper",), "officer": ("committee", "authority")}
+
+
+def states_waiting_on(kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """The states in which a case may wait for a step of one of these kinds."""
+    return tuple(
+        s
+        for s in process.OPEN_STATES
+        if any(e.acted_by in kinds and not e.alternative for e in process.allowed_events(s))
+    )
+
+
+def _could_be_mine(who: Actor) -> Scope:
+    """The conditions narrowing the cases to those where `who` may have to act."""
+    kinds = ACTS_AS.get(who.role, ())
+    if not kinds:
+        return [false()]
+    narrowed: Scope = [col(Case.state).in_(states_waiting_on(kinds))]
+    if who.role == "secretary":
+        narrowed.append(col(Case.cell_id) == who.organisation_id)
+    return narrowed
 
 
 def _shown_to(who: Actor, task: Task) -> bool:
