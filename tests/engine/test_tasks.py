@@ -267,3 +267,35 @@ def test_the_most_urgent_cases_are_those_whose_earliest_deadline_comes_first(
             t.case_id for t in task_list(session, setup.secretary(cell), most_urgent=1).tasks
         }
     assert urgent == late
+
+
+def test_two_officers_taking_a_step_at_once_end_with_one_claim(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other officer's claim lands between our read and our write: ours becomes a
+    hand-over (two log entries), never an error and never two claims."""
+    cell = setup.dong_lo_cell
+    case_id = setup.case_in("cell_resolved", cell)
+    first = setup.world.committee_officer[cell]
+    second = second_officer(setup, first.organisation_id or 0)
+    real = claims._queued_step
+    raced: list[bool] = []
+
+    def racing(session: object, actor: Actor, case: int, event: str) -> object:
+        found = real(session, actor, case, event)  # type: ignore[arg-type]
+        if not raced:
+            raced.append(True)
+            with setup.engine.session() as other:
+                claims.claim(other, second, case, event, now=NOW)
+        return found
+
+    monkeypatch.setattr(claims, "_queued_step", racing)
+    with setup.engine.session() as session:
+        row = claims.claim(session, first, case_id, "committee_vote", now=NOW)
+        assert session.exec(select(TaskClaim)).all() == [row]
+        actions = session.exec(
+            select(AdminLogEntry.action).where(AdminLogEntry.record_table == "task_claim")
+        ).all()
+    [task] = tasks_of(setup, second, case_id)
+    assert task.claim is not None and task.claim.username == first.username
+    assert actions == ["claim_task", "claim_task"]

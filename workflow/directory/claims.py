@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from workflow import access, process, waiting
@@ -77,7 +78,19 @@ def _user(session: Session, actor: Actor) -> User:
 def claim(
     session: Session, actor: Actor, case_id: int, event_name: str, *, now: datetime
 ) -> TaskClaim:
-    """Take the step; an officer's claim replaces another's (a hand-over: logged)."""
+    """Take the step; an officer's claim replaces another's (a hand-over: logged). Two
+    officers taking it at the same instant: the unique step makes the later one a
+    hand-over, as if it came a moment after."""
+    try:
+        return _claim(session, actor, case_id, event_name, now)
+    except IntegrityError:
+        session.rollback()
+        return _claim(session, actor, case_id, event_name, now)
+
+
+def _claim(
+    session: Session, actor: Actor, case_id: int, event_name: str, now: datetime
+) -> TaskClaim:
     case, queue = _queued_step(session, actor, case_id, event_name)
     user = _user(session, actor)
     row = session.exec(
