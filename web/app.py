@@ -25,6 +25,7 @@ from web import (
     reports,
     rules,
     security,
+    tasks,
 )
 from web import context as web_context
 from web.extensions import babel, csrf, login_manager
@@ -122,6 +123,7 @@ def create_app(
     app.register_blueprint(cases.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(tasks.bp)
     app.register_blueprint(process_view.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(rules.bp)

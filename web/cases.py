@@ -34,6 +34,7 @@ from workflow.queries import case_list
 from workflow.queries.case_page import CasePage, all_cells, load_case
 from workflow.queries.dashboard import overview, sponsor_tasks
 from workflow.queries.recordable import may_record, recordable_events
+from workflow.queries.tasks import Task, task_list
 from workflow.schema import InvalidData
 
 bp = Blueprint("cases", __name__)
@@ -216,6 +217,7 @@ def render_case(
     failed: tuple[str, forms.EventForm] | None = None,
     notice: str | None = None,
     status: int = 200,
+    step: str | None = None,
 ) -> ResponseReturnValue:
     today = engine().clock.today()
     recordable = recordable_events(page.case, who)
@@ -240,10 +242,10 @@ def render_case(
         problem = failed[1].form_error or next(
             (w.error for top in failed[1].widgets for w in top.walk() if w.error), None
         )
-    primary = next(
-        (f.event.name for f in event_forms if f.event.target and f.event.target not in CLOSING),
-        event_forms[0].event.name if event_forms else None,
-    )
+    with engine().session() as session:
+        case_tasks = task_list(session, who, case_id=page.case.id).tasks
+    asked = failed[0] if failed else step  # a form sent back with its errors, alone open
+    next_forms, other_forms, open_step = _arranged(event_forms, case_tasks, asked)
     allow_inline_styles()
     return render_template(
         "cases/show.html",
@@ -251,7 +253,11 @@ def render_case(
         case=page.case,
         person=page.person,
         event_forms=event_forms,
-        primary=primary,
+        next_forms=next_forms,
+        other_forms=other_forms,
+        open_step=open_step,
+        waiting_tasks=[t for t in case_tasks if not t.mine],
+        lang=locale(),
         closing=CLOSING,
         notice=notice,
         problem=problem,
@@ -262,13 +268,31 @@ def render_case(
     ), status
 
 
+def _arranged(
+    event_forms: list[forms.EventForm], case_tasks: list[Task], step: str | None
+) -> tuple[list[forms.EventForm], list[forms.EventForm], str | None]:
+    """The forms of the steps the case waits for, the other actions (behind one toggle),
+    and the form to open: the one asked for (`?step=`, as a task links it), else the
+    reader's own next step, else the first next step — never an other action unasked."""
+    waited = {t.event for t in case_tasks}
+    next_forms = [f for f in event_forms if f.event.name in waited]
+    other_forms = [f for f in event_forms if f.event.name not in waited]
+    names = {f.event.name for f in event_forms}
+    if step in names:
+        return next_forms, other_forms, step
+    mine = [t.event for t in case_tasks if t.mine and t.event in names]
+    if mine:
+        return next_forms, other_forms, mine[0]
+    return next_forms, other_forms, next_forms[0].event.name if next_forms else None
+
+
 @bp.route("/cases/<int:case_id>")
 @login_required
 def show(case_id: int) -> ResponseReturnValue:
     who = current_actor()
     with engine().session() as session:
         page = load_case(session, case_id, who)
-    return render_case(page, who)
+    return render_case(page, who, step=request.args.get("step"))
 
 
 @bp.route("/cases/<int:case_id>/events/<event_name>", methods=["POST"])

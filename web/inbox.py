@@ -1,6 +1,8 @@
-"""The reminders inbox page /inbox, and the flags the case page shows
-(`inbox/_case_reminders.html`). What a reminder says, and who gets it, is decided in
-workflow.reminders; this only translates HTTP. The JSON twin is web/api/inbox.py.
+"""The reminders inbox page /inbox — notifications about tasks, each leading to the
+step's form (the task list /tasks is what to do; nothing is "marked done" but by
+recording the step) — and the flags the case page shows (`inbox/_case_reminders.html`).
+What a reminder says, and who gets it, is decided in workflow.reminders; this only
+translates HTTP. The JSON twin is web/api/inbox.py.
 """
 
 from __future__ import annotations
@@ -8,20 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlmodel import select
 
 from web.context import actor, engine
-from workflow import hygiene
+from workflow import waiting
 from workflow.deadlines import stage_of
 from workflow.models import Case, CaseDeadline
 from workflow.reminders.inbox import CaseReminder, InboxEntry, case_reminders, inbox, open_count
-from workflow.reminders.inbox import mark_done as mark_item_done
 
 bp = Blueprint("inbox", __name__)
-SHOWN = ("open", "done", "closed", "all")
+SHOWN = ("open", "done", "closed", "all")  # `done`: items marked done before issue 10
 BADGES = {
     "upcoming": "badge-soon",
     "due": "badge-soon",
@@ -43,11 +44,13 @@ def entries(shown: str) -> tuple[list[InboxEntry], int]:
     return found, still_open
 
 
-def mark_done(item_id: int) -> None:
-    """Mark the logged-in user's item done; 404 when it is not theirs or does not exist
-    (the same answer, so existence does not leak)."""
-    if not mark_item_done(engine(), item_id, acting_user=current_user.record):
-        abort(404)
+def step_url(case_id: int, deadline: str) -> str:
+    """The form of the step a reminder of `deadline` asks of the user (the case page,
+    which opens the user's next step, when their role records none of it)."""
+    step = waiting.step_for(deadline, str(current_user.role))
+    if step is None:
+        return url_for("cases.show", case_id=case_id)
+    return url_for("cases.show", case_id=case_id, step=step) + f"#event-{step}"
 
 
 # ── pages ─────────────────────────────────────────────────────────────────
@@ -63,17 +66,9 @@ def index() -> ResponseReturnValue:
         entries=found,
         shown=shown,
         still_open=still_open,
-        marked=hygiene.whole_number(request.args.get("done") or ""),
+        step_url=step_url,
         badges=BADGES,
     )
-
-
-@bp.post("/inbox/<int:item_id>/done")
-@login_required
-def done(item_id: int) -> ResponseReturnValue:
-    """Mark one's own item done (the form carries the CSRF token, checked app-wide)."""
-    mark_done(item_id)
-    return redirect(url_for("inbox.index", done=item_id))
 
 
 # ── what every template may ask ───────────────────────────────────────────

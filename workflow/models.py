@@ -545,3 +545,21 @@ class IntegrityCheckRecord(SQLModel, table=True):
     started_at: NaiveDatetime | None = None
     heartbeat_at: NaiveDatetime | None = None
     finished_at: NaiveDatetime | None = None
+
+
+# ── a committee's task queue (workflow/directory/claims.py) ───────────────
+class TaskClaim(SQLModel, table=True):
+    """An officer took a step of a case from their committee's shared queue, so the
+    other officers see who has it. A task is derived, never stored (workflow/waiting.py):
+    a claim counts only while the case still waits for that step and the officer still
+    acts for the organisation that must act — recording the step ends it by itself."""
+
+    __tablename__ = "task_claim"
+    __table_args__ = (UniqueConstraint("case_id", "event", name="uq_task_claim_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id")
+    event: str  # a process.EVENTS name
+    organisation_id: int = Field(foreign_key="organisation.id")  # the queue's committee
+    user_id: int = Field(foreign_key="user.id")
+    claimed_at: NaiveDatetime  # UTC

@@ -68,6 +68,19 @@ class Event:
     vote_guard: str | None = None  # failing only this guard records a failed vote
     on_label_vi: str = "Ngày"
     on_label_en: str = "Date"
+    # ── what a case waits for (workflow/queries/tasks.py derives the tasks) ──
+    # An "other action": allowed, but never the step a case waits for (closing a case,
+    # sending it back, moving it, an extension). The case page keeps these behind one
+    # toggle and asks before each; the task list never shows them.
+    alternative: bool = False
+    # A step that keeps the state is done once this case date is set (the papers of
+    # probation); a case waits for each such step of its state until then.
+    done_when: str | None = None
+    # Case dates that must all be set before the case waits for this step (the cell's
+    # confirmation vote waits for the three papers: guard confirmation_papers).
+    waits_for: tuple[str, ...] = ()
+    # The deadline that recording this step meets: its live due date is the task's.
+    discharges: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -309,6 +322,7 @@ EVENTS: tuple[Event, ...] = (
         label_en="Failed the class",
         acted_by="cell",
         fields=(REASON,),
+        alternative=True,
     ),
     Event(
         name="pass_class",
@@ -390,6 +404,7 @@ EVENTS: tuple[Event, ...] = (
             ),
         ),
         guards=(guards.requests_before_conclusion, guards.background_meets_standards),
+        discharges="verification",
     ),
     Event(
         name="cell_vote",
@@ -421,6 +436,7 @@ EVENTS: tuple[Event, ...] = (
         effect=effects.cell_vote,
         on_label_vi="Ngày họp chi bộ",
         on_label_en="Meeting date",
+        discharges="certificate",
     ),
     Event(
         name="committee_vote",
@@ -438,6 +454,7 @@ EVENTS: tuple[Event, ...] = (
         effect=effects.committee_vote,
         on_label_vi="Ngày họp đảng ủy",
         on_label_en="Meeting date",
+        discharges="decision",
     ),
     Event(
         name="decide_admission",
@@ -460,6 +477,7 @@ EVENTS: tuple[Event, ...] = (
         effect=effects.decide_admission,
         on_label_vi="Ngày quyết định",
         on_label_en="Decision date",
+        discharges="decision",
     ),
     Event(
         name="hold_ceremony",
@@ -473,6 +491,7 @@ EVENTS: tuple[Event, ...] = (
         effect=effects.hold_ceremony,
         on_label_vi="Ngày lễ kết nạp",
         on_label_en="Ceremony date",
+        discharges="ceremony",
     ),
     Event(
         name="complete_theory_class",
@@ -488,6 +507,8 @@ EVENTS: tuple[Event, ...] = (
         effect=effects.complete_theory_class,
         on_label_vi="Ngày cấp giấy chứng nhận",
         on_label_en="Certificate issued on",
+        done_when="theory_class_on",
+        discharges="theory_class",
     ),
     Event(
         name="record_self_review",
@@ -497,6 +518,8 @@ EVENTS: tuple[Event, ...] = (
         label_en="Self-review (10-KNĐ)",
         acted_by="cell",
         effect=effects.record_self_review,
+        done_when="self_review_on",
+        discharges="probation_papers",
     ),
     Event(
         name="record_helper_comment",
@@ -511,6 +534,8 @@ EVENTS: tuple[Event, ...] = (
         ),
         guards=(guards.is_helper,),
         effect=effects.record_helper_comment,
+        done_when="helper_comment_on",
+        discharges="probation_papers",
     ),
     Event(
         name="cell_confirm_vote",
@@ -535,6 +560,8 @@ EVENTS: tuple[Event, ...] = (
         effect=effects.cell_confirm_vote,
         on_label_vi="Ngày họp chi bộ",
         on_label_en="Meeting date",
+        waits_for=("theory_class_on", "self_review_on", "helper_comment_on"),
+        discharges="confirmation_vote",
     ),
     Event(
         name="committee_confirm_vote",
@@ -551,6 +578,7 @@ EVENTS: tuple[Event, ...] = (
         guards=(guards.committee_votes_valid, guards.committee_two_thirds),
         on_label_vi="Ngày họp đảng ủy",
         on_label_en="Meeting date",
+        discharges="confirmation_decision",
     ),
     Event(
         name="confirm",
@@ -564,6 +592,7 @@ EVENTS: tuple[Event, ...] = (
         effect=effects.confirm,
         on_label_vi="Ngày quyết định",
         on_label_en="Decision date",
+        discharges="confirmation_decision",
     ),
     Event(
         name="remove",
@@ -577,6 +606,7 @@ EVENTS: tuple[Event, ...] = (
         effect=effects.remove,
         on_label_vi="Ngày quyết định",
         on_label_en="Decision date",
+        alternative=True,
     ),
     Event(
         name="reject",
@@ -596,6 +626,7 @@ EVENTS: tuple[Event, ...] = (
             REASON,
         ),
         effect=effects.close,
+        alternative=True,
     ),
     Event(
         name="withdraw",
@@ -606,6 +637,7 @@ EVENTS: tuple[Event, ...] = (
         acted_by="cell",
         fields=(REASON,),
         effect=effects.close,
+        alternative=True,
     ),
     Event(
         name="transfer",
@@ -617,6 +649,7 @@ EVENTS: tuple[Event, ...] = (
         fields=(FieldSpec("to_cell_id", "organisation", "Chi bộ nhận", "Receiving cell"),),
         guards=(guards.receiving_cell,),
         effect=effects.transfer,
+        alternative=True,
     ),
     Event(
         name="grant_extension",
@@ -644,6 +677,7 @@ EVENTS: tuple[Event, ...] = (
         ),
         guards=(guards.extension_allowed,),
         effect=effects.grant_extension,
+        alternative=True,
     ),
 )
 

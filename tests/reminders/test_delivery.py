@@ -48,8 +48,9 @@ def test_the_helper_and_the_secretary_receive_a_vietnamese_mail_with_a_link(
     assert "Việc cần làm: Tự kiểm điểm và nhận xét của người giúp đỡ" in body
     assert "Thời hạn: 02/03/2027 (còn 30 ngày)" in body
     assert "Căn cứ: Điều lệ Đảng, Điều 5" in body
-    assert f"Xem hồ sơ: {BASE_URL}/cases/{case_id}" in body
-    assert f"{BASE_URL}/inbox" in body
+    # the helper's mail opens the helper's own step, never the member's self-review
+    assert f"Mở hồ sơ: {BASE_URL}/cases/{case_id}?step=record_helper_comment" in body
+    assert f"{BASE_URL}/tasks" in body
     assert mail.message.get_content_charset() == "utf-8"
 
 

@@ -1,5 +1,5 @@
-"""The inbox in the browser's terms: /inbox, marking done with CSRF, /api/v1/inbox, and
-the flags on the case page."""
+"""The inbox in the browser's terms: /inbox — notifications about tasks, each leading to
+the step's form, never "marked done" — /api/v1/inbox, and the flags on the case page."""
 
 from __future__ import annotations
 
@@ -54,9 +54,7 @@ def bearer(app: Flask, town: Town, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {auth.issue_token(town.user(username))}"}
 
 
-def test_the_helper_finds_the_reminder_in_the_inbox_and_marks_it_done(
-    app: Flask, town: Town
-) -> None:
+def test_the_helper_s_reminder_opens_the_helper_s_own_form(app: Flask, town: Town) -> None:
     case_id = town.case_in("probationary", date(2026, 3, 2))
     town.sweep(WARNED)
     helper = log_in(app, "sponsor")
@@ -67,29 +65,31 @@ def test_the_helper_finds_the_reminder_in_the_inbox_and_marks_it_done(
     [papers] = re.findall(r'<section[^>]*data-stage="upcoming"[^>]*>.*?</section>', html, re.S)
     text = text_of(papers)
     assert "Tự kiểm điểm và nhận xét của người giúp đỡ" in text
-    assert "02/03/2027 (còn 30 ngày)" in text
-    assert f'href="/cases/{case_id}"' in papers
-    item_id = int(re.search(r'id="item-(\d+)"', papers).group(1))  # type: ignore[union-attr]
+    assert "Hạn: 02/03/2027 (còn 30 ngày)" in text  # the date under its own label
+    assert "Người thực hiện" not in text
+    form = f'href="/cases/{case_id}?step=record_helper_comment#event-record_helper_comment"'
+    assert form in papers
+    assert "Đánh dấu đã xong" not in html and "/done" not in html
+    assert 'href="/tasks"' in html
 
-    # a form post without the CSRF token changes nothing
-    refused = helper.post(f"/inbox/{item_id}/done")
-    assert refused.status_code == 400
-    assert f'id="item-{item_id}"' in helper.get("/inbox").get_data(as_text=True)
-
-    done = helper.post(f"/inbox/{item_id}/done", data={"csrf_token": csrf_of(html)})
-    assert done.status_code == 302 and done.headers["Location"].endswith(f"?done={item_id}")
-    assert f'id="item-{item_id}"' not in helper.get("/inbox").get_data(as_text=True)
-    assert f'id="item-{item_id}"' in helper.get("/inbox?show=done").get_data(as_text=True)
+    opened = helper.get(f"/cases/{case_id}?step=record_helper_comment").get_data(as_text=True)
+    assert re.search(r'<details id="event-record_helper_comment"[^>]*open', opened)
+    assert 'id="event-record_self_review"' not in opened  # the member's own paper
 
 
-def test_nobody_marks_another_user_s_item_done(app: Flask, town: Town) -> None:
+def test_nothing_can_be_marked_done_but_by_recording_the_step(app: Flask, town: Town) -> None:
     town.case_in("probationary", date(2026, 3, 2))
     town.sweep(WARNED)
     [entry, *_] = town.inbox("sponsor")
-    other = log_in(app, "secretary-2")
-    token = csrf_of(other.get("/inbox").get_data(as_text=True))
-    assert other.post(f"/inbox/{entry.item_id}/done", data={"csrf_token": token}).status_code == 404
-    assert other.post("/inbox/999999/done", data={"csrf_token": token}).status_code == 404
+    helper = log_in(app, "sponsor")
+    token = csrf_of(helper.get("/inbox").get_data(as_text=True))
+    assert helper.post(f"/inbox/{entry.item_id}/done", data={"csrf_token": token}).status_code in (
+        404,
+        405,
+    )
+    headers = bearer(app, town, "sponsor")
+    api = app.test_client().post(f"/api/v1/inbox/{entry.item_id}/done", headers=headers)
+    assert api.status_code in (404, 405)
     assert entry.item_id in [e.item_id for e in town.inbox("sponsor")]
 
 
@@ -99,7 +99,7 @@ def test_the_inbox_needs_a_login(app: Flask) -> None:
     assert client.get("/api/v1/inbox").status_code == 401
 
 
-def test_api_users_read_their_inbox_as_json_and_mark_items_done(app: Flask, town: Town) -> None:
+def test_api_users_read_their_inbox_as_json_with_the_step_s_form(app: Flask, town: Town) -> None:
     case_id = town.case_in("probationary", date(2026, 3, 2))
     town.sweep(WARNED)
     client = app.test_client()
@@ -116,10 +116,9 @@ def test_api_users_read_their_inbox_as_json_and_mark_items_done(app: Flask, town
     assert item["what"] == "Tự kiểm điểm và nhận xét của người giúp đỡ"
     assert item["when"] == "02/03/2027 (còn 30 ngày)"
 
-    marked = client.post(f"/api/v1/inbox/{item['id']}/done", headers=headers)
-    assert marked.status_code == 200 and marked.get_json()["status"] == "done"
-    after = client.get("/api/v1/inbox?status=done", headers=headers).get_json()
-    assert [i["id"] for i in after["items"]] == [item["id"]]
+    assert item["form_url"].endswith(
+        f"/cases/{case_id}?step=record_helper_comment#event-record_helper_comment"
+    )
 
     bad = client.get("/api/v1/inbox?status=soon", headers=headers)
     assert bad.status_code == 400
@@ -130,20 +129,33 @@ def test_api_users_read_their_inbox_as_json_and_mark_items_done(app: Flask, town
 def test_the_inbox_api_lives_on_the_api_blueprint(app: Flask) -> None:
     endpoints = {r.rule: r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints["/api/v1/inbox"] == "api.inbox"
-    assert endpoints["/api/v1/inbox/<int:item_id>/done"] == "api.inbox_item_done"
-    assert endpoints["/inbox/<int:item_id>/done"] == "inbox.done"
+    assert endpoints["/api/v1/tasks"] == "api.tasks"
+    assert "/inbox/<int:item_id>/done" not in endpoints
 
 
-def test_a_session_may_mark_done_through_the_api_only_with_a_json_body(
+def test_the_helper_s_task_is_there_before_any_sweep_and_ends_when_recorded(
     app: Flask, town: Town
 ) -> None:
-    town.case_in("probationary", date(2026, 3, 2))
-    town.sweep(WARNED)
-    [entry, *_] = town.inbox("sponsor")
+    """The task list is computed from the case, not from the reminders: no sweep ran,
+    the inbox is empty, yet the helper's comment is a task; recording it ends it."""
+    case_id = town.case_in("probationary", date(2026, 3, 2))
     helper = log_in(app, "sponsor")
-    # what a cross-site form could send: refused
-    assert helper.post(f"/api/v1/inbox/{entry.item_id}/done").status_code == 400
-    assert helper.post(f"/api/v1/inbox/{entry.item_id}/done", json={}).status_code == 200
+    assert "data-stage" not in helper.get("/inbox").get_data(as_text=True)
+    tasks = helper.get("/api/v1/tasks?mine=true").get_json()["items"]
+    assert [(t["case_id"], t["event"]) for t in tasks] == [(case_id, "record_helper_comment")]
+    assert tasks[0]["due"] == "2027-03-02"  # the probation papers' deadline
+    version, helper_id = tasks[0]["version"], town.user("sponsor").member_id
+    recorded = helper.post(
+        f"/api/v1/cases/{case_id}/events",
+        json={
+            "event": "record_helper_comment",
+            "version": version,
+            "on": "2026-03-02",
+            "data": {"helper_id": helper_id, "comment": "Tiến bộ, gương mẫu."},
+        },
+    )
+    assert recorded.status_code == 200, recorded.get_json()
+    assert helper.get("/api/v1/tasks?mine=true").get_json()["items"] == []
 
 
 def test_the_secretary_sees_the_case_flagged_on_its_page(app: Flask, town: Town) -> None:

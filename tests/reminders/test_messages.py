@@ -121,13 +121,13 @@ Xin nhắc đồng chí: hồ sơ dưới đây sắp đến hạn.
   • Việc cần làm: Giấy chứng nhận lớp nhận thức hết hạn — quá hạn thì không thể: Chi bộ biểu quyết đề nghị kết nạp
   • Thời hạn: 02/03/2027 (còn 30 ngày)
   • Căn cứ: HD 06 §5.4
-  • Xem hồ sơ: http://ketnap.test/cases/42
+  • Mở hồ sơ: http://ketnap.test/cases/42
 
 Trân trọng,
 Hệ thống Ketnap
 
 —
-Thư gửi tự động, xin đừng trả lời thư này. Xem và đánh dấu đã xong tại mục Nhắc việc: http://ketnap.test/inbox
+Thư gửi tự động, xin đừng trả lời thư này. Mọi việc cần làm của đồng chí: http://ketnap.test/tasks
 """,
     ),
     "due_today": (
@@ -144,13 +144,13 @@ Xin nhắc đồng chí: hồ sơ dưới đây đến hạn.
   • Việc cần làm: Tổ chức lễ kết nạp
   • Thời hạn: 31/01/2027 (hôm nay)
   • Căn cứ: QĐ 294 §4.1
-  • Xem hồ sơ: http://ketnap.test/cases/42
+  • Mở hồ sơ: http://ketnap.test/cases/42?step=hold_ceremony
 
 Trân trọng,
 Hệ thống Ketnap
 
 —
-Thư gửi tự động, xin đừng trả lời thư này. Xem và đánh dấu đã xong tại mục Nhắc việc: http://ketnap.test/inbox
+Thư gửi tự động, xin đừng trả lời thư này. Mọi việc cần làm của đồng chí: http://ketnap.test/tasks
 """,
     ),
     "failed_votes": (
@@ -167,13 +167,13 @@ Hồ sơ dưới đây được báo cáo lên cấp ủy có thẩm quyền vì
   • Việc cần làm: Chi bộ xét công nhận chính thức: chi bộ đã 2 lần biểu quyết không đạt hai phần ba; cấp ủy có thẩm quyền xem xét, quyết định (QĐ 294 §4.2c)
   • Thời hạn: 20/01/2027 (đã quá hạn 11 ngày)
   • Căn cứ: QĐ 294 §4.2a
-  • Xem hồ sơ: http://ketnap.test/cases/42
+  • Mở hồ sơ: http://ketnap.test/cases/42
 
 Trân trọng,
 Hệ thống Ketnap
 
 —
-Thư gửi tự động, xin đừng trả lời thư này. Xem và đánh dấu đã xong tại mục Nhắc việc: http://ketnap.test/inbox
+Thư gửi tự động, xin đừng trả lời thư này. Mọi việc cần làm của đồng chí: http://ketnap.test/tasks
 """,
     ),
     "overdue": (
@@ -190,13 +190,13 @@ Hồ sơ dưới đây đã quá hạn; đề nghị đồng chí khẩn trươn
   • Việc cần làm: Quyết định kết nạp
   • Thời hạn: 10/01/2027 (đã quá hạn 21 ngày)
   • Căn cứ: QĐ 294 §4.3.1
-  • Xem hồ sơ: http://ketnap.test/cases/42
+  • Mở hồ sơ: http://ketnap.test/cases/42
 
 Trân trọng,
 Hệ thống Ketnap
 
 —
-Thư gửi tự động, xin đừng trả lời thư này. Xem và đánh dấu đã xong tại mục Nhắc việc: http://ketnap.test/inbox
+Thư gửi tự động, xin đừng trả lời thư này. Mọi việc cần làm của đồng chí: http://ketnap.test/tasks
 """,
     ),
     "escalated": (
@@ -213,13 +213,13 @@ Hồ sơ dưới đây đã quá hạn và được báo cáo lên cấp ủy c�
   • Việc cần làm: Học lớp bồi dưỡng đảng viên mới
   • Thời hạn: 01/12/2026 (đã quá hạn 61 ngày)
   • Căn cứ: hướng dẫn nghiệp vụ
-  • Xem hồ sơ: http://ketnap.test/cases/42
+  • Mở hồ sơ: http://ketnap.test/cases/42?step=complete_theory_class
 
 Trân trọng,
 Hệ thống Ketnap
 
 —
-Thư gửi tự động, xin đừng trả lời thư này. Xem và đánh dấu đã xong tại mục Nhắc việc: http://ketnap.test/inbox
+Thư gửi tự động, xin đừng trả lời thư này. Mọi việc cần làm của đồng chí: http://ketnap.test/tasks
 """,
     ),
     "digest": (
@@ -237,7 +237,7 @@ Có 4 việc cần đồng chí quan tâm:
   • Việc cần làm: Giấy chứng nhận lớp nhận thức hết hạn — quá hạn thì không thể: Chi bộ biểu quyết đề nghị kết nạp
   • Thời hạn: 02/03/2027 (còn 30 ngày)
   • Căn cứ: HD 06 §5.4
-  • Xem hồ sơ: http://ketnap.test/cases/42
+  • Mở hồ sơ: http://ketnap.test/cases/42
 
 2. [Đến hạn] Tổ chức lễ kết nạp — Nguyễn Thị Lan
   • Họ và tên: Nguyễn Thị Lan
@@ -245,7 +245,7 @@ Có 4 việc cần đồng chí quan tâm:
   • Việc cần làm: Tổ chức lễ kết nạp
   • Thời hạn: 31/01/2027 (hôm nay)
   • Căn cứ: QĐ 294 §4.1
-  • Xem hồ sơ: http://ketnap.test/cases/42
+  • Mở hồ sơ: http://ketnap.test/cases/42
 
 3. [Báo cáo cấp trên] Chi bộ xét công nhận chính thức — Nguyễn Thị Lan
   • Họ và tên: Nguyễn Thị Lan
@@ -253,7 +253,7 @@ Có 4 việc cần đồng chí quan tâm:
   • Việc cần làm: Chi bộ xét công nhận chính thức: chi bộ đã 2 lần biểu quyết không đạt hai phần ba; cấp ủy có thẩm quyền xem xét, quyết định (QĐ 294 §4.2c)
   • Thời hạn: 20/01/2027 (đã quá hạn 11 ngày)
   • Căn cứ: QĐ 294 §4.2a
-  • Xem hồ sơ: http://ketnap.test/cases/42
+  • Mở hồ sơ: http://ketnap.test/cases/42
 
 4. [Quá hạn] Quyết định kết nạp — Trần Văn Hùng
   • Họ và tên: Trần Văn Hùng
@@ -261,13 +261,13 @@ Có 4 việc cần đồng chí quan tâm:
   • Việc cần làm: Quyết định kết nạp
   • Thời hạn: 10/01/2027 (đã quá hạn 21 ngày)
   • Căn cứ: QĐ 294 §4.3.1
-  • Xem hồ sơ: http://ketnap.test/cases/42
+  • Mở hồ sơ: http://ketnap.test/cases/42
 
 Trân trọng,
 Hệ thống Ketnap
 
 —
-Thư gửi tự động, xin đừng trả lời thư này. Xem và đánh dấu đã xong tại mục Nhắc việc: http://ketnap.test/inbox
+Thư gửi tự động, xin đừng trả lời thư này. Mọi việc cần làm của đồng chí: http://ketnap.test/tasks
 """,
     ),
 }

@@ -63,7 +63,10 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/cases/<int:case_id>/history"): row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/cases/<int:case_id>/history/verify"): row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/inbox"): row(401, 200, 200, 200, 200, 200),
-    ("POST", "/api/v1/inbox/<int:item_id>/done"): row(401, 404, 404, 404, 404, 404),
+    ("GET", "/api/v1/tasks"): row(401, 200, 200, 200, 200, 200),
+    # the case waits for its cell's vote, no committee's step: an officer is told so
+    ("POST", "/api/v1/tasks/<int:case_id>/<event>/claim"): row(401, 403, 403, 400, 403, 403),
+    ("POST", "/api/v1/tasks/<int:case_id>/<event>/unclaim"): row(401, 403, 403, 400, 403, 403),
     ("GET", "/api/v1/me"): row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/members"): row(401, 200, 403, 200, 200, 200),  # the export's rule
     ("POST", "/api/v1/members"): row(401, 403, 403, 403, 403, 201),
@@ -105,7 +108,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/import/jobs/<int:job_id>/rejected.csv"): row(302, 403, 403, 404, 403, 404),
     ("GET", "/import/templates/<kind>.csv"): row(302, 403, 403, 200, 403, 200),
     ("GET", "/inbox"): row(302, 200, 200, 200, 200, 200),
-    ("POST", "/inbox/<int:item_id>/done"): row(302, 404, 404, 404, 404, 404),
+    ("GET", "/tasks"): row(302, 200, 200, 200, 200, 200),
+    ("POST", "/tasks/<int:case_id>/<event>/claim"): row(302, 403, 403, 400, 403, 403),
+    ("POST", "/tasks/<int:case_id>/<event>/unclaim"): row(302, 403, 403, 400, 403, 403),
     ("POST", "/locale"): row(302, 302, 302, 302, 302, 302),
     ("GET", "/login"): row(200, 302, 302, 302, 302, 302),
     ("POST", "/login"): row(401, 401, 401, 401, 401, 401),
@@ -160,7 +165,7 @@ class Fixture:
             "org_id": self.cell_id,
             "user_id": self.user_id,
             "target_id": 999_999,  # none: allowed roles get 404, deleting nothing
-            "item_id": 999_999,  # an inbox item of nobody: 404, nothing marked done
+            "event": "cell_vote",  # the verified case's step: its cell's, no queue's
             "name": "pipeline",
             "event_name": "cell_vote",
             "filename": "css/ketnap.css",
@@ -204,7 +209,8 @@ BODIES: dict[tuple[str, str], Callable[[Fixture], dict[str, Any]]] = {
     ("POST", "/api/v1/members"): lambda f: {
         "json": {"full_name": "Hà Văn Mới", "cell_id": f.cell_id, "official_since": "2020-01-01"}
     },
-    ("POST", "/api/v1/inbox/<int:item_id>/done"): lambda f: {"json": {}},
+    ("POST", "/api/v1/tasks/<int:case_id>/<event>/claim"): lambda f: {"json": {}},
+    ("POST", "/api/v1/tasks/<int:case_id>/<event>/unclaim"): lambda f: {"json": {}},
     ("POST", "/api/v1/targets"): lambda f: {  # setting the same target again changes nothing
         "json": {"organisation_id": 2, "kind": "year", "year": 2026, "number": 40}
     },

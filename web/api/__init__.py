@@ -22,6 +22,7 @@ from web.api import (  # noqa: F401 — the route modules register on the bluepr
     inbox,
     organisations,
     reports,
+    tasks,
 )
 from web.api.blueprint import bp, docs_bp
 from web.extensions import csrf

@@ -1,5 +1,6 @@
-"""The caller's reminders: /api/v1/inbox and marking an item done. The same inbox as the
-page /inbox (web/inbox.py), as JSON in the caller's language."""
+"""The caller's reminders: /api/v1/inbox, notifications about tasks (/api/v1/tasks). The
+same inbox as the page /inbox (web/inbox.py), as JSON in the caller's language. Nothing
+is marked done: a reminder ends when its step is recorded."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from web.api.blueprint import bp
 from web.api.openapi import api_doc, ref, register_schema
 from web.api.representation import utc_timestamp
 from web.context import engine, locale
-from web.inbox import SHOWN, entries, mark_done
+from web.inbox import SHOWN, entries, step_url
 from workflow.reminders.inbox import InboxEntry
 from workflow.schema import InvalidData
 
@@ -30,6 +31,7 @@ register_schema(
             "closed_reason": {"enum": ["met", "moved", "superseded", None]},
             "case_id": {"type": "integer"},
             "case_url": {"type": "string", "format": "uri"},
+            "form_url": {"type": "string", "format": "uri", "description": "the step's form"},
             "person": _TEXT,
             "cell": _TEXT,
             "deadline": {"type": "string", "description": "a deadline id of the process"},
@@ -70,6 +72,12 @@ def _shown(raw: str | None) -> str:
     return shown
 
 
+def _external(path: str) -> str:
+    """A path of this site as the absolute address links use ([web] base_url)."""
+    root = url_for("cases.dashboard", _external=True)
+    return root.rstrip("/") + path
+
+
 def _entry_json(entry: InboxEntry, today: date, lang: str) -> dict[str, Any]:
     view = entry.view
     return {
@@ -78,6 +86,7 @@ def _entry_json(entry: InboxEntry, today: date, lang: str) -> dict[str, Any]:
         "closed_reason": entry.closed_reason,
         "case_id": view.case_id,
         "case_url": url_for("cases.show", case_id=view.case_id, _external=True),
+        "form_url": _external(step_url(view.case_id, view.deadline)),
         "person": view.person,
         "cell": view.cell,
         "deadline": view.deadline,
@@ -111,29 +120,3 @@ def inbox() -> ResponseReturnValue:
     found, still_open = entries(_shown(request.args.get("status")))
     today, lang = engine().clock.today(), locale()
     return jsonify({"open": still_open, "items": [_entry_json(e, today, lang) for e in found]})
-
-
-@bp.post("/inbox/<int:item_id>/done")
-@api_doc(
-    "Mark one of the caller's reminders done",
-    description="Only the caller's own items (404 otherwise). Send a bearer token, or a "
-    "JSON body (`{}`) with the session cookie. An unsent digest mail of it is cancelled.",
-    response={
-        "type": "object",
-        "properties": {"id": {"type": "integer"}, "status": {"const": "done"}},
-    },
-    tag="inbox",
-)
-@login_required
-def inbox_item_done(item_id: int) -> ResponseReturnValue:
-    """Mark an item done. The API is exempt from the form CSRF token, so this takes a
-    bearer token or a JSON body — neither of which a cross-site form sends."""
-    bearer = request.headers.get("Authorization", "").startswith("Bearer ")
-    if not bearer and not request.is_json:
-        raise InvalidData(
-            "body",
-            "Gửi yêu cầu dạng JSON (Content-Type: application/json) hoặc kèm mã Bearer",
-            "Send a JSON request (Content-Type: application/json) or a bearer token",
-        )
-    mark_done(item_id)
-    return jsonify({"id": item_id, "status": "done"})

@@ -32,6 +32,7 @@ RECORD_TABLES = (
     "villageofficial",
     "course",
     "admissiontarget",
+    "task_claim",
 )
 HIDDEN = "***"  # stands for a secret (a password) whose change is logged, not its value
 ROOT_PATH = "/"  # records of no organisation (an admin's own account): admins only

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session, col, select
 
-from workflow import hygiene, process
+from workflow import hygiene, process, waiting
 from workflow.models import Case, Organisation, Person, Reminder, User
 from workflow.reminders.outbox import Outbox
 from workflow.reminders.sql import chunks
@@ -130,6 +130,21 @@ TEMPLATES = Environment(
     keep_trailing_newline=True,
 )
 TEMPLATES.filters["dmy"] = lambda day: f"{day:%d/%m/%Y}"
+
+
+def step_link(outbox: Outbox, view: ReminderView, user: User) -> str:
+    """Where a reminder leads: the form of the step it asks of `user` (the task), or
+    the case when they have nothing to record."""
+    step = waiting.step_for(view.deadline, user.role)
+    link = outbox.case_link(view.case_id)
+    return f"{link}?step={step}" if step else link
+
+
+def tasks_link(outbox: Outbox) -> str:
+    return outbox.inbox_link().removesuffix("/inbox") + "/tasks"
+
+
+TEMPLATES.globals.update(step_link=step_link, tasks_link=tasks_link)
 
 
 def _render(name: str, **context: Any) -> str:

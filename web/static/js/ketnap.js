@@ -7,11 +7,15 @@
       (location.hash ? document.getElementById(location.hash.slice(1)) : null);
     if (target && target.tagName === "DETAILS") {
       target.open = true;
+      // an other action sits inside the "Other actions" toggle: open that too
+      for (var up = target.parentElement; up; up = up.parentElement) {
+        if (up.tagName === "DETAILS") { up.open = true; }
+      }
       var focus = target.querySelector(".has-error input, .has-error select, .has-error textarea");
       if (focus) { focus.focus(); }
     }
   }
-  // Ask before a form that closes a case (reject, withdraw, remove) is sent.
+  // Ask before an other action (closing a case, failing the class, a transfer …) is sent.
   function confirmations() {
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
