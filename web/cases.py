@@ -19,11 +19,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
-from web import forms
+from web import diagram, forms
 from web.auth import writer_required
 from web.context import actor as current_actor
 from web.context import engine, label, locale
-from web.security import allow_inline_styles
 from workflow import hygiene, process
 from workflow.access import Actor
 from workflow.directory import members as directory_members
@@ -31,7 +30,7 @@ from workflow.engine import Conflict
 from workflow.guards import Refusal
 from workflow.models import HistoryEvent
 from workflow.queries import case_list
-from workflow.queries.case_page import CasePage, all_cells, load_case
+from workflow.queries.case_page import CasePage, actor_names, all_cells, load_case
 from workflow.queries.dashboard import overview, sponsor_tasks
 from workflow.queries.recordable import may_record, recordable_events
 from workflow.schema import InvalidData
@@ -244,7 +243,8 @@ def render_case(
         (f.event.name for f in event_forms if f.event.target and f.event.target not in CLOSING),
         event_forms[0].event.name if event_forms else None,
     )
-    allow_inline_styles()
+    with engine().session() as session:
+        names = actor_names(session, {row.actor for row in page.rows})
     return render_template(
         "cases/show.html",
         page=page,
@@ -255,11 +255,22 @@ def render_case(
         closing=CLOSING,
         notice=notice,
         problem=problem,
-        case_dates=[(str(text), getattr(page.case, name)) for name, text in CASE_DATES],
-        diagram=process.mermaid(highlight=page.case.state, locale=locale()),
-        timeline=[timeline_entry(row, page.member_names, page.org_names) for row in page.rows],
+        case_dates=milestones(page),
+        progress=diagram.progress(page.case.state, page.rows),
+        actor_names=names,
+        timeline=[
+            timeline_entry(row, page.member_names, page.org_names)
+            for row in sorted(page.rows, key=lambda r: (r.on, r.seq))
+        ],
         read_only=who.role in ("auditor", "admin") or not event_forms,
     ), status
+
+
+def milestones(page: CasePage) -> list[tuple[str, date]]:
+    """The case's dates that are set, in the order they fell (an imported or corrected
+    history may set them out of the procedure's order); ties keep the procedure's."""
+    dates = [(str(text), getattr(page.case, name)) for name, text in CASE_DATES]
+    return sorted(((t, d) for t, d in dates if d), key=lambda pair: pair[1])
 
 
 @bp.route("/cases/<int:case_id>")
