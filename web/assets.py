@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import os
 import posixpath
 import re
 import shutil
@@ -96,9 +97,15 @@ def compiled(root: Path) -> CompiledStatic:
     with _lock:
         if root not in _compiled:
             folder = Path(tempfile.mkdtemp(prefix="ketnap-static-"))
-            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            atexit.register(_remove, folder, os.getpid())
             _compiled[root] = CompiledStatic(folder, compile_static(root, folder))
         return _compiled[root]
+
+
+def _remove(folder: Path, owner: int) -> None:
+    """The folder, by the process that made it (a forked child leaves it alone)."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _nosniff(headers: Any, path: str, url: str) -> None:

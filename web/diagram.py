@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 from workflow import process
@@ -174,7 +174,6 @@ class Diagram:
     rails: list[Rail]
     description: str
     ends_y: float
-    listing: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
 
 
 def diagram(label: Callable[[object], str], highlight: str | None = None) -> Diagram:
