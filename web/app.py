@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 from web import (
     admin,
     api,
+    assets,
     audit,
     auth,
     cases,
@@ -115,6 +116,7 @@ def create_app(
     errors.init_app(app)
     web_context.init_app(app)
     security.init_app(app)
+    assets.init_app(app)  # static files: hashed names, gzip, cached for ever (WhiteNoise)
     # Blueprints register here, one line each (kept sorted).
     app.register_blueprint(admin.bp)
     api.register(app)  # /api/v1 and /api/docs, CSRF-exempt

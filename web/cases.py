@@ -19,11 +19,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
-from web import forms
+from web import diagram, forms
 from web.auth import writer_required
 from web.context import actor as current_actor
 from web.context import engine, label, locale
-from web.security import allow_inline_styles
 from workflow import hygiene, process
 from workflow.access import Actor
 from workflow.directory import members as directory_members
@@ -31,7 +30,7 @@ from workflow.engine import Conflict
 from workflow.guards import Refusal
 from workflow.models import HistoryEvent
 from workflow.queries import case_list
-from workflow.queries.case_page import CasePage, all_cells, load_case
+from workflow.queries.case_page import CasePage, actor_names, all_cells, load_case
 from workflow.queries.dashboard import overview, sponsor_tasks
 from workflow.queries.recordable import may_record, recordable_events
 from workflow.queries.tasks import Task, task_list
@@ -244,9 +243,9 @@ def render_case(
         )
     with engine().session() as session:
         case_tasks = task_list(session, who, case_id=page.case.id).tasks
+        names = actor_names(session, {row.actor for row in page.rows})
     asked = failed[0] if failed else step  # a form sent back with its errors, alone open
     next_forms, other_forms, open_step = _arranged(event_forms, case_tasks, asked)
-    allow_inline_styles()
     return render_template(
         "cases/show.html",
         page=page,
@@ -261,9 +260,13 @@ def render_case(
         closing=CLOSING,
         notice=notice,
         problem=problem,
-        case_dates=[(str(text), getattr(page.case, name)) for name, text in CASE_DATES],
-        diagram=process.mermaid(highlight=page.case.state, locale=locale()),
-        timeline=[timeline_entry(row, page.member_names, page.org_names) for row in page.rows],
+        case_dates=milestones(page),
+        progress=diagram.progress(page.case.state, page.rows),
+        actor_names=names,
+        timeline=[
+            timeline_entry(row, page.member_names, page.org_names)
+            for row in sorted(page.rows, key=lambda r: (r.on, r.seq))
+        ],
         read_only=who.role in ("auditor", "admin") or not event_forms,
     ), status
 
@@ -284,6 +287,13 @@ def _arranged(
     if mine:
         return next_forms, other_forms, mine[0]
     return next_forms, other_forms, next_forms[0].event.name if next_forms else None
+
+
+def milestones(page: CasePage) -> list[tuple[str, date]]:
+    """The case's dates that are set, in the order they fell (an imported or corrected
+    history may set them out of the procedure's order); ties keep the procedure's."""
+    dates = [(str(text), getattr(page.case, name)) for name, text in CASE_DATES]
+    return sorted(((t, d) for t, d in dates if d), key=lambda pair: pair[1])
 
 
 @bp.route("/cases/<int:case_id>")

@@ -6,6 +6,7 @@ same figures for screen readers and for copying.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -54,11 +55,13 @@ def _text(
     )
 
 
-def _svg(width: int, height: int, title: str, desc: str, body: list[str], key: str) -> Chart:
+def _svg(
+    width: int, height: int, title: str, desc: str, body: list[str], key: str, kind: str = ""
+) -> Chart:
     return Chart(
         title,
         Markup(
-            f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            f'<svg class="chart{" chart-" + kind if kind else ""}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
             f'width="100%" role="img" aria-labelledby="{key}-t {key}-d">'
             f'<title id="{key}-t">{escape(title)}</title><desc id="{key}-d">{escape(desc)}</desc>'
             + "".join(body)
@@ -98,16 +101,45 @@ class TargetLine:
     number: int
 
 
+# The monthly chart is drawn narrow (a phone shows it at ~0.7 scale) and its month
+# labels thinned, and turned when they would still touch, so that two never overlap.
+MONTH_FONT = 13
+MONTH_TURN = 45  # degrees a turned label is rotated by
+
+
+@dataclass(frozen=True)
+class MonthTicks:
+    every: int  # one label every `every` months
+    turned: bool
+
+
+def month_ticks(
+    count: int, slot: float, label_chars: int = 7, font: int = MONTH_FONT
+) -> MonthTicks:
+    """How to label `count` months `slot` units apart without two labels touching:
+    level while a label (~0.62 em a character) fits its slot with a gap; else turned
+    45°, one every so many months that the turned labels stay a line and a bit apart."""
+    width = label_chars * 0.62 * font + 6
+    if slot >= width:
+        return MonthTicks(1, False)
+    apart = font * 1.35 / math.sin(math.radians(MONTH_TURN))
+    return MonthTicks(max(1, math.ceil(apart / max(slot, 0.1))), True)
+
+
 def monthly_chart(
     title: str, months: Sequence[dict[str, Any]], field: str, lines: Sequence[TargetLine], key: str
 ) -> Chart:
     """Bars per month, the running total as a line, and each target as a dashed line."""
-    left, right, top, bottom, width, height = 48, 16, 16, 64, 720, 300
+    left, right, top, width = 44, 12, 16, 480
+    slot = (width - left - right) / max(len(months), 1)
+    ticks = month_ticks(len(months), slot)
+    label_depth = 58 if ticks.turned else 20
+    height = 250 + label_depth
+    bottom = label_depth + 44
     plot_w, plot_h = width - left - right, height - top - bottom
     cumulative = [m[f"{field}_cumulative"] for m in months]
     monthly = [m[field] for m in months]
     ceiling = _nice_ceiling(max([*cumulative, *(t.number for t in lines), 1]))
-    slot = plot_w / max(len(months), 1)
 
     def y_of(value: float) -> float:
         return top + plot_h - plot_h * value / ceiling
@@ -120,8 +152,8 @@ def monthly_chart(
                 f'<rect x="{x + slot * 0.15:.1f}" y="{y_of(count):.1f}" width="{slot * 0.7:.1f}" '
                 f'height="{top + plot_h - y_of(count):.1f}" fill="{GOLD}"/>'
             )
-        if n % max(1, len(months) // 12) == 0:
-            body.append(_text(x + slot / 2, top + plot_h + 16, month["label"], "middle", size=10))
+        if n % ticks.every == 0:
+            body.append(_month_label(x + slot / 2, top + plot_h, month["label"], ticks.turned))
     points = " ".join(
         f"{left + (n + 0.5) * slot:.1f},{y_of(v):.1f}" for n, v in enumerate(cumulative)
     )
@@ -133,12 +165,27 @@ def monthly_chart(
             f'stroke="{colour}" stroke-width="2" stroke-dasharray="6 4"/>'
         )
         body.append(_text(left + plot_w - 4, y - 5, line.label, "end", fill=colour))
-    body += _legend(left, height - 22, lines)
+    body += _legend(left, height - 14, lines)
     total = cumulative[-1] if cumulative else 0
     desc = f"Lũy kế {vi_number(total)}; " + "; ".join(
         f"{t.label}: {vi_number(t.number)}" for t in lines
     )
-    return _svg(width, height, title, desc, body, key)
+    return _svg(width, height, title, desc, body, key, "monthly")
+
+
+def _month_label(x: float, axis_y: float, label: str, turned: bool) -> str:
+    """A month under the axis: level and centred, or turned and ending at its tick."""
+    if not turned:
+        return (
+            f'<text class="month" x="{x:.1f}" y="{axis_y + 17:.1f}" font-size="{MONTH_FONT}" '
+            f'text-anchor="middle" fill="{INK}">{escape(label)}</text>'
+        )
+    y = axis_y + 12
+    return (
+        f'<text class="month" x="{x:.1f}" y="{y:.1f}" font-size="{MONTH_FONT}" '
+        f'text-anchor="end" fill="{INK}" transform="rotate(-{MONTH_TURN} {x:.1f} {y:.1f})">'
+        f"{escape(label)}</text>"
+    )
 
 
 def _axes(

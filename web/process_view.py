@@ -1,5 +1,6 @@
-"""The procedure page: the diagram and the tables of events, guards and deadlines,
-all derived from workflow/process.py (nothing is listed here by hand).
+"""The procedure page: the diagram (drawn here, on the server: web/diagram.py) and the
+tables of events, guards and deadlines, all derived from workflow/process.py (nothing is
+listed here by hand). `?state=` highlights one state (the case page links so).
 """
 
 from __future__ import annotations
@@ -7,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from web.context import engine, locale
-from web.security import allow_inline_styles
+from web import diagram
+from web.context import engine, label
 from workflow import process
 from workflow.access import RECORDERS
 from workflow.rules import in_force
@@ -61,10 +62,13 @@ def show() -> ResponseReturnValue:
         )
         for d in process.DEADLINES
     ]
-    allow_inline_styles()
+    asked = request.args.get("state", "")
+    highlight = asked if asked in process.STATE_NAMES else None
     return render_template(
         "process.html",
-        diagram=process.mermaid(locale=locale()),
+        diagram=diagram.diagram(label, highlight),
+        listing=diagram.listing(label),
+        highlight=highlight,
         states=process.STATES,
         events=process.EVENTS,
         deadlines=deadlines,

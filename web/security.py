@@ -3,27 +3,21 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 
-# Scripts and styles come only from our own origin. Mermaid writes a <style> element
-# into the SVG it draws, so the pages that show a diagram relax `style-src` alone
-# (see `allow_inline_styles`); scripts are never inline.
+# Scripts and styles come only from our own origin, on every page: the diagrams are
+# drawn on the server (web/diagram.py, web/charts.py) with classes and presentation
+# attributes, never an inline style or script.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-CSP_DIAGRAM = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-
-
-def allow_inline_styles() -> None:
-    """Mark this response as showing a Mermaid diagram (see CSP_DIAGRAM)."""
-    g.ketnap_diagram = True
 
 
 def security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP_DIAGRAM if g.get("ketnap_diagram") else CSP)
+    headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")

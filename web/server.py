@@ -11,6 +11,7 @@ in_web_process = false` and `ketnap scheduler` as its own process.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask
 
@@ -81,13 +82,23 @@ def serve_for_production(app: Flask, engine: Engine, config: Config, host: str, 
 
 def serve_for_development(app: Flask, engine: Engine, config: Config, host: str, port: int) -> None:
     """werkzeug with the reloader: the watching parent process restarts a child that
-    serves; only the child runs the sweep."""
+    serves; only the child runs the sweep. A change under web/static restarts it too
+    (the child serves copies named by content, made when it starts: web/assets.py)."""
     from werkzeug.serving import is_running_from_reloader, run_simple
 
     if is_running_from_reloader():
         start_scheduler(engine, config)
         print(f"Ketnap (development): http://{host}:{port}", flush=True)
-    run_simple(host, port, app, threaded=True, use_reloader=True, use_debugger=False)
+    static = [str(p) for p in Path(app.static_folder or ".").rglob("*") if p.is_file()]
+    run_simple(
+        host,
+        port,
+        app,
+        threaded=True,
+        use_reloader=True,
+        use_debugger=False,
+        extra_files=static,
+    )
 
 
 def start_scheduler(engine: Engine, config: Config) -> None:

@@ -36,8 +36,8 @@ def log_out(page: Page) -> None:
 
 
 def wait_for_diagram(page: Page) -> None:
-    expect(page.locator("body")).to_have_attribute("data-diagram", "ready", timeout=30000)
-    expect(page.locator(".diagram svg").first).to_be_visible()
+    """The case's stepper or the process diagram: drawn on the server, no script."""
+    expect(page.locator(".stepper-bar, svg.process-diagram").first).to_be_visible()
 
 
 def record(page: Page, event: str, fields: dict[str, str]) -> None:

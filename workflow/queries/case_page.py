@@ -22,6 +22,7 @@ from workflow.models import (
     Organisation,
     Person,
     Sponsorship,
+    User,
 )
 from workflow.queries.case_list import CELL_KINDS
 
@@ -130,3 +131,12 @@ def all_cells(session: Session) -> list[Organisation]:
     """Every cell, by name: where an event form may send a case (a transfer)."""
     query = select(Organisation).where(col(Organisation.kind).in_(CELL_KINDS))
     return list(session.exec(query.order_by(col(Organisation.name))))
+
+
+def actor_names(session: Session, usernames: set[str]) -> dict[str, str]:
+    """The full names of the users who recorded a history (its `actor` column holds the
+    username), for pages that show people by name; a user without one keeps the username."""
+    if not usernames:
+        return {}
+    query = select(User.username, User.full_name).where(col(User.username).in_(usernames))
+    return {username: name or username for username, name in session.exec(query)}
