@@ -17,6 +17,8 @@ import io
 from dataclasses import dataclass
 
 from workflow import process
+from workflow.exchange.choices import Choices
+from workflow.text import Text, fold
 
 KINDS = ("cases", "members", "classes")
 
@@ -386,11 +388,90 @@ INFORMATIONAL: dict[str, tuple[str, ...]] = {
     "members": ("member_id", "cell_name"),
     "classes": ("class_id", "organisation_name", "enrolled"),
 }
+# What the export's reading columns are called when it writes labels (export.py).
+INFORMATIONAL_LABELS: dict[str, Text] = {
+    "case_id": Text("Số hồ sơ", "Case id"),
+    "state": Text("Trạng thái", "State"),
+    "cell_name": Text("Tên chi bộ", "Cell name"),
+    "imported": Text("Nhập từ dữ liệu cũ", "Imported"),
+    "next_due": Text("Hạn tiếp theo", "Next deadline"),
+    "member_id": Text("Số đảng viên", "Member id"),
+    "class_id": Text("Số lớp", "Class id"),
+    "organisation_name": Text("Tên tổ chức", "Organisation name"),
+    "enrolled": Text("Số đã ghi danh", "Enrolled"),
+}
 DATE_COLUMNS = {
     c.name
     for c in CASE_COLUMNS + MEMBER_COLUMNS + CLASS_COLUMNS
     if c.name.endswith(("_on", "_date", "_since"))
 }
+
+
+# ── choice columns: the codes and the labels an import accepts ─────────────
+def _labelled(codes: tuple[str, ...]) -> dict[str, Text]:
+    return {code: process.CHOICE_LABELS[code] for code in codes}
+
+
+def _states(names: tuple[str, ...]) -> dict[str, Text]:
+    return {
+        name: Text(process.state(name).label_vi, process.state(name).label_en) for name in names
+    }
+
+
+def _field_choices(event: str, *path: str) -> tuple[str, ...]:
+    """The choices of an event's field in the process table (`path`: into its parts)."""
+    spec = process.event(event)
+    assert spec is not None
+    specs = spec.fields
+    for name in path:
+        found = next(f for f in specs if f.name == name)
+        specs = found.parts or (found,)
+    return specs[0].choices
+
+
+MEMBER_STATUSES = ("official", "probationary")  # a member arrives in one of these
+CHOICE_VALUES: dict[str, dict[str, Text]] = {
+    "gender": _labelled(process.GENDERS),
+    "occupation": _labelled(process.OCCUPATIONS),
+    "nominated_by": _labelled(process.NOMINATORS),
+    "union_resolution_kind": _labelled(
+        _field_choices("assign_sponsors", "union_resolution", "kind")
+    ),
+    "rejected_by": _labelled(_field_choices("reject", "by")),
+    "target_state": _states(TARGET_STATES),
+    "status": _states(MEMBER_STATUSES),
+}
+
+
+def _choices(kind: str) -> dict[str, Choices]:
+    return {
+        c.name: Choices(Text(c.label_vi, c.label_en), CHOICE_VALUES[c.name])
+        for c in LAYOUTS[kind]
+        if c.name in CHOICE_VALUES
+    }
+
+
+CHOICES: dict[str, dict[str, Choices]] = {kind: _choices(kind) for kind in LAYOUTS}
+
+
+def header_names(kind: str) -> dict[str, str]:
+    """What a header cell may say for each column (folded) → the column: its name, its
+    Vietnamese or English label (an export with labels writes them)."""
+    names: dict[str, str] = {}
+    labelled = [(c.name, Text(c.label_vi, c.label_en)) for c in LAYOUTS[kind]]
+    labelled += [(name, INFORMATIONAL_LABELS[name]) for name in INFORMATIONAL[kind]]
+    for name, label in labelled:
+        for key in (name, label.vi, label.en):
+            names.setdefault(fold(key), name)
+    return names
+
+
+def column_label(kind: str, name: str, locale: str = "vi") -> str:
+    """A column's header in an export with labels."""
+    column = next((c for c in LAYOUTS[kind] if c.name == name), None)
+    if column is not None:
+        return column.label_en if locale == "en" else column.label_vi
+    return INFORMATIONAL_LABELS[name].say(locale)
 
 
 def columns(kind: str) -> list[str]:
@@ -408,6 +489,9 @@ def describe(kind: str, locale: str = "vi") -> list[tuple[str, str, str]]:
     for column in LAYOUTS[kind]:
         label = column.label_en if locale == "en" else column.label_vi
         note = column.note_en if locale == "en" else column.note_vi
+        choices = CHOICES[kind].get(column.name)
+        if choices is not None:  # the accepted labels, from the process table
+            note = choices.accepted().say(locale)
         rows.append((column.name + ("*" if column.required else ""), label, note))
     return rows
 
