@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import func, select
+from sqlalchemy import select as sql_select
+from sqlmodel import col, func, select
 
 from tests.documents.conftest import Docs, new_engine
 from workflow import history, process
 from workflow.exchange import export as exporter
 from workflow.exchange import layouts, run
 from workflow.exchange.choices import Choices
+from workflow.exchange.report import ImportFileError
 from workflow.models import Case, Member, Person
 from workflow.ops import demo
 from workflow.text import Text
@@ -68,12 +70,13 @@ def test_a_value_naming_no_choice_or_several_matches_nothing(written: str) -> No
 
 
 def test_every_label_of_the_process_table_is_accepted_for_its_code() -> None:
+    process_labels = list(process.CHOICE_LABELS.values()) + [
+        Text(s.label_vi, s.label_en) for s in process.STATES
+    ]
     for kind, columns in layouts.CHOICES.items():
         for column, choices in columns.items():
-            for code in choices.codes:
-                label = process.CHOICE_LABELS.get(code) or Text(
-                    process.state(code).label_vi, process.state(code).label_en
-                )
+            for code, label in choices.labels.items():
+                assert label in process_labels, (kind, column, code)  # no second list
                 assert choices.match(label.vi) == code, (kind, column, label.vi)
                 assert choices.match(label.en) == code, (kind, column, label.en)
                 assert choices.match(code) == code
@@ -220,7 +223,7 @@ def test_headers_may_be_codes_or_labels_in_either_language_but_not_both_for_one_
 
     doubled = docs.directory / "doubled.csv"
     doubled.write_text("full_name,Họ và tên\nA,B\n", encoding="utf-8")
-    with pytest.raises(run.ImportFileError) as refused:
+    with pytest.raises(ImportFileError) as refused:
         run.import_file(docs.engine, doubled, docs.admin, kind="cases")
     assert "full_name" in refused.value.message_vi
 
@@ -268,15 +271,38 @@ def assert_same_cases(docs: Docs, other: Any) -> None:
     with docs.engine.session() as mine, other.session() as theirs:
         count = select(Case.state, func.count()).group_by(Case.state)
         assert sorted(mine.exec(count).all()) == sorted(theirs.exec(count).all())
-        dates = select(Case.nominated_on, Case.ceremony_on, Case.official_on).order_by(Case.id)
+        dates = select(
+            col(Case.nominated_on), col(Case.ceremony_on), col(Case.official_on)
+        ).order_by(col(Case.id))
         assert mine.exec(dates).all() == theirs.exec(dates).all()
-        people = select(
-            Person.full_name,
-            Person.birth_date,
-            Person.gender,
-            Person.occupation,
-            Person.youth_union_member,
-            Person.national_id,
-        ).order_by(Person.full_name)
-        assert mine.exec(people.join(Case)).all() == theirs.exec(people.join(Case)).all()
+        people = sql_select(
+            col(Person.full_name),
+            col(Person.birth_date),
+            col(Person.gender),
+            col(Person.occupation),
+            col(Person.youth_union_member),
+            col(Person.national_id),
+        ).order_by(col(Person.full_name))
+        joined = people.join(Case, col(Case.person_id) == Person.id)
+        assert mine.execute(joined).all() == theirs.execute(joined).all()
         assert history.verify_all(theirs) == []
+
+
+@pytest.mark.postgres
+def test_labels_read_on_postgresql_and_an_export_for_people_reads_back_elsewhere(
+    pg_docs: Docs, tmp_path: Path
+) -> None:
+    docs = pg_docs
+    rows = [vietnamese(docs.case_row(31)), vietnamese(docs.case_row(32)) | {"gender": "Nam"}]
+    report = run.import_file(docs.engine, write_labelled(tmp_path / "vi.csv", rows), docs.admin)
+    assert (report.errors, report.written) == ([], 2)
+    path = tmp_path / "people.csv"
+    path.write_bytes(exported(docs, "cases", "csv", "vi"))
+    other = new_engine(tmp_path / "other.db")
+    with other.session() as session:
+        demo.build_world(session, random.Random(7))
+
+    again = run.import_file(other, path, docs.admin)
+
+    assert (again.errors, again.written) == ([], 2)
+    assert_same_cases(docs, other)

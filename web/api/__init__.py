@@ -20,8 +20,10 @@ from web.api import (  # noqa: F401 — the route modules register on the bluepr
     documentation,
     identity,
     inbox,
+    member_records,
     organisations,
     reports,
+    villages,
 )
 from web.api.blueprint import bp, docs_bp
 from web.extensions import csrf

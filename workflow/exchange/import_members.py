@@ -102,7 +102,7 @@ class MemberImport(ImportJob):
         fields = {
             "full_name": full_name,
             "status": row.choice("status", required=True),
-            "joined_on": row.day("joined_on", required=True),
+            "joined_on": row.day("joined_on"),  # whether needed: members.valid says
             "official_since": row.day("official_since"),
             "birth_date": row.day("birth_date"),
             "gender": row.choice("gender"),

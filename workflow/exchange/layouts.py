@@ -17,10 +17,11 @@ import io
 from dataclasses import dataclass
 
 from workflow import process
+from workflow.directory import villages
 from workflow.exchange.choices import Choices
 from workflow.text import Text, fold
 
-KINDS = ("cases", "members", "classes")
+KINDS = ("cases", "members", "classes", "villages")
 
 
 # ── the column layouts ───────────────────────────────────────────────────
@@ -377,16 +378,75 @@ CLASS_COLUMNS: tuple[Column, ...] = (
     _c("issuer", "Đơn vị tổ chức", "Held by"),
     _c("attendees", "Số học viên", "Attendees"),
 )
+# Members by village: a district's villages in one sheet — each row a person of a village
+# (created at its organisation when new): a party member (a status and a cell), a village
+# head or deputy with their term (an office), or both.
+VILLAGE_COLUMNS: tuple[Column, ...] = (
+    _c(
+        "organisation",
+        "Tổ chức quản lý thôn",
+        "Organisation of the village",
+        True,
+        "số (id) hoặc tên đầy đủ, ví dụ Đảng ủy xã …",
+        "id or exact name, e.g. the commune's committee",
+    ),
+    _c("village", "Thôn, tổ dân phố", "Village", True, "tạo mới nếu chưa có", "created if new"),
+    _c("full_name", "Họ và tên", "Full name", True),
+    _c(
+        "cell",
+        "Chi bộ",
+        "Cell",
+        nvi="số hoặc tên; bắt buộc với đảng viên",
+        nen="id or name; required for a party member",
+    ),
+    _c(
+        "status",
+        "Đảng viên",
+        "Party member",
+        nvi="trống: không phải đảng viên",
+        nen="empty: not a party member",
+    ),
+    _c(
+        "joined_on",
+        "Ngày vào Đảng (quyết định kết nạp)",
+        "Admitted on (decision)",
+        nvi="bắt buộc với đảng viên dự bị",
+        nen="required for a probationary member",
+    ),
+    _c(
+        "official_since",
+        "Ngày chính thức",
+        "Official since",
+        nvi="bắt buộc với đảng viên chính thức",
+        nen="required for official members",
+    ),
+    _c("birth_date", "Ngày sinh", "Date of birth"),
+    _c("gender", "Giới tính", "Gender"),
+    _c("national_id", "Số CCCD", "National ID"),
+    _c(
+        "office", "Chức danh ở thôn", "Office in the village", nvi="trống: không", nen="empty: none"
+    ),
+    _c("office_starts_on", "Ngày bắt đầu nhiệm kỳ", "Term starts on", False, *DATE_NOTE),
+    _c(
+        "office_ends_on",
+        "Ngày kết thúc nhiệm kỳ",
+        "Term ends on",
+        nvi="trống: đang giữ",
+        nen="empty: in office",
+    ),
+)
 LAYOUTS: dict[str, tuple[Column, ...]] = {
     "cases": CASE_COLUMNS,
     "members": MEMBER_COLUMNS,
     "classes": CLASS_COLUMNS,
+    "villages": VILLAGE_COLUMNS,
 }
 # Columns the export adds for reading; an import of an exported file ignores them.
 INFORMATIONAL: dict[str, tuple[str, ...]] = {
     "cases": ("case_id", "state", "cell_name", "imported", "next_due"),
     "members": ("member_id", "cell_name"),
     "classes": ("class_id", "organisation_name", "enrolled"),
+    "villages": (),
 }
 # What the export's reading columns are called when it writes labels (export.py).
 INFORMATIONAL_LABELS: dict[str, Text] = {
@@ -402,7 +462,7 @@ INFORMATIONAL_LABELS: dict[str, Text] = {
 }
 DATE_COLUMNS = {
     c.name
-    for c in CASE_COLUMNS + MEMBER_COLUMNS + CLASS_COLUMNS
+    for c in CASE_COLUMNS + MEMBER_COLUMNS + CLASS_COLUMNS + VILLAGE_COLUMNS
     if c.name.endswith(("_on", "_date", "_since"))
 }
 
@@ -440,6 +500,8 @@ CHOICE_VALUES: dict[str, dict[str, Text]] = {
     "rejected_by": _labelled(_field_choices("reject", "by")),
     "target_state": _states(TARGET_STATES),
     "status": _states(MEMBER_STATUSES),
+    # a village's head or deputy: the occupations the process table labels
+    "office": {role: process.CHOICE_LABELS[f"village_{role}"] for role in villages.ROLES},
 }
 
 

@@ -148,6 +148,8 @@ def match_header(table: Table, kind: str | None) -> tuple[str, list[str]]:
     raw = [unicodedata.normalize("NFC", h).strip().lstrip("\ufeff") for h in table.header]
     if kind is None:
         fitting = [k for k in KINDS if set(required_columns(k)) <= set(_named(raw, k))]
+        if len(fitting) > 1:  # a sheet of members by village holds a member's columns too
+            fitting = [k for k in fitting if set(_named(raw, k)) <= _known(k) | {""}] or fitting
         if len(fitting) != 1:
             expected = "; ".join(f"{k}: {', '.join(required_columns(k))}" for k in KINDS)
             raise ImportFileError(
@@ -166,12 +168,16 @@ def match_header(table: Table, kind: str | None) -> tuple[str, list[str]]:
         raise ImportFileError(
             f"Cột bị lặp: {', '.join(doubled)}", f"Columns appear twice: {', '.join(doubled)}"
         )
-    known = set(columns(kind)) | set(INFORMATIONAL[kind])
+    known = _known(kind)
     unknown = [h for h, n in zip(raw, names, strict=True) if n and n not in known]
     missing = [n for n in required_columns(kind) if n not in names]
     if unknown or missing:
         _refuse(kind, unknown, missing)
     return kind, names
+
+
+def _known(kind: str) -> set[str]:
+    return set(columns(kind)) | set(INFORMATIONAL[kind])
 
 
 def _named(header: list[str], kind: str) -> list[str]:
