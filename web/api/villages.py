@@ -175,6 +175,7 @@ def _home(session: Session, who: Actor) -> int:
         "on": {"type": "string", "format": "date", "description": "Default: today"},
     },
     response={"type": "array", "items": ref("Village")},
+    errors=(404,),
     tag="villages",
 )
 def list_villages() -> ResponseReturnValue:

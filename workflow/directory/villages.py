@@ -253,7 +253,9 @@ def new_official(
     full_name, since = parsed["full_name"], parsed["party_member_since"]
     if parsed["member_id"] is not None:
         member = session.get(Member, parsed["member_id"])
-        if member is None:
+        cell = session.get(Organisation, member.cell_id) if member else None
+        if member is None or cell is None or not actor.acts_for(cell.path):
+            # a member out of the actor's scope reads like a missing one: no name leaks
             raise InvalidData("member_id", "Không có đảng viên này", "No such member")
         full_name = full_name or member.full_name
         since = since or member.joined_on
