@@ -13,7 +13,7 @@ logged by the importing user ("import_village", "import_member", "import_officia
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -198,21 +198,9 @@ class VillageImport(MemberImport):
         now = self.engine.clock.now()
         created_members: list[int] = []
         created_villages: list[tuple[int, str]] = []
-        for plan in plans:
-            village = self._village(plan, created_villages)
-            member_id = self._write_member(plan.member) if plan.member else None
-            if member_id is not None:
-                created_members.append(member_id)
-            if plan.official is not None:
-                villages.new_official(
-                    self.session,
-                    self.actor,
-                    village,
-                    plan.organisation,
-                    plan.official | {"member_id": member_id},
-                    now=now,
-                    action="import_official",
-                )
+        with self.session.no_autoflush:  # each record flushes itself: not at every query
+            for plan in plans:
+                self._write(plan, created_villages, created_members, now)
         self.report.accepted += len(plans)
         if not self.report.dry_run:
             self.report.created_ids += created_members
@@ -221,6 +209,28 @@ class VillageImport(MemberImport):
         if self.report.dry_run:  # rolled back: the villages this batch created are gone
             for key in created_villages:
                 self.villages.pop(key, None)
+
+    def _write(
+        self,
+        plan: VillagePlan,
+        created_villages: list[tuple[int, str]],
+        created_members: list[int],
+        now: datetime,
+    ) -> None:
+        village = self._village(plan, created_villages)
+        member_id = self._write_member(plan.member) if plan.member else None
+        if member_id is not None:
+            created_members.append(member_id)
+        if plan.official is not None:
+            villages.new_official(
+                self.session,
+                self.actor,
+                village,
+                plan.organisation,
+                plan.official | {"member_id": member_id},
+                now=now,
+                action="import_official",
+            )
 
     def _village(self, plan: VillagePlan, created: list[tuple[int, str]]) -> Village:
         key = (plan.village["organisation_id"], fold(plan.village["name"]))
