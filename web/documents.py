@@ -296,7 +296,7 @@ def import_template(kind: str) -> ResponseReturnValue:
     if kind not in layouts.KINDS:
         abort(404)
     return Response(
-        "\ufeff" + layouts.template_csv(kind),
+        "\ufeff" + layouts.template_csv(kind, _export_language()),  # headed in the user's words
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="ketnap-{kind}.csv"'},
     )

@@ -558,8 +558,12 @@ def describe(kind: str, locale: str = "vi") -> list[tuple[str, str, str]]:
     return rows
 
 
-def template_csv(kind: str) -> str:
-    """A CSV with the layout's header only: a starting point for a spreadsheet."""
+def template_csv(kind: str, labels: str | None = None) -> str:
+    """A CSV with the layout's header only: a starting point for a spreadsheet, headed
+    by the columns' names or (`labels`: "vi", "en") their labels — the import reads both."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(columns(kind))
+    names = columns(kind)
+    csv.writer(buffer).writerow(
+        names if labels is None else [column_label(kind, n, labels) for n in names]
+    )
     return buffer.getvalue()
