@@ -18,6 +18,7 @@ from sqlmodel import func, select
 
 from cli.main import main
 from tests.api.support import TODAY, Api, DemoTemplate, copy_engine, error_of, make_app
+from web.reports import READERS
 from workflow import db
 from workflow.clock import FixedClock
 from workflow.config import RuleParameters
@@ -307,3 +308,28 @@ def test_village_writes_are_refused_outside_scope_and_bad_input_writes_nothing(
     backwards = api.post(f"/api/v1/villages/{created['id']}/officials", as_="officer", json=term)
     assert backwards.status_code == 400 and error_of(backwards)["field"] == "ends_on"
     assert setting.count(VillageOfficial) == before[1]
+
+
+def test_the_openapi_document_describes_every_setup_route(
+    demo_template: DemoTemplate, tmp_path: Path
+) -> None:
+    document = make_app(copy_engine(demo_template, tmp_path))
+    spec = document.test_client().get("/api/v1/openapi.json").get_json()
+    bodies = {
+        ("/api/v1/organisations/{org_id}", "patch"): "OrganisationChange",
+        ("/api/v1/members", "post"): "NewMember",
+        ("/api/v1/members/{member_id}", "patch"): "MemberChange",
+        ("/api/v1/villages", "post"): "NewVillage",
+        ("/api/v1/villages/{village_id}", "patch"): "VillageChange",
+        ("/api/v1/villages/{village_id}/censuses", "post"): "NewVillageCensus",
+        ("/api/v1/villages/{village_id}/officials", "post"): "NewVillageOfficial",
+        ("/api/v1/village-officials/{official_id}", "patch"): "VillageOfficialChange",
+    }
+    for (path, method), schema in bodies.items():
+        operation = spec["paths"][path][method]
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": f"#/components/schemas/{schema}"}, path
+        assert schema in spec["components"]["schemas"]
+    member = spec["components"]["schemas"]["NewMember"]["properties"]
+    assert {"birth_date", "gender", "national_id"} <= set(member)
+    assert spec["paths"]["/api/v1/villages"]["get"]["x-roles"] == list(READERS)
