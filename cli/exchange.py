@@ -168,8 +168,16 @@ def import_layout(kind: str, template: bool) -> None:
 @click.argument("what", type=LazyChoice(_export_what))
 @click.option("--format", "fmt", type=LazyChoice(_export_formats), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--labels",
+    type=click.Choice(["vi", "en"]),
+    default=None,
+    help="Column headers and values as labels in this language (default: codes).",
+)
 @actor_option
-def export_command(engine: Engine, what: str, fmt: str, output: Path, username: str) -> None:
+def export_command(
+    engine: Engine, what: str, fmt: str, output: Path, labels: str | None, username: str
+) -> None:
     """Export the cases or members the actor may read to CSV or XLSX."""
     from workflow.access import Forbidden
     from workflow.exchange import export as exporter
@@ -177,7 +185,7 @@ def export_command(engine: Engine, what: str, fmt: str, output: Path, username: 
     actor = active_actor(engine, username)
     try:
         with output.open("wb") as out:
-            count = exporter.export(engine, actor, what, fmt, out)
+            count = exporter.export(engine, actor, what, fmt, out, labels)
     except Forbidden as error:
         output.unlink(missing_ok=True)
         raise click.ClickException(f"người dùng '{username}' không được xuất {what}") from error

@@ -123,42 +123,45 @@ def export_page() -> ResponseReturnValue:
 @bp.get("/export/<what>.<fmt>")
 @login_required
 def export_file(what: str, fmt: str) -> ResponseReturnValue:
-    """Every case (or member) the user may read, streamed as CSV or XLSX."""
+    """Every case (or member) the user may read, streamed as CSV or XLSX: headed and
+    filled with labels in the user's language (`?codes=1`: the codes, for scripts)."""
     if what not in exporter.WHAT or fmt not in exporter.FORMATS:
         abort(404)
     who = current_actor()
     if what == "members" and who.role not in exporter.MEMBER_READERS:
         abort(403)
+    labels = None if request.args.get("codes") else _export_language()
     name = f"ketnap-{what}-{engine().clock.today():%Y%m%d}.{fmt}"
     headers = {
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store",
     }
+    columns = exporter.header(what, labels)
     if fmt == "csv":
         return Response(
-            stream_with_context(_csv_stream(what, who)),
+            stream_with_context(_csv_stream(what, who, columns, labels)),
             mimetype="text/csv",
             content_type="text/csv; charset=utf-8",
             headers=headers,
         )
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 — sent, then closed
     with engine().session() as session:
-        exporter.write_xlsx(exporter.header(what), _rows(session, what, who), spool, what)
+        rows = exporter.rows_of(session, who, what, fmt, labels)
+        exporter.write_xlsx(columns, rows, spool, what)
     spool.seek(0)
     response = send_file(spool, mimetype=XLSX, as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _rows(session: Any, what: str, who: Actor) -> Any:
-    return (
-        exporter.case_rows(session, who) if what == "cases" else exporter.member_rows(session, who)
-    )
+def _export_language() -> str:
+    return locale() if locale() in exporter.LABELS else "vi"
 
 
-def _csv_stream(what: str, who: Actor) -> Any:
+def _csv_stream(what: str, who: Actor, columns: list[str], labels: str | None) -> Any:
     with engine().session() as session:
-        for chunk in exporter.csv_chunks(exporter.header(what), _rows(session, what, who)):
+        rows = exporter.rows_of(session, who, what, "csv", labels)
+        for chunk in exporter.csv_chunks(columns, rows):
             yield chunk.encode("utf-8")
 
 
@@ -293,7 +296,7 @@ def import_template(kind: str) -> ResponseReturnValue:
     if kind not in layouts.KINDS:
         abort(404)
     return Response(
-        "\ufeff" + layouts.template_csv(kind),
+        "\ufeff" + layouts.template_csv(kind, _export_language()),  # headed in the user's words
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="ketnap-{kind}.csv"'},
     )

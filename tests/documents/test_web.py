@@ -219,7 +219,10 @@ def test_the_layout_templates_download_as_csv_headers(app: Flask) -> None:
     answer = login(app, "officer").get("/import/templates/members.csv")
 
     assert answer.status_code == 200
-    assert answer.get_data(as_text=True).lstrip("\ufeff").startswith("full_name,cell,status")
+    header = answer.get_data(as_text=True).lstrip("\ufeff")
+    assert header.startswith(
+        "Họ và tên,Chi bộ,Đảng viên,"
+    )  # the user's words; the import reads them
 
 
 # ── export ────────────────────────────────────────────────────────────────
@@ -234,7 +237,7 @@ def test_exports_hold_what_the_user_may_read(app: Flask, docs: Docs) -> None:
         workbook = xlsx.data
 
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
-    assert [int(r["case_id"]) for r in rows] == [mine]
+    assert [int(r["Số hồ sơ"]) for r in rows] == [mine]  # labels: a person reads it
     sheet = load_workbook(io.BytesIO(workbook), read_only=True).worksheets[0]
     assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == [mine]
     assert login(app, "sponsor").get("/export/members.csv").status_code == 403

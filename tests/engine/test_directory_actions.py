@@ -95,7 +95,8 @@ def test_every_directory_write_appends_one_entry(setup: Setup) -> None:
     organisations.change_organisation(engine, cell.id, {"name": "Chi bộ thôn Mới 2"}, actor=ADMIN)
     member = members.add_member(
         engine,
-        {"full_name": "Hà Văn Mới", "cell_id": cell.id, "status": "probationary"},
+        {"full_name": "Hà Văn Mới", "cell_id": cell.id, "status": "probationary"}
+        | {"joined_on": "2025-09-02"},
         actor=ADMIN,
     )
     account = users.add_user(

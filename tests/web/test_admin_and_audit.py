@@ -51,7 +51,8 @@ def test_an_admin_adds_a_member_and_changes_their_status(app: Flask, engine: Eng
     client = login(app, "admin")
     response = client.post(
         "/admin/members",
-        data={"full_name": "Phạm Văn Mới", "cell_id": str(cell), "status": "probationary"},
+        data={"full_name": "Phạm Văn Mới", "cell_id": str(cell), "status": "probationary"}
+        | {"joined_on": "02/09/2025"},
     )
     assert response.status_code == 302
     with engine.session() as session:

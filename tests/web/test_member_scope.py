@@ -43,7 +43,7 @@ def exported(client: FlaskClient) -> tuple[int, set[int] | None]:
     if answer.status_code != 200:
         return answer.status_code, None
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff"))))
-    return 200, {int(r["member_id"]) for r in rows}
+    return 200, {int(r["Số đảng viên"]) for r in rows}  # the download is headed by labels
 
 
 def all_members(engine: Engine, cell: int) -> set[int]:

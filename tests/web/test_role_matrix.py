@@ -70,11 +70,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/me"): row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/members"): row(401, 200, 403, 200, 200, 200),  # the export's rule
     ("POST", "/api/v1/members"): row(401, 403, 403, 403, 403, 201),
+    ("PATCH", "/api/v1/members/<int:member_id>"): row(401, 403, 403, 403, 403, 400),
     ("GET", "/api/v1/narrative"): row(401, 200, 403, 200, 200, 200),
     ("GET", "/api/v1/narrative.docx"): row(401, 200, 403, 200, 200, 200),
     ("GET", "/api/v1/openapi.json"): row(200, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/organisations"): row(401, 200, 200, 200, 200, 200),
     ("POST", "/api/v1/organisations"): row(401, 403, 403, 403, 403, 201),
+    ("PATCH", "/api/v1/organisations/<int:org_id>"): row(401, 403, 403, 403, 403, 400),
     ("GET", "/api/v1/process"): row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/reports"): row(401, 200, 403, 200, 200, 200),
     ("GET", "/api/v1/reports/<name>"): row(401, 200, 403, 200, 200, 200),
@@ -84,6 +86,12 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/v1/targets"): row(401, 403, 403, 201, 403, 201),
     ("DELETE", "/api/v1/targets/<int:target_id>"): row(401, 403, 403, 404, 403, 404),
     ("POST", "/api/v1/token"): row(200, 200, 200, 200, 200, 200),
+    ("PATCH", "/api/v1/village-officials/<int:official_id>"): row(401, 403, 403, 400, 403, 400),
+    ("GET", "/api/v1/villages"): row(401, 200, 403, 200, 200, 200),
+    ("POST", "/api/v1/villages"): row(401, 403, 403, 400, 403, 400),
+    ("PATCH", "/api/v1/villages/<int:village_id>"): row(401, 403, 403, 400, 403, 400),
+    ("POST", "/api/v1/villages/<int:village_id>/censuses"): row(401, 403, 403, 400, 403, 400),
+    ("POST", "/api/v1/villages/<int:village_id>/officials"): row(401, 403, 403, 400, 403, 400),
     ("GET", "/audit/admin-log"): row(302, 403, 403, 403, 200, 200),
     ("GET", "/audit/admin-log.csv"): row(302, 403, 403, 403, 200, 200),
     ("GET", "/audit/ledger"): row(302, 403, 403, 403, 200, 200),
@@ -175,6 +183,8 @@ class Fixture:
             "job_id": 999_999,  # an import job of nobody: 404 for those who may import
             "check_id": 999_999,  # an integrity check of nobody: 404 for its readers
             "kind": "cases",
+            "village_id": 999_999,  # none: nothing changes
+            "official_id": 999_999,
         }
 
 

@@ -20,9 +20,11 @@ from web.api import (  # noqa: F401 — the route modules register on the bluepr
     documentation,
     identity,
     inbox,
+    member_records,
     organisations,
     reports,
     tasks,
+    villages,
 )
 from web.api.blueprint import bp, docs_bp
 from web.extensions import csrf

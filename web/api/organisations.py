@@ -1,5 +1,6 @@
 """The organisation tree and party members: everyone reads within scope, admins write
-through the actions of workflow/directory (each logged in the admin log)."""
+through the actions of workflow/directory (each logged in the admin log). A member is
+added and changed in member_records.py; villages in villages.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from web.api.blueprint import bp
-from web.api.body import MAX_ID, json_object, query_int
+from web.api.body import MAX_ID, json_object, query_int, row_id
 from web.api.openapi import api_doc, ref
 from web.api.representation import member_json, organisation_json
 from web.context import actor, engine
@@ -48,6 +49,26 @@ def add_organisation() -> ResponseReturnValue:
     return jsonify(organisation_json(org)), 201
 
 
+@bp.patch("/organisations/<int:org_id>")
+@api_doc(
+    "Rename an organisation, or say whether it may decide admissions",
+    description="Only `name` and `may_admit` change: an organisation keeps its kind and "
+    "its place in the tree (a field left out keeps its value). One logged "
+    "`change_organisation`, as the admin page and `ketnap org edit` record it.",
+    request=ref("OrganisationChange"),
+    response=ref("Organisation"),
+    roles=ADMIN,
+    tag="organisations",
+)
+def change_organisation(org_id: int) -> ResponseReturnValue:
+    who = actor()
+    directory_organisations.check_may_change(who)  # a refusal before the body is read
+    org = directory_organisations.change_organisation(
+        engine(), row_id(org_id), json_object(), actor=who
+    )
+    return jsonify(organisation_json(org))
+
+
 @bp.get("/members")
 @api_doc(
     "Party members within the caller's scope",
@@ -72,18 +93,3 @@ def members() -> ResponseReturnValue:
     with engine().session() as session:
         listed = directory_members.members(session, who, cell)
     return jsonify([member_json(m) for m in listed])
-
-
-@bp.post("/members")
-@api_doc(
-    "Add a party member to a cell",
-    request=ref("NewMember"),
-    response=ref("Member"),
-    status=201,
-    roles=ADMIN,
-    tag="organisations",
-)
-def add_member() -> ResponseReturnValue:
-    who = actor()
-    member = directory_members.add_member(engine(), json_object(), actor=who)
-    return jsonify(member_json(member)), 201

@@ -255,10 +255,15 @@ def _process() -> Schema:
     )
 
 
+def _optional(schema: Schema) -> Schema:
+    """A change's body: the same fields, none required (those left out keep their value)."""
+    return {**schema, "required": []}
+
+
 def components() -> dict[str, Schema]:
     """Every shared schema of the document, process-derived ones included."""
     organisation_request = json_schema(organisations.ORGANISATION_FIELDS)
-    member_request = json_schema(members.MEMBER_FIELDS)
+    member_request = json_schema(members.RECORD_FIELDS)
     schemas: dict[str, Any] = {
         "Error": _object({"error": ERROR_DETAIL}),
         "ErrorDetail": ERROR_DETAIL,
@@ -295,6 +300,7 @@ def components() -> dict[str, Schema]:
             }
         ),
         "NewOrganisation": organisation_request,
+        "OrganisationChange": _optional(json_schema(organisations.CHANGEABLE_FIELDS)),
         "Member": _object(
             {
                 "id": {"type": "integer"},
@@ -306,6 +312,7 @@ def components() -> dict[str, Schema]:
             }
         ),
         "NewMember": member_request,
+        "MemberChange": _optional(json_schema(members.RECORD_FIELDS)),
         "Person": _person(),
         "Case": _case(),
         "CaseList": _object(

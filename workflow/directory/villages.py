@@ -90,30 +90,89 @@ def _log(
     )
 
 
-def add_village(session: Session, actor: Actor, data: Any, *, now: datetime) -> Village:
-    _keep(actor)
-    data = fields.record(data, {"organisation_id", "name", "established_on", "dissolved_on"})
-    org_id = fields.identifier(data, "organisation_id", "Tổ chức")
-    name = fields.text(data, "name", "Tên thôn")
-    established = fields.day(
-        data, "established_on", "Ngày thành lập", required=False, latest=now.date()
-    )
+VILLAGE_FIELDS = {"organisation_id", "name", "established_on", "dissolved_on"}
+OFFICIAL_FIELDS = {"role", "full_name", "starts_on", "ends_on", "party_member_since", "member_id"}
+
+
+def valid_village(data: Any, today: date) -> dict[str, Any]:
+    """A village's fields, checked: the one rule of the page, the CLI, the API and the
+    import of members by village."""
+    data = fields.record(data, VILLAGE_FIELDS)
+    established = fields.day(data, "established_on", "Ngày thành lập", required=False, latest=today)
     dissolved = fields.day(data, "dissolved_on", "Ngày giải thể/sáp nhập", required=False)
     fields.not_before(established, dissolved, "dissolved_on")
-    org = _organisation(session, actor, org_id)
+    return {
+        "organisation_id": fields.identifier(data, "organisation_id", "Tổ chức"),
+        "name": fields.text(data, "name", "Tên thôn"),
+        "established_on": established,
+        "dissolved_on": dissolved,
+    }
+
+
+def new_village(
+    session: Session,
+    actor: Actor,
+    parsed: dict[str, Any],
+    *,
+    now: datetime,
+    action: str = "add_village",
+) -> Village:
+    """A checked village added and logged in the caller's transaction (not committed)."""
+    org = _organisation(session, actor, parsed["organisation_id"])
+    name = parsed["name"]
     duplicate = session.exec(
-        select(Village.id).where(Village.organisation_id == org_id, Village.name == name)
+        select(Village.id).where(Village.organisation_id == org.id, Village.name == name)
     ).first()
     if duplicate is not None:
         raise InvalidData(
             "name", f"Đã có thôn '{name}' trong tổ chức này", f"'{name}' already exists here"
         )
-    village = Village(
-        organisation_id=org_id, name=name, established_on=established, dissolved_on=dissolved
-    )
-    _log(session, actor, "add_village", village, org, {}, now)
+    village = Village(**parsed)
+    _log(session, actor, action, village, org, {}, now)
+    return village
+
+
+def add_village(session: Session, actor: Actor, data: Any, *, now: datetime) -> Village:
+    _keep(actor)
+    village = new_village(session, actor, valid_village(data, now.date()), now=now)
     session.commit()
     session.refresh(village)
+    return village
+
+
+def change_village(
+    session: Session, actor: Actor, village_id: int, data: Any, *, now: datetime
+) -> Village:
+    """Rename a village, or correct the days it was established and dissolved (a field
+    left out keeps its value); it stays with its organisation."""
+    _keep(actor)
+    village, org = _village_and_organisation(session, actor, village_id)
+    if isinstance(data, dict) and "organisation_id" in data:
+        raise InvalidData(
+            "organisation_id",
+            "Thôn giữ nguyên tổ chức của nó",
+            "A village stays with its organisation",
+        )
+    before = admin_log.snapshot(village, VILLAGE_LOGGED)
+    current = {k: v for k, v in before.items() if v is not None}
+    parsed = valid_village(current | fields.record(data, VILLAGE_FIELDS), now.date())
+    if (
+        parsed["name"] != village.name
+        and session.exec(
+            select(Village.id).where(
+                Village.organisation_id == org.id, Village.name == parsed["name"]
+            )
+        ).first()
+    ):
+        raise InvalidData(
+            "name",
+            f"Đã có thôn '{parsed['name']}' trong tổ chức này",
+            f"'{parsed['name']}' already exists here",
+        )
+    village.name = parsed["name"]
+    village.established_on, village.dissolved_on = parsed["established_on"], parsed["dissolved_on"]
+    _log(session, actor, "change_village", village, org, before, now)
+    session.commit()
     return village
 
 
@@ -157,42 +216,71 @@ def record_census(
     return census
 
 
+def valid_official(data: Any, today: date) -> dict[str, Any]:
+    """A head's or deputy's term, checked (the member it names is looked up by
+    `new_official`): the one rule of the page, the CLI, the API and the import."""
+    data = fields.record(data, OFFICIAL_FIELDS)
+    starts_on = fields.day(data, "starts_on", "Ngày bắt đầu nhiệm kỳ")
+    ends_on = fields.day(data, "ends_on", "Ngày kết thúc nhiệm kỳ", required=False)
+    fields.not_before(starts_on, ends_on, "ends_on")
+    member_id = data.get("member_id")
+    return {
+        "role": fields.choice(data, "role", "Chức danh", tuple(ROLES)),
+        "full_name": fields.text(data, "full_name", "Họ và tên", required=member_id is None),
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "party_member_since": fields.day(
+            data, "party_member_since", "Vào Đảng từ ngày", required=False, latest=today
+        ),
+        "member_id": None
+        if member_id is None
+        else fields.identifier(data, "member_id", "Đảng viên"),
+    }
+
+
+def new_official(
+    session: Session,
+    actor: Actor,
+    village: Village,
+    org: Organisation,
+    parsed: dict[str, Any],
+    *,
+    now: datetime,
+    action: str = "add_official",
+) -> VillageOfficial:
+    """A checked term added and logged in the caller's transaction (not committed); a
+    linked member gives the name and the membership date when they are not given."""
+    full_name, since = parsed["full_name"], parsed["party_member_since"]
+    if parsed["member_id"] is not None:
+        member = session.get(Member, parsed["member_id"])
+        cell = session.get(Organisation, member.cell_id) if member else None
+        if member is None or cell is None or not actor.acts_for(cell.path):
+            # a member out of the actor's scope reads like a missing one: no name leaks
+            raise InvalidData("member_id", "Không có đảng viên này", "No such member")
+        full_name = full_name or member.full_name
+        since = since or member.joined_on
+    assert village.id is not None
+    official = VillageOfficial(
+        village_id=village.id,
+        role=parsed["role"],
+        full_name=full_name,
+        starts_on=parsed["starts_on"],
+        ends_on=parsed["ends_on"],
+        party_member_since=since,
+        member_id=parsed["member_id"],
+    )
+    _log(session, actor, action, official, org, {}, now)
+    return official
+
+
 def add_official(
     session: Session, actor: Actor, village_id: int, data: Any, *, now: datetime
 ) -> VillageOfficial:
     """A head or deputy for a term; `member_id` links a member (membership from joined_on)."""
     _keep(actor)
-    _, org = _village_and_organisation(session, actor, village_id)
-    data = fields.record(
-        data, {"role", "full_name", "starts_on", "ends_on", "party_member_since", "member_id"}
-    )
-    role = fields.choice(data, "role", "Chức danh", tuple(ROLES))
-    starts_on = fields.day(data, "starts_on", "Ngày bắt đầu nhiệm kỳ")
-    ends_on = fields.day(data, "ends_on", "Ngày kết thúc nhiệm kỳ", required=False)
-    fields.not_before(starts_on, ends_on, "ends_on")
-    assert starts_on is not None
-    since = fields.day(
-        data, "party_member_since", "Vào Đảng từ ngày", required=False, latest=now.date()
-    )
-    member_id = data.get("member_id")
-    full_name = fields.text(data, "full_name", "Họ và tên", required=member_id is None)
-    if member_id is not None:
-        member = session.get(Member, fields.identifier(data, "member_id", "Đảng viên"))
-        if member is None:
-            raise InvalidData("member_id", "Không có đảng viên này", "No such member")
-        full_name = full_name or member.full_name
-        since = since or member.joined_on
-        member_id = member.id
-    official = VillageOfficial(
-        village_id=village_id,
-        role=role,
-        full_name=full_name,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        party_member_since=since,
-        member_id=member_id,
-    )
-    _log(session, actor, "add_official", official, org, {}, now)
+    village, org = _village_and_organisation(session, actor, village_id)
+    parsed = valid_official(data, now.date())
+    official = new_official(session, actor, village, org, parsed, now=now)
     session.commit()
     session.refresh(official)
     return official

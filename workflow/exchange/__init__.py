@@ -11,6 +11,8 @@ and exports, scoped by who asks.
     import_cases.py    the case import: duplicates, one savepoint per row
     import_members.py  the member import: checks, duplicates, bulk writes
     import_classes.py  the class import: completes classes the engine created
+    import_villages.py members by village: villages, members, heads and deputies' terms
+    choices.py         the codes and labels a choice column accepts ("Nữ" for female)
     job.py             chunks, batches, commits or a dry run's rollback, rejections
     run.py             `import_file` / `check_file`: who may import, which kind
     limits.py          the caps checked before parsing: size, an xlsx's unpacked size

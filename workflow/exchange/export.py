@@ -4,6 +4,12 @@ The columns are the import's layout (layouts.py), preceded by a few read-only
 ones (case id, state, cell name …) that the import ignores: an exported file can be
 read back into another Ketnap, or corrected and compared. Rows are read in batches by
 id and written as they come, so an export of a million cases never sits in memory.
+
+A file for people to read (`labels="vi"` or `"en"`: the web download, `ketnap export
+--labels`) heads its columns with their labels and writes choices as their labels
+("Nữ", "Nông dân"), yes/no as có/không and, in a CSV, dates as DD/MM/YYYY; the import
+reads every one of these back (choices.py, readers.match_header), so the round trip
+holds either way. Without labels the file holds the codes, for scripts.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import IO, Any
 
@@ -19,13 +25,14 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from workflow import access, hygiene
+from workflow import access, hygiene, process
 from workflow.access import Actor
 from workflow.documents import case_facts
 from workflow.documents.case_facts import CaseFacts, Organisations
 from workflow.engine import Engine
 from workflow.exchange import layouts
 from workflow.models import Case, Member, Organisation, Person
+from workflow.text import Text
 
 WHAT = ("cases", "members")
 FORMATS = ("csv", "xlsx")
@@ -34,8 +41,35 @@ BATCH = 1000
 FORMULA_START = hygiene.FORMULA_START  # what a spreadsheet would run as a formula
 
 
-def header(what: str) -> list[str]:
-    return list(layouts.INFORMATIONAL[what]) + layouts.columns(what)
+LABELS = ("vi", "en")  # the languages an export with labels is written in
+Row = list[Any]
+
+
+def header(what: str, labels: str | None = None) -> list[str]:
+    """The columns' names, or their labels in the language `labels` names."""
+    names = list(layouts.INFORMATIONAL[what]) + layouts.columns(what)
+    if labels is None:
+        return names
+    return [layouts.column_label(what, name, labels) for name in names]
+
+
+def readable(what: str, labels: str | None, fmt: str) -> Callable[[Row], Row]:
+    """A row's values as people read them: choices and states as their labels, yes/no in
+    the language, dates DD/MM/YYYY in a CSV (an XLSX keeps real dates). Codes unchanged
+    when `labels` is None."""
+    if labels is None:
+        return lambda row: row
+    convert = [_shown(what, name, labels) for name in header(what)]
+    yes, no = ("có", "không") if labels == "vi" else ("yes", "no")
+
+    def value(convert_one: Callable[[Any], Any], v: Any) -> Any:
+        if isinstance(v, bool):
+            return yes if v else no
+        if isinstance(v, date) and fmt == "csv":
+            return f"{v:%d/%m/%Y}"
+        return convert_one(v)
+
+    return lambda row: [value(c, v) for c, v in zip(convert, row, strict=True)]
 
 
 # ── cases ─────────────────────────────────────────────────────────────────
@@ -249,13 +283,34 @@ def _xlsx_text(value: Any) -> Any:
     return hygiene.xml_text(shown) if isinstance(shown, str) else shown
 
 
-def export(engine: Engine, actor: Actor, what: str, fmt: str, out: IO[bytes]) -> int:
+def _shown(what: str, name: str, labels: str) -> Callable[[Any], Any]:
+    """How a column's value is shown in an export with labels."""
+    choices = layouts.CHOICES[what].get(name)
+    if choices is not None:
+        return lambda v: choices.label(v, labels) if isinstance(v, str) else v
+    if name == "state":
+        return lambda v: Text(process.state(v).label_vi, process.state(v).label_en).say(labels)
+    return lambda v: v
+
+
+def rows_of(
+    session: Session, actor: Actor, what: str, fmt: str, labels: str | None = None
+) -> Iterator[Row]:
+    """The rows of an export, as `readable` writes them."""
+    rows = case_rows(session, actor) if what == "cases" else member_rows(session, actor)
+    shown = readable(what, labels, fmt)
+    return (shown(row) for row in rows)
+
+
+def export(
+    engine: Engine, actor: Actor, what: str, fmt: str, out: IO[bytes], labels: str | None = None
+) -> int:
     """Write the export to a binary stream; returns the number of rows."""
-    if what not in WHAT or fmt not in FORMATS:
-        raise ValueError(f"cannot export {what} as {fmt}")
+    if what not in WHAT or fmt not in FORMATS or labels not in (None, *LABELS):
+        raise ValueError(f"cannot export {what} as {fmt} ({labels})")
     with engine.session() as session:
-        rows = case_rows(session, actor) if what == "cases" else member_rows(session, actor)
-        columns = header(what)
+        rows = rows_of(session, actor, what, fmt, labels)
+        columns = header(what, labels)
         if fmt == "xlsx":
             return write_xlsx(columns, rows, out, what)
         count = 0

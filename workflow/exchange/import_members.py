@@ -1,14 +1,17 @@
 """The import of party members: each row checked (status, admission and official dates,
 birth date and gender together or neither), the same member twice in the file or
 already in Ketnap (same cell, name and admission date, or national id) rejected, and
-the accepted rows added a batch at a time. Members are records, not cases: nothing is
-replayed through the engine: each is written, and logged in the admin log as
-"import_member" by the importing user, through the same path as the directory's
-add_member action (workflow/directory/members.py)."""
+the accepted rows added a batch at a time. Each row is judged by the directory's one
+member rule (members.valid: statuses, dates, particulars), its choices given as codes or
+labels ("Dự bị", "Nữ"). Members are records, not cases: nothing is replayed through the
+engine: each is written, and logged in the admin log as "import_member" by the
+importing user, through the same path as the directory's add_member action
+(workflow/directory/members.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlmodel import col, select
@@ -22,6 +25,28 @@ from workflow.schema import InvalidData
 from workflow.text import Text
 
 COLUMNS = {"cell_id": "cell"}  # a field of the member action → the file's column
+
+
+def member_fields(row: Row, fields: dict[str, Any], today: date) -> dict[str, Any] | None:
+    """The row's member checked by the directory's one member rule (members.valid, as
+    the admin pages, the CLI and the API apply it); None, with the row's problem, if not."""
+    data = {k: v.isoformat() if isinstance(v, date) else v for k, v in fields.items()}
+    try:
+        return members.valid(data, today, new=True)
+    except InvalidData as problem:
+        column = COLUMNS.get(problem.field, problem.field)
+        row.problem(column, problem.message_vi, problem.message_en)
+        return None
+
+
+def member_keys(
+    cell_id: int, full_name: str, joined: date | None, national_id: str | None
+) -> tuple[tuple[Any, ...], ...]:
+    """How a member already in Ketnap (or earlier in the file) is recognised."""
+    keys: list[tuple[Any, ...]] = [("member", cell_id, full_name.casefold(), joined)]
+    if national_id:
+        keys.append(("id", national_id))
+    return tuple(keys)
 
 
 @dataclass
@@ -74,66 +99,24 @@ class MemberImport(ImportJob):
     def _plan(self, row: Row) -> MemberPlan | None:
         cell = self.directory.organisation(row, "cell", cells_only=True)
         full_name = row.text("full_name", required=True)
-        status = row.text("status", required=True)
-        joined = row.day("joined_on", required=True)
-        official = row.day("official_since")
-        birth = row.day("birth_date")
-        gender = row.text("gender")
-        national_id = row.text("national_id")
-        if status is not None and status not in ("official", "probationary"):
-            row.problem(
-                "status",
-                f"'{status}' phải là official hoặc probationary",
-                f"'{status}' must be official or probationary",
-            )
-        if status == "probationary" and official is not None:
-            row.problem(
-                "official_since",
-                "Đảng viên dự bị chưa có ngày chính thức",
-                "A probationary member has no official date",
-            )
-        if birth and joined and birth >= joined:
-            row.problem(
-                "birth_date", "Ngày sinh không trước ngày vào Đảng", "Born after joining the Party"
-            )
-        if gender is not None and gender not in ("female", "male"):
-            row.problem(
-                "gender",
-                f"'{gender}' phải là female hoặc male",
-                f"'{gender}' must be female or male",
-            )
-        if (birth is None) != (gender is None) and not row.errors:
-            row.problem(
-                "gender" if gender is None else "birth_date",
-                "Ghi cả ngày sinh và giới tính, hoặc bỏ trống cả hai",
-                "Give both the birth date and the gender, or neither",
-            )
-        if row.errors:
-            return None
-        assert cell is not None and cell.id is not None and full_name and joined and status
         fields = {
             "full_name": full_name,
-            "cell_id": cell.id,
-            "status": status,
-            "joined_on": joined.isoformat(),
-            "official_since": official.isoformat() if official else None,
+            "status": row.choice("status", required=True),
+            "joined_on": row.day("joined_on"),  # whether needed: members.valid says
+            "official_since": row.day("official_since"),
+            "birth_date": row.day("birth_date"),
+            "gender": row.choice("gender"),
+            "national_id": row.text("national_id"),
         }
-        try:  # the directory's own member rules, as `ketnap`'s admin pages apply them
-            parsed = members.valid(fields, self.engine.clock.today())
-        except InvalidData as problem:
-            column = COLUMNS.get(problem.field, problem.field)
-            row.problem(column, problem.message_vi, problem.message_en)
+        if row.errors:
             return None
-        person = (
-            Person(full_name=full_name, birth_date=birth, gender=gender, national_id=national_id)
-            if birth and gender
-            else None
-        )
+        assert cell is not None and cell.id is not None and full_name
+        parsed = member_fields(row, fields | {"cell_id": cell.id}, self.today)
+        if parsed is None:
+            return None
+        keys = member_keys(cell.id, full_name, parsed["joined_on"], parsed["national_id"])
         member = members.new_member(parsed)
-        keys: list[tuple[Any, ...]] = [("member", cell.id, full_name.casefold(), joined)]
-        if national_id:
-            keys.append(("id", national_id))
-        return MemberPlan(row.line, member, person, tuple(keys), cell.path)
+        return MemberPlan(row.line, member, members.new_person(parsed), keys, cell.path)
 
     def _existing(self, plans: list[MemberPlan]) -> dict[tuple[Any, ...], int]:
         """Members already in Ketnap under the same keys; each cell is read once."""
@@ -167,7 +150,7 @@ class MemberImport(ImportJob):
                 plan.member.person_id = plan.person.id
         self.session.add_all([p.member for p in plans])
         self.session.flush()
-        added = [(p.member, p.org_path) for p in plans]
+        added = [(p.member, p.person, p.org_path) for p in plans]
         members.log_added(
             self.session, self.actor, added, at=self.engine.clock.now(), action="import_member"
         )

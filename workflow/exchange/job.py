@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from workflow.access import Actor
 from workflow.engine import Engine
+from workflow.exchange import layouts
 from workflow.exchange.lookups import Directory
 from workflow.exchange.readers import Table
 from workflow.exchange.report import ImportReport, RowError
@@ -57,7 +58,8 @@ class ImportJob:
             progress(done, done)
 
     def _chunk(self, chunk: list[tuple[int, list[Any]]], started: float) -> int:
-        rows = [Row(line, self.names, values, self.today) for line, values in chunk]
+        choices = layouts.CHOICES.get(self.report.kind, {})
+        rows = [Row(line, self.names, values, self.today, choices) for line, values in chunk]
         self.report.rows += len(rows)
         plans = self.plan(rows)
         if not self.report.checked_only:

@@ -17,8 +17,11 @@ import io
 from dataclasses import dataclass
 
 from workflow import process
+from workflow.directory import villages
+from workflow.exchange.choices import Choices
+from workflow.text import Text, fold
 
-KINDS = ("cases", "members", "classes")
+KINDS = ("cases", "members", "classes", "villages")
 
 
 # ── the column layouts ───────────────────────────────────────────────────
@@ -375,22 +378,162 @@ CLASS_COLUMNS: tuple[Column, ...] = (
     _c("issuer", "Đơn vị tổ chức", "Held by"),
     _c("attendees", "Số học viên", "Attendees"),
 )
+# Members by village: a district's villages in one sheet — each row a person of a village
+# (created at its organisation when new): a party member (a status and a cell), a village
+# head or deputy with their term (an office), or both.
+VILLAGE_COLUMNS: tuple[Column, ...] = (
+    _c(
+        "organisation",
+        "Tổ chức quản lý thôn",
+        "Organisation of the village",
+        True,
+        "số (id) hoặc tên đầy đủ, ví dụ Đảng ủy xã …",
+        "id or exact name, e.g. the commune's committee",
+    ),
+    _c("village", "Thôn, tổ dân phố", "Village", True, "tạo mới nếu chưa có", "created if new"),
+    _c("full_name", "Họ và tên", "Full name", True),
+    _c(
+        "cell",
+        "Chi bộ",
+        "Cell",
+        nvi="số hoặc tên; bắt buộc với đảng viên",
+        nen="id or name; required for a party member",
+    ),
+    _c(
+        "status",
+        "Đảng viên",
+        "Party member",
+        nvi="trống: không phải đảng viên",
+        nen="empty: not a party member",
+    ),
+    _c(
+        "joined_on",
+        "Ngày vào Đảng (quyết định kết nạp)",
+        "Admitted on (decision)",
+        nvi="bắt buộc với đảng viên dự bị",
+        nen="required for a probationary member",
+    ),
+    _c(
+        "official_since",
+        "Ngày chính thức",
+        "Official since",
+        nvi="bắt buộc với đảng viên chính thức",
+        nen="required for official members",
+    ),
+    _c("birth_date", "Ngày sinh", "Date of birth"),
+    _c("gender", "Giới tính", "Gender"),
+    _c("national_id", "Số CCCD", "National ID"),
+    _c(
+        "office", "Chức danh ở thôn", "Office in the village", nvi="trống: không", nen="empty: none"
+    ),
+    _c("office_starts_on", "Ngày bắt đầu nhiệm kỳ", "Term starts on", False, *DATE_NOTE),
+    _c(
+        "office_ends_on",
+        "Ngày kết thúc nhiệm kỳ",
+        "Term ends on",
+        nvi="trống: đang giữ",
+        nen="empty: in office",
+    ),
+)
 LAYOUTS: dict[str, tuple[Column, ...]] = {
     "cases": CASE_COLUMNS,
     "members": MEMBER_COLUMNS,
     "classes": CLASS_COLUMNS,
+    "villages": VILLAGE_COLUMNS,
 }
 # Columns the export adds for reading; an import of an exported file ignores them.
 INFORMATIONAL: dict[str, tuple[str, ...]] = {
     "cases": ("case_id", "state", "cell_name", "imported", "next_due"),
     "members": ("member_id", "cell_name"),
     "classes": ("class_id", "organisation_name", "enrolled"),
+    "villages": (),
+}
+# What the export's reading columns are called when it writes labels (export.py).
+INFORMATIONAL_LABELS: dict[str, Text] = {
+    "case_id": Text("Số hồ sơ", "Case id"),
+    "state": Text("Trạng thái", "State"),
+    "cell_name": Text("Tên chi bộ", "Cell name"),
+    "imported": Text("Nhập từ dữ liệu cũ", "Imported"),
+    "next_due": Text("Hạn tiếp theo", "Next deadline"),
+    "member_id": Text("Số đảng viên", "Member id"),
+    "class_id": Text("Số lớp", "Class id"),
+    "organisation_name": Text("Tên tổ chức", "Organisation name"),
+    "enrolled": Text("Số đã ghi danh", "Enrolled"),
 }
 DATE_COLUMNS = {
     c.name
-    for c in CASE_COLUMNS + MEMBER_COLUMNS + CLASS_COLUMNS
+    for c in CASE_COLUMNS + MEMBER_COLUMNS + CLASS_COLUMNS + VILLAGE_COLUMNS
     if c.name.endswith(("_on", "_date", "_since"))
 }
+
+
+# ── choice columns: the codes and the labels an import accepts ─────────────
+def _labelled(codes: tuple[str, ...]) -> dict[str, Text]:
+    return {code: process.CHOICE_LABELS[code] for code in codes}
+
+
+def _states(names: tuple[str, ...]) -> dict[str, Text]:
+    return {
+        name: Text(process.state(name).label_vi, process.state(name).label_en) for name in names
+    }
+
+
+def _field_choices(event: str, *path: str) -> tuple[str, ...]:
+    """The choices of an event's field in the process table (`path`: into its parts)."""
+    spec = process.event(event)
+    assert spec is not None
+    specs = spec.fields
+    for name in path:
+        found = next(f for f in specs if f.name == name)
+        specs = found.parts or (found,)
+    return specs[0].choices
+
+
+MEMBER_STATUSES = ("official", "probationary")  # a member arrives in one of these
+CHOICE_VALUES: dict[str, dict[str, Text]] = {
+    "gender": _labelled(process.GENDERS),
+    "occupation": _labelled(process.OCCUPATIONS),
+    "nominated_by": _labelled(process.NOMINATORS),
+    "union_resolution_kind": _labelled(
+        _field_choices("assign_sponsors", "union_resolution", "kind")
+    ),
+    "rejected_by": _labelled(_field_choices("reject", "by")),
+    "target_state": _states(TARGET_STATES),
+    "status": _states(MEMBER_STATUSES),
+    # a village's head or deputy: the occupations the process table labels
+    "office": {role: process.CHOICE_LABELS[f"village_{role}"] for role in villages.ROLES},
+}
+
+
+def _choices(kind: str) -> dict[str, Choices]:
+    return {
+        c.name: Choices(Text(c.label_vi, c.label_en), CHOICE_VALUES[c.name])
+        for c in LAYOUTS[kind]
+        if c.name in CHOICE_VALUES
+    }
+
+
+CHOICES: dict[str, dict[str, Choices]] = {kind: _choices(kind) for kind in LAYOUTS}
+
+
+def header_names(kind: str) -> dict[str, str]:
+    """What a header cell may say for each column (folded) → the column: its name, its
+    Vietnamese or English label (an export with labels writes them)."""
+    names: dict[str, str] = {}
+    labelled = [(c.name, Text(c.label_vi, c.label_en)) for c in LAYOUTS[kind]]
+    labelled += [(name, INFORMATIONAL_LABELS[name]) for name in INFORMATIONAL[kind]]
+    for name, label in labelled:
+        for key in (name, label.vi, label.en):
+            names.setdefault(fold(key), name)
+    return names
+
+
+def column_label(kind: str, name: str, locale: str = "vi") -> str:
+    """A column's header in an export with labels."""
+    column = next((c for c in LAYOUTS[kind] if c.name == name), None)
+    if column is not None:
+        return column.label_en if locale == "en" else column.label_vi
+    return INFORMATIONAL_LABELS[name].say(locale)
 
 
 def columns(kind: str) -> list[str]:
@@ -408,12 +551,19 @@ def describe(kind: str, locale: str = "vi") -> list[tuple[str, str, str]]:
     for column in LAYOUTS[kind]:
         label = column.label_en if locale == "en" else column.label_vi
         note = column.note_en if locale == "en" else column.note_vi
+        choices = CHOICES[kind].get(column.name)
+        if choices is not None:  # the accepted labels, from the process table
+            note = choices.accepted().say(locale)
         rows.append((column.name + ("*" if column.required else ""), label, note))
     return rows
 
 
-def template_csv(kind: str) -> str:
-    """A CSV with the layout's header only: a starting point for a spreadsheet."""
+def template_csv(kind: str, labels: str | None = None) -> str:
+    """A CSV with the layout's header only: a starting point for a spreadsheet, headed
+    by the columns' names or (`labels`: "vi", "en") their labels — the import reads both."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(columns(kind))
+    names = columns(kind)
+    csv.writer(buffer).writerow(
+        names if labels is None else [column_label(kind, n, labels) for n in names]
+    )
     return buffer.getvalue()

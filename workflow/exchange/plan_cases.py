@@ -24,7 +24,6 @@ from workflow.exchange.layouts import (
     OPTIONAL_COMMITTEE_STEPS,
     PATH_STATES,
     PROBATION_STEPS,
-    TARGET_STATES,
     StepLayout,
 )
 from workflow.exchange.lookups import Directory
@@ -66,21 +65,15 @@ def plan_case(row: Row, directory: Directory) -> CasePlan:
     cell = directory.organisation(row, "cell", cells_only=True)
     nominated_on = row.day("nominated_on", required=True)
     birth = row.day("birth_date", required=True)
-    target = row.text("target_state", required=True)
-    if target is not None and target not in TARGET_STATES:
-        row.problem(
-            "target_state",
-            f"'{target}' không phải bước hợp lệ (một trong: {', '.join(TARGET_STATES)})",
-            f"'{target}' is not one of: {', '.join(TARGET_STATES)}",
-        )
+    target = row.choice("target_state", required=True)  # a state of TARGET_STATES
     person = {
         "full_name": row.text("full_name", required=True),
         "birth_date": birth,
-        "gender": row.text("gender", required=True),
+        "gender": row.choice("gender", required=True),
         "ethnicity": row.text("ethnicity") or "Kinh",
         "religion": row.text("religion"),
         "education": row.text("education"),
-        "occupation": row.text("occupation", required=True),
+        "occupation": row.choice("occupation", required=True),
         "village": row.text("village"),
         "youth_union_member": row.flag("youth_union_member"),
         "trade_union_member": row.flag("trade_union_member"),
@@ -97,7 +90,7 @@ def plan_case(row: Row, directory: Directory) -> CasePlan:
     nomination = {
         "person": person,
         "cell_id": cell.id,
-        "nominated_by": row.text("nominated_by", required=True),
+        "nominated_by": row.choice("nominated_by", required=True),
         "nomination_ref": row.text("nomination_ref", required=True),
     }
     _parse_as(row, process.NOMINATE, nomination, {"cell_id": "cell"})
@@ -266,6 +259,8 @@ def _step(row: Row, directory: Directory, cell: Organisation, layout: StepLayout
             value = row.day(column)
         elif column.endswith(("_voters", "_members", "_votes_for")):
             value = row.number(column)
+        elif column in row.choices:
+            value = row.choice(column)
         else:
             value = row.text(column)
         data[name] = value
@@ -394,7 +389,7 @@ def _sponsors(
     if row.has("union_resolution_ref") or row.has("union_resolution_kind"):
         columns["union_resolution"] = "union_resolution_ref"
         union = {
-            "kind": row.text("union_resolution_kind", required=True),
+            "kind": row.choice("union_resolution_kind", required=True),
             "ref": row.text("union_resolution_ref", required=True),
             "dated": row.day("union_resolution_on", required=True),
         }

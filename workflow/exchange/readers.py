@@ -2,7 +2,8 @@
 or XLSX (the first sheet), as a header and numbered rows, and matching the header to a
 layout. A file that cannot be read, or whose columns are unknown, doubled or missing
 the required ones, is refused as a whole (`ImportFileError`) before any row is read.
-Blank rows are skipped; line numbers stay those a spreadsheet shows."""
+A header cell names a column by its code ("full_name") or its label ("Họ và tên",
+"Full name"). Blank rows are skipped; line numbers stay those a spreadsheet shows."""
 
 from __future__ import annotations
 
@@ -14,9 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workflow.exchange.layouts import INFORMATIONAL, KINDS, columns, required_columns
+from workflow.exchange.layouts import (
+    INFORMATIONAL,
+    KINDS,
+    columns,
+    header_names,
+    required_columns,
+)
 from workflow.exchange.limits import Limits
 from workflow.exchange.report import ImportFileError
+from workflow.text import fold
 
 # Columns read from a sheet: more than any layout has. A sheet that claims 16,384
 # columns would otherwise be padded to that width on every row.
@@ -134,15 +142,14 @@ def _xlsx_table(path: Path) -> Iterator[Table]:
 
 
 def match_header(table: Table, kind: str | None) -> tuple[str, list[str]]:
-    """The kind of the file and its normalised column names; ImportFileError otherwise."""
-    names = [unicodedata.normalize("NFC", h).strip().lower().lstrip("\ufeff") for h in table.header]
-    doubled = sorted({n for n in names if n and names.count(n) > 1})
-    if doubled:
-        raise ImportFileError(
-            f"Cột bị lặp: {', '.join(doubled)}", f"Columns appear twice: {', '.join(doubled)}"
-        )
+    """The kind of the file and its column names — each header cell a column's name or
+    its Vietnamese or English label, in any case, with or without diacritics (an export
+    with labels reads back); ImportFileError otherwise."""
+    raw = [unicodedata.normalize("NFC", h).strip().lstrip("\ufeff") for h in table.header]
     if kind is None:
-        fitting = [k for k in KINDS if set(required_columns(k)) <= set(names)]
+        fitting = [k for k in KINDS if set(required_columns(k)) <= set(_named(raw, k))]
+        if len(fitting) > 1:  # a sheet of members by village holds a member's columns too
+            fitting = [k for k in fitting if set(_named(raw, k)) <= _known(k) | {""}] or fitting
         if len(fitting) != 1:
             expected = "; ".join(f"{k}: {', '.join(required_columns(k))}" for k in KINDS)
             raise ImportFileError(
@@ -155,21 +162,42 @@ def match_header(table: Table, kind: str | None) -> tuple[str, list[str]]:
             f"Loại dữ liệu '{kind}' không có (có: {', '.join(KINDS)})",
             f"No kind '{kind}' (known: {', '.join(KINDS)})",
         )
-    known = set(columns(kind)) | set(INFORMATIONAL[kind])
-    unknown = [n for n in names if n and n not in known]  # nameless columns are ignored
+    names = _named(raw, kind)
+    doubled = sorted({n for n in names if n and names.count(n) > 1})
+    if doubled:
+        raise ImportFileError(
+            f"Cột bị lặp: {', '.join(doubled)}", f"Columns appear twice: {', '.join(doubled)}"
+        )
+    known = _known(kind)
+    unknown = [h for h, n in zip(raw, names, strict=True) if n and n not in known]
     missing = [n for n in required_columns(kind) if n not in names]
     if unknown or missing:
-        problems_vi, problems_en = [], []
-        if missing:
-            problems_vi.append(f"thiếu cột: {', '.join(missing)}")
-            problems_en.append(f"missing columns: {', '.join(missing)}")
-        if unknown:
-            problems_vi.append(f"cột không biết: {', '.join(unknown)}")
-            problems_en.append(f"unknown columns: {', '.join(unknown)}")
-        raise ImportFileError(
-            f"Các cột của tệp không đúng mẫu '{kind}' ({'; '.join(problems_vi)}). "
-            f"Các cột cần có: {', '.join(columns(kind))}",
-            f"The file's columns do not match the '{kind}' layout ({'; '.join(problems_en)}). "
-            f"Expected columns: {', '.join(columns(kind))}",
-        )
+        _refuse(kind, unknown, missing)
     return kind, names
+
+
+def _known(kind: str) -> set[str]:
+    return set(columns(kind)) | set(INFORMATIONAL[kind])
+
+
+def _named(header: list[str], kind: str) -> list[str]:
+    """The header's cells as the columns of `kind` they name (unknown ones as written,
+    lowered; empty ones empty: a nameless column is ignored)."""
+    known = header_names(kind)
+    return [known.get(fold(h), h.lower()) if h else "" for h in header]
+
+
+def _refuse(kind: str, unknown: list[str], missing: list[str]) -> None:
+    problems_vi, problems_en = [], []
+    if missing:
+        problems_vi.append(f"thiếu cột: {', '.join(missing)}")
+        problems_en.append(f"missing columns: {', '.join(missing)}")
+    if unknown:
+        problems_vi.append(f"cột không biết: {', '.join(unknown)}")
+        problems_en.append(f"unknown columns: {', '.join(unknown)}")
+    raise ImportFileError(
+        f"Các cột của tệp không đúng mẫu '{kind}' ({'; '.join(problems_vi)}). "
+        f"Các cột cần có: {', '.join(columns(kind))}",
+        f"The file's columns do not match the '{kind}' layout ({'; '.join(problems_en)}). "
+        f"Expected columns: {', '.join(columns(kind))}",
+    )

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from workflow import hygiene, schema
+from workflow.exchange.choices import Choices
 from workflow.exchange.report import RowError, RowRejected
 from workflow.text import Text
 
@@ -23,8 +24,16 @@ _NO = {"0", "false", "no", "n", "không", "khong", "k"}
 class Row:
     """One data row: its values by column, parsed on demand, problems collected."""
 
-    def __init__(self, line: int, names: list[str], values: list[Any], today: date) -> None:
+    def __init__(
+        self,
+        line: int,
+        names: list[str],
+        values: list[Any],
+        today: date,
+        choices: dict[str, Choices] | None = None,
+    ) -> None:
         self.line, self.today = line, today
+        self.choices = choices or {}  # the layout's choice columns (layouts.CHOICES)
         self.values = {
             n: _clean(v) for n, v in zip(names, values, strict=False) if n and v is not None
         }
@@ -56,6 +65,18 @@ class Row:
         except schema.InvalidData as error:
             self.errors.append(RowError(self.line, column, error.text, None))
             return None
+
+    def choice(self, column: str, required: bool = False) -> str | None:
+        """The code a choice column names — by its code or its label, in Vietnamese or
+        English, whatever the case and the diacritics (choices.py)."""
+        text = self.text(column, required)
+        if text is None:
+            return None
+        choices = self.choices[column]
+        code = choices.match(text)
+        if code is None:
+            self.errors.append(RowError(self.line, column, choices.refusal(text), None))
+        return code
 
     def day(self, column: str, required: bool = False) -> date | None:
         value = self.values.get(column)

@@ -14,6 +14,7 @@ from workflow.engine import Engine
 from workflow.exchange.import_cases import CaseImport
 from workflow.exchange.import_classes import ClassImport
 from workflow.exchange.import_members import MemberImport
+from workflow.exchange.import_villages import VillageImport
 from workflow.exchange.job import ImportJob, Progress
 from workflow.exchange.limits import Limits
 from workflow.exchange.readers import match_header, open_table
@@ -24,6 +25,7 @@ JOBS: dict[str, type[ImportJob]] = {
     "cases": CaseImport,
     "members": MemberImport,
     "classes": ClassImport,
+    "villages": VillageImport,
 }
 
 
