@@ -19,7 +19,7 @@ from sqlalchemy import Engine as Database
 from sqlalchemy import and_, bindparam, event, false, func, inspect, or_, update
 from sqlmodel import Session, col, select
 
-from workflow import access, effects, guards, history, process, schema
+from workflow import access, effects, guards, history, process, resubmission, schema
 from workflow.access import Actor
 from workflow.clock import Clock
 from workflow.config import RuleParameters
@@ -65,6 +65,7 @@ class Outcome:
     case: Case
     event: HistoryEvent
     failed_vote: Refusal | None = None
+    repeated: bool = False  # the same act sent again: the first one's result (resubmission)
 
     @property
     def accepted(self) -> bool:
@@ -356,7 +357,21 @@ class Engine:
         self._no_future_dates(spec, parsed)
         note = _note(note)
         with self._transaction(session) as session:
-            case = self._claim(session, case_id, expected_version, actor)
+            try:
+                case = self._claim(session, case_id, expected_version, actor)
+            except Conflict as conflict:  # unless this very act moved it: a double tap
+                first = resubmission.earlier_act(
+                    session,
+                    conflict,
+                    case_id,
+                    expected_version,
+                    actor,
+                    event,
+                    parsed,
+                    on_date,
+                    note,
+                )
+                return Outcome(first.case, first.row, first.failed_vote, repeated=True)
             access.check_may_record(actor, spec.acted_by)
             if case.state not in spec.sources:
                 raise _not_allowed(spec, case.state)

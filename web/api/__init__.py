@@ -20,6 +20,7 @@ from web.api import (  # noqa: F401 — the route modules register on the bluepr
     documentation,
     identity,
     inbox,
+    members,
     organisations,
     reports,
 )

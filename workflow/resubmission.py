@@ -1,0 +1,92 @@
+"""The same act sent twice — a double tap on a slow network, a client retrying after a
+timeout — is answered with the first one's result instead of a conflict.
+
+A case's version says which state of the case an act was decided on. When the claim
+of version v fails because v has moved on, and the act that moved it from v (history
+row v + 1) was this very act — the same user, event, date, data and note — then this
+request is that act again: nothing is written and the caller gets what the first one
+got. Any other act from a stale version stays a Conflict ("someone else changed the
+case"). No key is needed: the version the form or API call carries already names
+the case as the user saw it, and two different acts from one version cannot both
+be recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from workflow import history, process, schema
+from workflow.access import Actor
+from workflow.guards import Refusal
+from workflow.models import Case, HistoryEvent
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The first sending's result: the case as it is now, its history row, and why its
+    vote failed when it did."""
+
+    case: Case
+    row: HistoryEvent
+    failed_vote: Refusal | None
+
+
+def earlier_act(
+    session: Session,
+    conflict: Exception,
+    case_id: int,
+    expected: int,
+    actor: Actor,
+    event: str,
+    parsed: dict[str, Any],
+    on: date,
+    note: str | None,
+) -> Earlier:
+    """The act recorded from version `expected` if it is this one; else `conflict` is
+    raised again (the caller's Conflict, unchanged)."""
+    row = session.exec(
+        select(HistoryEvent).where(
+            col(HistoryEvent.case_id) == case_id, col(HistoryEvent.seq) == expected + 1
+        )
+    ).first()
+    case = session.get(Case, case_id)
+    if row is None or case is None or not _same(row, actor, event, parsed, on, note):
+        raise conflict
+    return Earlier(case, row, _failed_vote(row))
+
+
+def _same(
+    row: HistoryEvent,
+    actor: Actor,
+    event: str,
+    parsed: dict[str, Any],
+    on: date,
+    note: str | None,
+) -> bool:
+    return (
+        row.outcome in ("accepted", "failed_vote")
+        and row.actor == actor.username
+        and row.event == event
+        and row.on == on
+        and (row.note or None) == note
+        and row.data == history.canonical_data(schema.to_json(parsed))
+    )
+
+
+def _failed_vote(row: HistoryEvent) -> Refusal | None:
+    if row.outcome != "failed_vote":
+        return None
+    spec = process.event(row.event)
+    rule = spec.vote_guard if spec is not None and spec.vote_guard else "two_thirds"
+    guard = next((g for g in spec.guards if g.id == rule), None) if spec else None
+    return Refusal(
+        rule,
+        guard.source if guard else "",
+        "Lần biểu quyết này đã được ghi lại và không đạt hai phần ba",
+        "This vote was already recorded and fell short of two-thirds",
+        "votes_for",
+    )
