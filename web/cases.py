@@ -24,7 +24,7 @@ from web.auth import writer_required
 from web.context import actor as current_actor
 from web.context import engine, label, locale
 from web.security import allow_inline_styles
-from workflow import hygiene, process
+from workflow import hygiene, particulars, process
 from workflow.access import Actor
 from workflow.engine import Conflict
 from workflow.guards import Refusal
@@ -249,7 +249,9 @@ def render_case(
         problem=problem,
         case_dates=[(str(text), getattr(page.case, name)) for name, text in CASE_DATES],
         diagram=process.mermaid(highlight=page.case.state, locale=locale()),
-        timeline=[timeline_entry(row, page.member_names, page.org_names) for row in page.rows],
+        timeline=show_corrections(
+            [timeline_entry(row, page.member_names, page.org_names) for row in page.rows]
+        ),
         read_only=who.role in ("auditor", "admin") or not event_forms,
     ), status
 
@@ -369,6 +371,27 @@ def timeline_entry(
         data = {}
     facts = describe(spec.fields if spec else (), data, member_names, org_names or {})
     return TimelineEntry(row, label(spec) if spec else row.event, facts)
+
+
+def show_corrections(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """A correction of particulars shows each field it changed as old → new."""
+    changes = particulars.corrections([e.row for e in entries])
+    parts = {p.name: p for p in process.CORRECTED.parts}
+    order = {name: i for i, name in enumerate(parts)}
+    for entry in entries:
+        if entry.row.seq not in changes:
+            continue
+        changed = [
+            (label(parts[name]), f"{_was(parts[name], old)} → {_was(parts[name], new)}")
+            for name, old, new in sorted(changes[entry.row.seq], key=lambda c: order.get(c[0], 99))
+            if name in parts
+        ]
+        entry.facts = changed + [f for f in entry.facts if f[0] != label(process.CORRECTED)]
+    return entries
+
+
+def _was(spec: process.FieldSpec, value: Any) -> str:
+    return "—" if value in (None, "") else _shown(spec, value, {}, {})
 
 
 def describe(

@@ -31,7 +31,7 @@ from workflow.text import Explained, together
 
 # What turns a typed member name into a member's id (or raises InvalidData naming the
 # field): the view builds it over the actor's sight (workflow.directory.member_search).
-Resolver = Callable[[str, str], int]
+Resolver = Callable[[str, str, int | None], int]
 LABEL = ".label"  # a member picker's typed name travels beside its hidden id
 
 PREFIX = "f."  # form names of event data; "on", "note", "version" stand apart
@@ -386,9 +386,9 @@ def member_names(who: Actor, ids: Iterable[int]) -> dict[int, str]:
 def member_resolver(who: Actor, cell_id: int | None = None) -> Resolver:
     """A typed member name → that member's id, among those `who` may see."""
 
-    def resolve(typed: str, field: str) -> int:
+    def resolve(typed: str, field: str, prefer: int | None) -> int:
         with engine().session() as session:
-            return member_search.resolve(session, who, typed, field, cell_id=cell_id)
+            return member_search.resolve(session, who, typed, field, cell_id=cell_id, prefer=prefer)
 
     return resolve
 
@@ -456,19 +456,18 @@ class _Reader:
         if spec.type == "list":
             return self._list(spec, name, path)
         if spec.type == "members":
-            pairs = zip_longest(
-                self.posted.getlist(name), self.posted.getlist(name + LABEL), fillvalue=""
-            )
+            labels: list[str | None] = list(self.posted.getlist(name + LABEL))
+            pairs = zip_longest(self.posted.getlist(name), labels, fillvalue=None)
             chosen = [
-                self._member(chosen_id, typed, f"{path}[{i}]")
+                self._member(chosen_id or "", typed, f"{path}[{i}]")
                 for i, (chosen_id, typed) in enumerate(pairs)
-                if chosen_id.strip() or typed.strip()
+                if (chosen_id or "").strip() or (typed or "").strip()
             ]
             return [c for c in chosen if c is not None] or None
         if spec.type == "bool":
             return name in self.posted
         if spec.type == "member":
-            return self._member(self.posted.get(name, ""), self.posted.get(name + LABEL, ""), path)
+            return self._member(self.posted.get(name, ""), self.posted.get(name + LABEL), path)
         raw = self.posted.get(name, "").strip()
         if not raw:
             return None
@@ -501,16 +500,21 @@ class _Reader:
                 rows.append({k: v for k, v in row.items() if v is not None})
         return rows or None
 
-    def _member(self, chosen_id: str, typed: str, path: str) -> Any:
-        """The id a picker chose, else the member the typed name resolves to."""
-        if chosen_id.strip():
-            return chosen_id.strip()
-        if not typed.strip():
+    def _member(self, chosen_id: str, typed: str | None, path: str) -> Any:
+        """The member a picker names: the typed name resolved (the id the picker chose
+        settles a name several share); the id alone when no name came with it (a client
+        that posts ids); none when the name box was emptied."""
+        chosen = chosen_id.strip()
+        if typed is None:
+            return chosen or None
+        typed = typed.strip()
+        if not typed:
             return None
         resolve = self.resolve
         if resolve is None:  # no directory at hand: the engine names it
-            return typed.strip()
-        return self._guarded(lambda: str(resolve(typed.strip(), path)))
+            return chosen or typed
+        prefer = hygiene.whole_number(chosen)
+        return self._guarded(lambda: str(resolve(typed, path, prefer)))
 
     def _guarded(self, read: Callable[[], str]) -> str | None:
         if self.problems is None:

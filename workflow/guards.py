@@ -292,6 +292,23 @@ def youth_union_introduces(ctx: GuardContext) -> Problem | None:
     )
 
 
+# ── correcting particulars ───────────────────────────────────────────────
+@guard("particulars_changed", "Ketnap")
+def particulars_changed(ctx: GuardContext) -> Problem | None:
+    """A correction changes what it names: a field given as it already stands is
+    named back (a slip, or a correction recorded twice)."""
+    found = [
+        Problem(
+            "Hồ sơ đã ghi đúng như vậy, không có gì để sửa",
+            "The record already says so: there is nothing to correct",
+            f"person.{name}",
+        )
+        for name, value in ctx.data["person"].items()
+        if getattr(ctx.person, name, None) == value
+    ]
+    return problems(found)
+
+
 # ── dossier and verification ─────────────────────────────────────────────
 DOSSIER_FORMS = {
     "application_on": "1-KNĐ",

@@ -222,7 +222,22 @@ def _parse_members(spec: FieldSpec, value: Any, name: str) -> list[int]:
 
 
 def _parse_object(spec: FieldSpec, value: Any, name: str) -> dict[str, Any]:
-    return parse(spec.parts, value, prefix=f"{name}.")
+    parsed = parse(spec.parts, value, prefix=f"{name}.")
+    if is_partial(spec):  # a correction: the parts given, and only those
+        parsed = {k: v for k, v in parsed.items() if value.get(k) not in (None, "")}
+        if not parsed:
+            raise InvalidData(
+                name,
+                f"'{spec.label_vi}': hãy điền ít nhất một mục",
+                f"'{spec.label_en}': fill in at least one item",
+            )
+    return parsed
+
+
+def is_partial(spec: FieldSpec) -> bool:
+    """A required object whose every part is optional records only the parts given
+    (a correction of particulars), not the others as empty."""
+    return spec.type == "object" and spec.required and all(not p.required for p in spec.parts)
 
 
 def _parse_list(spec: FieldSpec, value: Any, name: str) -> list[dict[str, Any]]:

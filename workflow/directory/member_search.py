@@ -81,14 +81,23 @@ def _number(text: str) -> int | None:
 
 
 def resolve(
-    session: Session, actor: Actor, text: str, field: str, *, cell_id: int | None = None
+    session: Session,
+    actor: Actor,
+    text: str,
+    field: str,
+    *,
+    cell_id: int | None = None,
+    prefer: int | None = None,
 ) -> int:
     """The one member `text` names (a name, or a number "12" / "#12"), else InvalidData
-    naming `field`: nobody by that name in the actor's sight, or several."""
+    naming `field`: nobody by that name in the actor's sight, or several. `prefer`, the
+    member a picker chose, settles a name several members share."""
     hits = find(session, actor, text, cell_id=cell_id, limit=LIMIT + 1)
     number = _number(text)
     exact = [f for f in hits if f.id == number or fold(f.full_name) == fold(text)]
     chosen = exact if exact else hits
+    if prefer is not None and any(f.id == prefer for f in chosen):
+        return prefer
     if len(chosen) == 1:
         return chosen[0].id
     shown = hygiene.one_line(text)[:60]
