@@ -137,6 +137,15 @@ class EventForm:
         found.extend((w, w.error) for top in self.widgets for w in top.walk() if w.error)
         return found
 
+    def where(self, widget: Widget) -> str:
+        """A widget's name as the summary gives it: inside a list, with its row
+        ("Người giới thiệu 2 · Đảng viên")."""
+        for top in self.widgets:
+            for row in top.walk():
+                if row.kind == "row" and widget in row.children:
+                    return f"{row.label} · {widget.label}"
+        return widget.label
+
 
 def build_form(
     event: Event,

@@ -215,3 +215,31 @@ def test_a_504_character_name_is_refused_beside_the_name(app: Flask, engine: Eng
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "quá dài (tối đa 100 ký tự)" in error_inside(html, "w-f-person-full_name")
+
+
+def test_the_admin_links_a_user_to_a_member_by_name(app: Flask, engine: Engine) -> None:
+    from workflow.models import User
+
+    sponsor = user(engine, "sponsor")
+    cell = secretary_cell(engine)
+    member = members_of(engine, cell, "official")[5]
+    client = login(app, "admin")
+    page = client.get(f"/admin/users/{sponsor.id}").get_data(as_text=True)
+    assert 'name="member_id.label"' in page and "Party member no." not in page
+    form = {
+        "role": "sponsor",
+        "organisation_id": str(sponsor.organisation_id or cell),
+        "full_name": sponsor.full_name or "",
+        "active": "on",
+        "member_id": str(sponsor.member_id),  # what the page held: the picker's old id
+        "member_id.label": fold(member.full_name),  # a new name typed, no JavaScript
+    }
+    assert client.post(f"/admin/users/{sponsor.id}", data=form).status_code == 302
+    with engine.session() as session:
+        saved = session.get(User, sponsor.id)
+    assert saved is not None and saved.member_id == member.id
+    refused = client.post(
+        f"/admin/users/{sponsor.id}", data={**form, "member_id.label": "không có ai"}
+    )
+    assert refused.status_code == 400
+    assert "Không tìm thấy đảng viên nào" in text_of(refused.get_data(as_text=True))
