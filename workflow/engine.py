@@ -294,6 +294,17 @@ class Engine:
             _serialise_nominations(session, parsed["person"])
             for guard in spec.guards:
                 problem = guard.check(act)
+                if problem is not None and guard is guards.one_open_case:  # a double tap?
+                    first = resubmission.earlier_nomination(
+                        session,
+                        guard.refusal(problem),
+                        act.open_case_of(parsed["person"]),
+                        actor,
+                        parsed,
+                        on_date,
+                        note,
+                    )
+                    return Outcome(first.case, first.row, repeated=True)
                 if problem is not None:
                     raise guard.refusal(problem)
             person = Person(**parsed["person"])

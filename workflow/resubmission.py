@@ -59,6 +59,27 @@ def earlier_act(
     return Earlier(case, row, _failed_vote(row))
 
 
+def earlier_nomination(
+    session: Session,
+    refusal: Refusal,
+    case_id: int | None,
+    actor: Actor,
+    parsed: dict[str, Any],
+    on: date,
+    note: str | None,
+) -> Earlier:
+    """A nomination refused because the person already has an open case (`case_id`):
+    when that case was opened by this very nomination (same user, date, data, note),
+    the first one's result; else the refusal is raised again."""
+    row = session.exec(
+        select(HistoryEvent).where(col(HistoryEvent.case_id) == case_id, col(HistoryEvent.seq) == 1)
+    ).first()
+    case = session.get(Case, case_id) if case_id is not None else None
+    if row is None or case is None or not _same(row, actor, "nominate", parsed, on, note):
+        raise refusal
+    return Earlier(case, row, None)
+
+
 def _same(
     row: HistoryEvent,
     actor: Actor,

@@ -119,8 +119,12 @@ def test_the_same_act_sent_eight_times_is_recorded_once_on_sqlite(sqlite_setup: 
     double_taps(sqlite_setup)
 
 
-def nominate(setup: Setup, data: dict[str, Any], _: int) -> Outcome:
-    return setup.engine.nominate(data, setup.secretary(data["cell_id"]), on=TODAY)
+def nominate(setup: Setup, data: dict[str, Any], n: int) -> Outcome:
+    # each racer's own note: eight nominations, not one sent eight times (that one is
+    # answered once: test_one_nomination_sent_eight_times_opens_one_case_for_all)
+    return setup.engine.nominate(
+        data, setup.secretary(data["cell_id"]), on=TODAY, note=f"racer {n}"
+    )
 
 
 def nominations_race(setup: Setup) -> None:
@@ -137,6 +141,35 @@ def nominations_race(setup: Setup) -> None:
         after = setup.counts()
         assert after["Case"] == before["Case"] + 1
         assert after["HistoryEvent"] == before["HistoryEvent"] + 1
+
+
+def nomination_double_taps(setup: Setup) -> None:
+    """The same nomination sent eight times at once: one case, and every sending
+    answered with it (not "already has an open case")."""
+    data = setup.nomination(setup.dong_lo_cell, TODAY)
+    before = setup.counts()
+    secretary = setup.secretary(setup.dong_lo_cell)
+    results = at_once(lambda _n: setup.engine.nominate(data, secretary, on=TODAY))
+    assert all(isinstance(r, Outcome) for r in results), results
+    outcomes = [r for r in results if isinstance(r, Outcome)]
+    assert len({o.case.id for o in outcomes}) == 1
+    assert sum(not o.repeated for o in outcomes) == 1
+    after = setup.counts()
+    assert after["Case"] == before["Case"] + 1
+    assert after["HistoryEvent"] == before["HistoryEvent"] + 1
+
+
+@pytest.mark.postgres
+def test_one_nomination_sent_eight_times_opens_one_case_for_all_on_postgresql(
+    postgres_setup: Setup,
+) -> None:
+    nomination_double_taps(postgres_setup)
+
+
+def test_one_nomination_sent_eight_times_opens_one_case_for_all_on_sqlite(
+    sqlite_setup: Setup,
+) -> None:
+    nomination_double_taps(sqlite_setup)
 
 
 @pytest.mark.postgres

@@ -243,3 +243,22 @@ def test_the_admin_links_a_user_to_a_member_by_name(app: Flask, engine: Engine) 
     )
     assert refused.status_code == 400
     assert "Không tìm thấy đảng viên nào" in text_of(refused.get_data(as_text=True))
+
+
+def test_a_nomination_sent_twice_opens_one_case(app: Flask, engine: Engine) -> None:
+    client = login(app, "secretary")
+    form = {
+        "f.person.full_name": "Phạm Thị Hồng Nhung",
+        "f.person.birth_date": "12/05/1998",
+        "f.person.gender": "female",
+        "f.person.occupation": "farmer",
+        "f.cell_id": str(secretary_cell(engine)),
+        "f.nominated_by": "womens_union",
+        "f.nomination_ref": "21-GT/PN",
+        "on": dmy(1),
+    }
+    first = client.post("/cases/new", data=form)
+    second = client.post("/cases/new", data=form)
+    assert first.status_code == second.status_code == 302
+    assert first.location == second.location  # the same case
+    assert "Đã mở hồ sơ số" in text_of(client.get(second.location).get_data(as_text=True))
