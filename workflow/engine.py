@@ -304,7 +304,7 @@ class Engine:
                         on_date,
                         note,
                     )
-                    return Outcome(first.case, first.row, repeated=True)
+                    return _repeated(first)
                 if problem is not None:
                     raise guard.refusal(problem)
             person = Person(**parsed["person"])
@@ -382,7 +382,7 @@ class Engine:
                     on_date,
                     note,
                 )
-                return Outcome(first.case, first.row, first.failed_vote, repeated=True)
+                return _repeated(first)
             access.check_may_record(actor, spec.acted_by)
             if case.state not in spec.sources:
                 raise _not_allowed(spec, case.state)
@@ -570,6 +570,12 @@ class Engine:
 
     def count_cases(self, session: Session) -> int:
         return session.exec(select(func.count()).select_from(Case)).one()
+
+
+def _repeated(first: resubmission.Earlier) -> Outcome:
+    """The answer to an act sent again: the first sending's (nothing was written)."""
+    case, row = Case(**first.case), HistoryEvent(**first.row)
+    return Outcome(case, row, first.failed_vote, repeated=True)
 
 
 def _note(note: Any) -> str | None:

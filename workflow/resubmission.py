@@ -13,30 +13,57 @@ be recorded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, select
 
 from workflow import history, process, schema
 from workflow.access import Actor
 from workflow.guards import Refusal
 from workflow.models import Case, HistoryEvent
 
+# Core tables, not ORM queries: these reads work on a Session and on a Connection alike
+_HISTORY = cast(Table, HistoryEvent.__table__)  # type: ignore[attr-defined]
+_CASE = cast(Table, Case.__table__)  # type: ignore[attr-defined]
+
+
+class Reader(Protocol):
+    """A Session or a Connection: what runs a SELECT."""
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any: ...
+
 
 @dataclass(frozen=True)
 class Earlier:
-    """The first sending's result: the case as it is now, its history row, and why its
-    vote failed when it did."""
+    """The first sending's result: the case's columns as they are now, its history
+    row's, and why its vote failed when it did."""
 
-    case: Case
-    row: HistoryEvent
+    case: Mapping[str, Any]
+    row: Mapping[str, Any]
     failed_vote: Refusal | None
 
 
+def _row(bind: Reader, case_id: int | None, seq: int) -> Mapping[str, Any] | None:
+    found: Mapping[str, Any] | None = (
+        bind.execute(select(_HISTORY).where(_HISTORY.c.case_id == case_id, _HISTORY.c.seq == seq))
+        .mappings()
+        .first()
+    )
+    return found
+
+
+def _case(bind: Reader, case_id: int | None) -> Mapping[str, Any] | None:
+    found: Mapping[str, Any] | None = (
+        bind.execute(select(_CASE).where(_CASE.c.id == case_id)).mappings().first()
+    )
+    return found
+
+
 def earlier_act(
-    session: Session,
+    bind: Reader,
     conflict: Exception,
     case_id: int,
     expected: int,
@@ -48,19 +75,14 @@ def earlier_act(
 ) -> Earlier:
     """The act recorded from version `expected` if it is this one; else `conflict` is
     raised again (the caller's Conflict, unchanged)."""
-    row = session.exec(
-        select(HistoryEvent).where(
-            col(HistoryEvent.case_id) == case_id, col(HistoryEvent.seq) == expected + 1
-        )
-    ).first()
-    case = session.get(Case, case_id)
+    row, case = _row(bind, case_id, expected + 1), _case(bind, case_id)
     if row is None or case is None or not _same(row, actor, event, parsed, on, note):
         raise conflict
     return Earlier(case, row, _failed_vote(row))
 
 
 def earlier_nomination(
-    session: Session,
+    bind: Reader,
     refusal: Refusal,
     case_id: int | None,
     actor: Actor,
@@ -71,37 +93,34 @@ def earlier_nomination(
     """A nomination refused because the person already has an open case (`case_id`):
     when that case was opened by this very nomination (same user, date, data, note),
     the first one's result; else the refusal is raised again."""
-    row = session.exec(
-        select(HistoryEvent).where(col(HistoryEvent.case_id) == case_id, col(HistoryEvent.seq) == 1)
-    ).first()
-    case = session.get(Case, case_id) if case_id is not None else None
+    row, case = _row(bind, case_id, 1), _case(bind, case_id)
     if row is None or case is None or not _same(row, actor, "nominate", parsed, on, note):
         raise refusal
     return Earlier(case, row, None)
 
 
 def _same(
-    row: HistoryEvent,
+    row: Mapping[str, Any],
     actor: Actor,
     event: str,
     parsed: dict[str, Any],
     on: date,
     note: str | None,
 ) -> bool:
-    return (
-        row.outcome in ("accepted", "failed_vote")
-        and row.actor == actor.username
-        and row.event == event
-        and row.on == on
-        and (row.note or None) == note
-        and row.data == history.canonical_data(schema.to_json(parsed))
+    return bool(
+        row["outcome"] in ("accepted", "failed_vote")
+        and row["actor"] == actor.username
+        and row["event"] == event
+        and row["on"] == on
+        and (row["note"] or None) == note
+        and row["data"] == history.canonical_data(schema.to_json(parsed))
     )
 
 
-def _failed_vote(row: HistoryEvent) -> Refusal | None:
-    if row.outcome != "failed_vote":
+def _failed_vote(row: Mapping[str, Any]) -> Refusal | None:
+    if row["outcome"] != "failed_vote":
         return None
-    spec = process.event(row.event)
+    spec = process.event(row["event"])
     rule = spec.vote_guard if spec is not None and spec.vote_guard else "two_thirds"
     guard = next((g for g in spec.guards if g.id == rule), None) if spec else None
     return Refusal(
