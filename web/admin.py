@@ -21,6 +21,7 @@ from web.context import actor, engine, locale
 from web.forms import iso_date
 from workflow import hygiene, rules
 from workflow.access import ROLES
+from workflow.directory import member_search
 from workflow.directory import members as directory_members
 from workflow.directory import organisations as directory_organisations
 from workflow.directory import users as directory_users
@@ -280,12 +281,28 @@ def _user_data(form: Any, *, new: bool) -> dict[str, Any]:
     the current one), as the action takes it: a checkbox is true when ticked."""
     names = ("full_name", "role", "organisation_id", "member_id", "email", "password")
     data: dict[str, Any] = {name: form.get(name, "") for name in names}
+    data["member_id"] = _member_id(form)
     data["daily_digest"] = form.get("daily_digest") == "on"
     if new:
         data["username"] = form.get("username", "")
     else:  # the new-user form has no such box: a new account is active
         data["active"] = form.get("active") == "on"
     return data
+
+
+def _member_id(form: Any) -> str:
+    """The member a user account is linked to: the one picked from the suggestions, or
+    the one whose name was typed (InvalidData when it names nobody, or several)."""
+    chosen = str(form.get("member_id") or "").strip()
+    typed = form.get("member_id.label")
+    if typed is None:  # a form without the picker's name box: the id as given
+        return chosen
+    if not str(typed).strip():  # the name emptied: no member
+        return ""
+    prefer = hygiene.whole_number(chosen)
+    with engine().session() as session:
+        found = member_search.resolve(session, actor(), str(typed), "member_id", prefer=prefer)
+    return str(found)
 
 
 def _int(raw: str | None) -> int | None:

@@ -40,10 +40,11 @@ from flask_login import (
     login_user,
     logout_user,
 )
+from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from web.context import engine
-from web.errors import locale
+from web.errors import http_error, locale
 from web.extensions import login_manager
 from workflow import logins
 from workflow.logins import Limits, TooManyAttempts
@@ -177,7 +178,10 @@ def login() -> ResponseReturnValue:
         password = request.form.get("password") or ""
         user = authenticate(username, password) if username and password else None
         if user is not None:
+            pending = session.get(PENDING)  # a form typed before the session expired
             session.clear()  # a fresh session for the new identity
+            if pending is not None:
+                session[PENDING] = pending
             login_user(LoginUser(user))
             session.permanent = True
             if user.locale in ("vi", "en"):
@@ -267,8 +271,78 @@ def writer_required(view: F) -> F:
 def _unauthorized() -> ResponseReturnValue:
     if request.path.startswith("/api/"):
         abort(401)
+    if request.method == "POST":  # the session ended while the form was being filled
+        return _expired_form()
     flash(str(login_manager.login_message), "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+# ── a form sent after its session or CSRF token expired ─────────────────
+# What was typed is kept in the session (the cookie: signed, and only ever sent back
+# to the browser that typed it) and shown again, filled in, for one tap after logging
+# in (web/resume.py), instead of "the form could not be read" and everything lost.
+PENDING = "ketnap.pending_form"
+PENDING_MAX = 2500  # characters: the session cookie must stay under the browsers' 4 KB
+NEVER_KEPT = ("csrf_token", "password")
+
+
+def keep_posted_form() -> bool:
+    """Keep this POST's fields (never its token or a password) for /resume."""
+    fields = [[k, v] for k, v in request.form.items(multi=True) if k not in NEVER_KEPT]
+    if sum(len(k) + len(v) for k, v in fields) > PENDING_MAX:
+        return False
+    session[PENDING] = {"path": request.path, "fields": fields}
+    return True
+
+
+@bp.route("/resume")
+@login_required
+def resume() -> ResponseReturnValue:
+    """The form kept when its session expired, filled in again, to send with one tap."""
+    pending = session.pop(PENDING, None)
+    if not isinstance(pending, dict):
+        return redirect(url_for("cases.dashboard"))
+    from web.resume import kept_form  # the forms and their queries: only this page
+
+    return kept_form(str(pending.get("path", "")), pending.get("fields") or [])
+
+
+def _csrf_failed(error: CSRFError) -> ResponseReturnValue:
+    """A page form whose token no longer matches the session: the session expired (or
+    the user logged out in another tab). The login form is simply shown again."""
+    if request.path.startswith("/api/") or request.method != "POST":
+        return http_error(error)
+    if request.endpoint == "auth.login":
+        flash(_("The login page had expired. Please log in again."), "info")
+        username = (request.form.get("username") or "").strip()
+        return render_template("login.html", username=username), 400
+    return _expired_form()
+
+
+def _expired_form() -> ResponseReturnValue:
+    kept = keep_posted_form()
+    if current_user.is_authenticated:
+        if kept:
+            flash(
+                _("This form had expired. What you typed is kept: check it and send it again."),
+                "warning",
+            )
+            return redirect(url_for("auth.resume"))
+        flash(
+            _("This form had expired and was too long to keep. Please fill it in again."), "error"
+        )
+        return redirect(_safe_next(request.referrer and urlsplit(request.referrer).path))
+    if kept:
+        flash(
+            _(
+                "Your session has expired. Log in again: what you typed is kept, "
+                "and you can send it with one tap."
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login", next=url_for("auth.resume")))
+    flash(_("Your session has expired. Please log in again."), "info")
+    return redirect(url_for("auth.login"))
 
 
 def init_app(app: Flask) -> None:
@@ -291,3 +365,4 @@ def init_app(app: Flask) -> None:
     )
     app.session_interface = BearerBlindSessions()
     app.register_error_handler(TooManyAttempts, _too_many_attempts)
+    app.register_error_handler(CSRFError, _csrf_failed)

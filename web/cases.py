@@ -23,18 +23,18 @@ from web import diagram, forms
 from web.auth import writer_required
 from web.context import actor as current_actor
 from web.context import engine, label, locale
-from workflow import hygiene, process
+from workflow import hygiene, particulars, process
 from workflow.access import Actor
-from workflow.directory import members as directory_members
 from workflow.engine import Conflict
 from workflow.guards import Refusal
-from workflow.models import HistoryEvent
+from workflow.models import HistoryEvent, Member
 from workflow.queries import case_list
 from workflow.queries.case_page import CasePage, actor_names, all_cells, load_case
 from workflow.queries.dashboard import overview, sponsor_tasks
 from workflow.queries.recordable import may_record, recordable_events
 from workflow.queries.tasks import Task, task_list
 from workflow.schema import InvalidData
+from workflow.text import Explained
 
 bp = Blueprint("cases", __name__)
 CLOSING = tuple(s.name for s in process.STATES if s.terminal and s.name != "official")
@@ -174,12 +174,10 @@ def new() -> ResponseReturnValue:
         form = forms.build_form(spec, choices, defaults=defaults, today=today)
         return render_template("cases/new.html", form=form)
     try:
-        data = forms.data_from_form(spec.fields, request.form)
-        on = _on(request.form.get("on", ""), spec)
+        data, on = forms.read_event(spec, request.form, forms.member_resolver(who))
         outcome = engine().nominate(data, who, on=on, note=request.form.get("note"))
     except (Refusal, InvalidData) as problem:
-        error, where = forms.error_of(problem, locale())
-        form = forms.build_form(spec, choices, request.form, error, where, today=today)
+        form = forms.build_form(spec, choices, request.form, today=today, problems=problem.every())
         status = 422 if isinstance(problem, Refusal) else 400
         return render_template("cases/new.html", form=form), status
     flash(
@@ -191,12 +189,6 @@ def new() -> ResponseReturnValue:
         "success",
     )
     return redirect(url_for("cases.show", case_id=outcome.case.id))
-
-
-def _on(raw: str, spec: process.Event) -> str:
-    if not raw.strip():
-        raise InvalidData("on", f"Thiếu '{spec.on_label_vi}'", f"'{spec.on_label_en}' is required")
-    return forms.iso_date(raw, "on", spec.on_label_vi, spec.on_label_en)
 
 
 # ── one case ─────────────────────────────────────────────────────────────
@@ -263,10 +255,12 @@ def render_case(
         case_dates=milestones(page),
         progress=diagram.progress(page.case.state, page.rows),
         actor_names=names,
-        timeline=[
-            timeline_entry(row, page.member_names, page.org_names)
-            for row in sorted(page.rows, key=lambda r: (r.on, r.seq))
-        ],
+        timeline=show_corrections(
+            [
+                timeline_entry(row, page.member_names, page.org_names)
+                for row in sorted(page.rows, key=lambda r: (r.on, r.seq))
+            ]
+        ),
         read_only=who.role in ("auditor", "admin") or not event_forms,
     ), status
 
@@ -320,15 +314,14 @@ def record(case_id: int, event_name: str) -> ResponseReturnValue:
     if version is None:
         abort(400)
     try:
-        data = forms.data_from_form(spec.fields, request.form)
-        on = _on(request.form.get("on", ""), spec)
+        resolve = forms.member_resolver(who, page.case.cell_id)
+        data, on = forms.read_event(spec, request.form, resolve)
         outcome = engine().advance(
             case_id, spec.name, data, who, version, on=on, note=request.form.get("note")
         )
     except (Refusal, InvalidData) as problem:
-        error, where = forms.error_of(problem, locale())
         status = 422 if isinstance(problem, Refusal) else 400
-        return _rerender(page, who, spec, error, where, status)
+        return _rerender(page, who, spec, problem, status)
     except Conflict as conflict:
         with engine().session() as session:
             page = load_case(session, case_id, who)
@@ -336,7 +329,7 @@ def record(case_id: int, event_name: str) -> ResponseReturnValue:
         still_allowed = spec in recordable_events(page.case, who)
         failed = None
         if still_allowed:
-            form = _posted_form(page, who, spec, None, None)
+            form = _posted_form(page, who, spec, ())
             failed = (spec.name, form)
         return render_case(page, who, failed=failed, notice=message, status=409)
     if outcome.failed_vote is not None:
@@ -349,37 +342,48 @@ def record(case_id: int, event_name: str) -> ResponseReturnValue:
         )
     else:
         flash(_("Recorded: %(event)s.", event=label(spec)), "success")
-    return redirect(url_for("cases.show", case_id=case_id) + "#timeline")
+    # to the top, where the message is (web/static/js/forms.js brings it into view)
+    return redirect(url_for("cases.show", case_id=case_id))
 
 
 def _posted_form(
     page: CasePage,
     who: Actor,
     spec: process.Event,
-    error: forms.FieldError | None,
-    where: str | None,
+    problems: tuple[Explained, ...] | list[Explained],
 ) -> forms.EventForm:
     choices = _choices(page, who)
-    return forms.build_form(spec, choices, request.form, error, where, version=page.case.version)
+    choices.member_names.update(
+        forms.member_names(who, forms.member_ids(spec.fields, request.form))
+    )
+    return forms.build_form(
+        spec, choices, request.form, version=page.case.version, problems=problems
+    )
 
 
 def _choices(page: CasePage, who: Actor) -> forms.Choices:
-    """What the case's forms offer: the members `who` may name (none out of scope) and
-    every cell (a transfer may go anywhere)."""
+    """What the case's forms offer: every cell (a transfer may go anywhere), and the
+    acting member's own name (a helper's comment starts with it). Members are found by
+    name by the pickers, not listed here."""
+    names: dict[int, str] = {}
     with engine().session() as session:
-        members = directory_members.pickable(session, who, page.case)
-        return forms.Choices(members=members, cells=all_cells(session))
+        if who.member_id is not None:
+            me = session.get(Member, who.member_id)
+            if me is not None and me.id is not None:
+                names[me.id] = me.full_name
+        return forms.Choices(
+            cells=all_cells(session), member_names=names, cell_id=page.case.cell_id
+        )
 
 
 def _rerender(
     page: CasePage,
     who: Actor,
     spec: process.Event,
-    error: forms.FieldError,
-    where: str | None,
+    problem: Explained,
     status: int,
 ) -> ResponseReturnValue:
-    form = _posted_form(page, who, spec, error, where)
+    form = _posted_form(page, who, spec, problem.every())
     return render_case(page, who, failed=(spec.name, form), status=status)
 
 
@@ -401,6 +405,27 @@ def timeline_entry(
         data = {}
     facts = describe(spec.fields if spec else (), data, member_names, org_names or {})
     return TimelineEntry(row, label(spec) if spec else row.event, facts)
+
+
+def show_corrections(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """A correction of particulars shows each field it changed as old → new."""
+    changes = particulars.corrections(sorted((e.row for e in entries), key=lambda r: r.seq))
+    parts = {p.name: p for p in process.CORRECTED.parts}
+    order = {name: i for i, name in enumerate(parts)}
+    for entry in entries:
+        if entry.row.seq not in changes:
+            continue
+        changed = [
+            (label(parts[name]), f"{_was(parts[name], old)} → {_was(parts[name], new)}")
+            for name, old, new in sorted(changes[entry.row.seq], key=lambda c: order.get(c[0], 99))
+            if name in parts
+        ]
+        entry.facts = changed + [f for f in entry.facts if f[0] != label(process.CORRECTED)]
+    return entries
+
+
+def _was(spec: process.FieldSpec, value: Any) -> str:
+    return "—" if value in (None, "") else _shown(spec, value, {}, {})
 
 
 def describe(

@@ -16,7 +16,7 @@ from workflow.access import Forbidden
 from workflow.engine import Conflict, NotFound
 from workflow.guards import Refusal
 from workflow.schema import InvalidData
-from workflow.text import Text
+from workflow.text import Explained, Text
 
 
 def wants_json() -> bool:
@@ -30,27 +30,24 @@ def locale() -> str:
         return "vi"
 
 
-def error_body(exc: Exception) -> tuple[dict[str, Any], int]:
-    """The JSON error and status for an engine exception."""
-    loc = locale()
+def _problem(exc: Explained, loc: str) -> dict[str, Any]:
     if isinstance(exc, Refusal):
         return {
-            "error": {
-                "rule": exc.rule,
-                "message": exc.message(loc),
-                "source": exc.source,
-                "field": exc.field,
-            }
-        }, 422
-    if isinstance(exc, InvalidData):
-        return {
-            "error": {
-                "rule": "invalid_data",
-                "message": exc.message(loc),
-                "source": None,
-                "field": exc.field,
-            }
-        }, 400
+            "rule": exc.rule,
+            "message": exc.message(loc),
+            "source": exc.source,
+            "field": exc.field,
+        }
+    return {"rule": "invalid_data", "message": exc.message(loc), "source": None, "field": exc.field}
+
+
+def error_body(exc: Exception) -> tuple[dict[str, Any], int]:
+    """The JSON error and status for an engine exception. A refusal or malformed input
+    names its first problem in `error` and every one (that first included) in `errors`."""
+    loc = locale()
+    if isinstance(exc, Refusal | InvalidData):
+        every = [_problem(each, loc) for each in exc.every()]
+        return {"error": every[0], "errors": every}, 422 if isinstance(exc, Refusal) else 400
     if isinstance(exc, Conflict):
         message = exc.message(loc)
         return {

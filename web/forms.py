@@ -10,20 +10,29 @@ user typed kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import zip_longest
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from web.context import dmy, label, locale
-from workflow import hygiene, process
+from web.context import dmy, engine, label, locale
+from workflow import access, hygiene, process, schema
+from workflow.access import Actor
+from workflow.directory import member_search
 from workflow.guards import Refusal
 from workflow.models import Member, Organisation
 from workflow.process import Event, FieldSpec
 from workflow.schema import InvalidData
+from workflow.text import Explained, together
+
+# What turns a typed member name into a member's id (or raises InvalidData naming the
+# field): the view builds it over the actor's sight (workflow.directory.member_search).
+Resolver = Callable[[str, str, int | None], int]
+LABEL = ".label"  # a member picker's typed name travels beside its hidden id
 
 PREFIX = "f."  # form names of event data; "on", "note", "version" stand apart
 LIST_ROWS = 3  # rows offered for a list field (e.g. sponsors: two, plus a spare)
@@ -77,6 +86,8 @@ class Widget:
     children: list[Widget] = field(default_factory=list)
     error: FieldError | None = None
     hint: str = ""
+    shown: str = ""  # a member picker: the name typed or chosen (value holds the id)
+    shown_values: list[str] = field(default_factory=list)  # …of a several-member picker
 
     @property
     def dom_id(self) -> str:
@@ -90,19 +101,13 @@ class Widget:
 
 @dataclass
 class Choices:
-    """What the select boxes offer: the members the actor may name as sponsor or helper
-    (workflow.directory.members.pickable: none out of the actor's scope) and the cells
-    one may pick."""
+    """What the forms offer: the cells one may pick, and the names of the members a form
+    starts with (e.g. the helper's own name). Members are not listed: a picker finds
+    them by name (/api/v1/members, or the name typed resolved on the server)."""
 
-    members: list[Member] = field(default_factory=list)
     cells: list[Organisation] = field(default_factory=list)
-
-    def member_options(self) -> list[Option]:
-        return [
-            Option(str(m.id), m.full_name, status_label(m.status))
-            for m in self.members
-            if m.status != "removed"
-        ]
+    member_names: dict[int, str] = field(default_factory=dict)
+    cell_id: int | None = None  # the case's cell: its members come first in a picker
 
     def cell_options(self) -> list[Option]:
         return [Option(str(c.id), c.name) for c in self.cells]
@@ -116,12 +121,30 @@ class EventForm:
     widgets: list[Widget]
     form_error: FieldError | None = None
     version: int | None = None
+    cell_id: int | None = None  # the case's cell, for the member pickers' suggestions
 
     @property
     def has_errors(self) -> bool:
-        return self.form_error is not None or any(
-            w.error is not None for top in self.widgets for w in top.walk()
-        )
+        return bool(self.errors)
+
+    @property
+    def errors(self) -> list[tuple[Widget | None, FieldError]]:
+        """Every problem, in the form's order (one without a field first): the summary
+        at the top of the form links each to its widget."""
+        found: list[tuple[Widget | None, FieldError]] = []
+        if self.form_error is not None:
+            found.append((None, self.form_error))
+        found.extend((w, w.error) for top in self.widgets for w in top.walk() if w.error)
+        return found
+
+    def where(self, widget: Widget) -> str:
+        """A widget's name as the summary gives it: inside a list, with its row
+        ("Người giới thiệu 2 · Đảng viên")."""
+        for top in self.widgets:
+            for row in top.walk():
+                if row.kind == "row" and widget in row.children:
+                    return f"{row.label} · {widget.label}"
+        return widget.label
 
 
 def build_form(
@@ -133,8 +156,10 @@ def build_form(
     defaults: dict[str, Any] | None = None,
     today: date | None = None,
     version: int | None = None,
+    problems: Iterable[Explained] = (),
 ) -> EventForm:
-    """The form of `event`, filled with what was posted (or defaults), with `error` placed."""
+    """The form of `event`, filled with what was posted (or defaults), with `error` and
+    every one of `problems` placed beside the widget its field names."""
     posted = posted if posted is not None else MultiDict()
     fresh = not posted
     defaults = defaults or {}
@@ -152,15 +177,17 @@ def build_form(
             on_label,
             True,
             value=on_value,
-            hint=str(_l("dd/mm/yyyy — the day it happened, not later than today")),
+            hint=str(_l("the day it happened, not later than today")),
         )
     )
     widgets.append(
         Widget("note", "note", "textarea", str(_l("Note")), False, value=posted.get("note", ""))
     )
-    form = EventForm(event, widgets, version=version)
+    form = EventForm(event, widgets, version=version, cell_id=choices.cell_id)
     if error is not None:
         _place(form, error, error_field)
+    for problem in problems:
+        _place(form, field_error(problem), problem.field)
     return form
 
 
@@ -205,14 +232,14 @@ def _widget(
             ]
             widget.children.append(row)
         return widget
-    if spec.type in ("member", "members"):
-        widget.options = choices.member_options()
-    elif spec.type == "organisation":
+    if spec.type == "organisation":
         widget.options = choices.cell_options()
     elif spec.type == "choice":
         widget.options = [Option(c, choice_label(c)) for c in spec.choices]
     if spec.type == "members":
-        widget.values = posted.getlist(name) if not fresh else _as_list(defaults.get(path))
+        _fill_members(widget, name, path, choices, posted, fresh, defaults)
+    elif spec.type == "member":
+        _fill_member(widget, name, path, choices, posted, fresh, defaults)
     elif spec.type == "bool":
         default = defaults.get(path, spec.default)
         widget.value = ("on" if name in posted else "") if not fresh else ("on" if default else "")
@@ -222,6 +249,52 @@ def _widget(
     else:
         widget.value = posted.get(name, "")
     return widget
+
+
+def _fill_member(
+    widget: Widget,
+    name: str,
+    path: str,
+    choices: Choices,
+    posted: MultiDict[str, str],
+    fresh: bool,
+    defaults: dict[str, Any],
+) -> None:
+    if fresh:
+        widget.value = _show(defaults.get(path))
+        number = hygiene.whole_number(widget.value)
+        widget.shown = choices.member_names.get(number, "") if number is not None else ""
+    else:
+        widget.value, widget.shown = posted.get(name, ""), posted.get(name + LABEL, "")
+    number = hygiene.whole_number(widget.value)
+    if not widget.shown and number is not None:
+        widget.shown = choices.member_names.get(number, "")
+
+
+MEMBER_ROWS = 3  # pickers offered for a several-member field (e.g. helpers)
+
+
+def _fill_members(
+    widget: Widget,
+    name: str,
+    path: str,
+    choices: Choices,
+    posted: MultiDict[str, str],
+    fresh: bool,
+    defaults: dict[str, Any],
+) -> None:
+    if fresh:
+        ids, shown = _as_list(defaults.get(path)), []
+    else:
+        pairs = list(zip_longest(posted.getlist(name), posted.getlist(name + LABEL), fillvalue=""))
+        ids, shown = [p[0] for p in pairs], [p[1] for p in pairs]
+    shown = [
+        typed or choices.member_names.get(hygiene.whole_number(i) or 0, "")
+        for i, typed in zip_longest(ids, shown, fillvalue="")
+    ]
+    rows = min(max(MEMBER_ROWS, len(ids) + 1), MAX_LIST_ROWS)
+    widget.values = (ids + [""] * rows)[:rows]
+    widget.shown_values = (shown + [""] * rows)[:rows]
 
 
 def _as_list(value: Any) -> list[str]:
@@ -278,47 +351,188 @@ def error_of(exc: Refusal | InvalidData, locale: str) -> tuple[FieldError, str |
     return FieldError(exc.message(locale), "invalid_data", None), exc.field
 
 
+def field_error(problem: Explained) -> FieldError:
+    """A problem as a form shows it, in the reader's language."""
+    if isinstance(problem, Refusal):
+        return FieldError(problem.message(locale()), problem.rule, problem.source)
+    return FieldError(problem.message(locale()), "invalid_data", None)
+
+
+def member_ids(specs: tuple[FieldSpec, ...], posted: MultiDict[str, str]) -> set[int]:
+    """The member ids a posted form names, so the form shown again can name them."""
+    found: set[int] = set()
+    for spec in specs:
+        _collect_ids(spec, PREFIX + spec.name, posted, found)
+    return found
+
+
+def _collect_ids(spec: FieldSpec, name: str, posted: MultiDict[str, str], found: set[int]) -> None:
+    if spec.type == "object":
+        for part in spec.parts:
+            _collect_ids(part, f"{name}.{part.name}", posted, found)
+    elif spec.type == "list":
+        for i in range(_posted_rows(posted, name)):
+            for part in spec.parts:
+                _collect_ids(part, f"{name}.{i}.{part.name}", posted, found)
+    elif spec.type in ("member", "members"):
+        for raw in posted.getlist(name):
+            number = hygiene.whole_number(raw.strip())
+            if number is not None:
+                found.add(number)
+
+
+def member_names(who: Actor, ids: Iterable[int]) -> dict[int, str]:
+    """The names of these members, of those `who` may see (others stay unnamed)."""
+    names: dict[int, str] = {}
+    with engine().session() as session:
+        for member_id in sorted(set(ids))[: MAX_LIST_ROWS * 2]:
+            member = session.get(Member, member_id)
+            if member is not None and access.can_see_member(session, who, member):
+                names[member_id] = member.full_name
+    return names
+
+
+def member_resolver(who: Actor, cell_id: int | None = None) -> Resolver:
+    """A typed member name → that member's id, among those `who` may see."""
+
+    def resolve(typed: str, field: str, prefer: int | None) -> int:
+        with engine().session() as session:
+            return member_search.resolve(session, who, typed, field, cell_id=cell_id, prefer=prefer)
+
+    return resolve
+
+
+def read_event(
+    spec: Event, posted: MultiDict[str, str], resolve: Resolver | None = None
+) -> tuple[dict[str, Any], str]:
+    """The event data and the act's date (ISO) a posted form carries, checked as the
+    engine will check them: every malformed or missing datum at once (InvalidData,
+    the others in `also`), so one submit shows them all."""
+    problems: list[InvalidData] = []
+    data = data_from_form(spec.fields, posted, resolve, problems)
+    on = posted.get("on", "").strip()
+    if not on:
+        problems.append(
+            InvalidData("on", f"Thiếu '{spec.on_label_vi}'", f"'{spec.on_label_en}' is required")
+        )
+    else:
+        try:
+            on = iso_date(on, "on", spec.on_label_vi, spec.on_label_en)
+        except InvalidData as problem:
+            problems.append(problem)
+    try:
+        schema.parse(spec.fields, data)
+    except InvalidData as found:
+        already = {normalise_field(p.field) for p in problems}
+        problems.extend(
+            p
+            for p in found.every()
+            if isinstance(p, InvalidData) and normalise_field(p.field) not in already
+        )
+    if problems:
+        raise together(problems)
+    return data, on
+
+
 # ── reading a posted form back into event data ───────────────────────────
-def data_from_form(specs: tuple[FieldSpec, ...], posted: MultiDict[str, str]) -> dict[str, Any]:
-    """The event data the form carries, shaped as the field specs say."""
+def data_from_form(
+    specs: tuple[FieldSpec, ...],
+    posted: MultiDict[str, str],
+    resolve: Resolver | None = None,
+    problems: list[InvalidData] | None = None,
+) -> dict[str, Any]:
+    """The event data the form carries, shaped as the field specs say. A date that is
+    none, or a member name that names nobody (or several), raises InvalidData — or,
+    given `problems`, is put there and its field left out, so reading goes on."""
+    reader = _Reader(posted, resolve, problems)
     result: dict[str, Any] = {}
     for spec in specs:
-        value = _read(spec, PREFIX + spec.name, spec.name, posted)
+        value = reader.read(spec, PREFIX + spec.name, spec.name)
         if value is not None:
             result[spec.name] = value
     return result
 
 
-def _read(spec: FieldSpec, name: str, path: str, posted: MultiDict[str, str]) -> Any:
-    if spec.type == "object":
+@dataclass
+class _Reader:
+    posted: MultiDict[str, str]
+    resolve: Resolver | None
+    problems: list[InvalidData] | None
+
+    def read(self, spec: FieldSpec, name: str, path: str) -> Any:
+        if spec.type == "object":
+            return self._object(spec, name, path)
+        if spec.type == "list":
+            return self._list(spec, name, path)
+        if spec.type == "members":
+            labels: list[str | None] = list(self.posted.getlist(name + LABEL))
+            pairs = zip_longest(self.posted.getlist(name), labels, fillvalue=None)
+            chosen = [
+                self._member(chosen_id or "", typed, f"{path}[{i}]")
+                for i, (chosen_id, typed) in enumerate(pairs)
+                if (chosen_id or "").strip() or (typed or "").strip()
+            ]
+            return [c for c in chosen if c is not None] or None
+        if spec.type == "bool":
+            return name in self.posted
+        if spec.type == "member":
+            return self._member(self.posted.get(name, ""), self.posted.get(name + LABEL), path)
+        raw = self.posted.get(name, "").strip()
+        if not raw:
+            return None
+        if spec.type == "date":
+            return self._guarded(lambda: iso_date(raw, path, spec.label_vi, spec.label_en))
+        return raw
+
+    def _object(self, spec: FieldSpec, name: str, path: str) -> Any:
         part_values = {
-            part.name: _read(part, f"{name}.{part.name}", f"{path}.{part.name}", posted)
+            part.name: self.read(part, f"{name}.{part.name}", f"{path}.{part.name}")
             for part in spec.parts
         }
         if not spec.required and not any(_filled(v) for v in part_values.values()):
             return None
         return {k: v for k, v in part_values.items() if v is not None}
-    if spec.type == "list":
+
+    def _list(self, spec: FieldSpec, name: str, path: str) -> Any:
         rows = []
-        for i in range(_posted_rows(posted, name)):
+        for i in range(_posted_rows(self.posted, name)):
             row = {
-                part.name: _read(part, f"{name}.{i}.{part.name}", f"{path}.{i}.{part.name}", posted)
+                part.name: self.read(part, f"{name}.{i}.{part.name}", f"{path}.{i}.{part.name}")
                 for part in spec.parts
             }
-            if any(_filled(v) for v in row.values()):
+            typed = any(
+                self.posted.get(f"{name}.{i}.{part.name}{suffix}", "").strip()
+                for part in spec.parts
+                for suffix in ("", LABEL)
+            )
+            if typed or any(_filled(v) for v in row.values()):
                 rows.append({k: v for k, v in row.items() if v is not None})
         return rows or None
-    if spec.type == "members":
-        chosen = [v for v in posted.getlist(name) if v.strip()]
-        return chosen or None
-    if spec.type == "bool":
-        return name in posted
-    raw = posted.get(name, "").strip()
-    if not raw:
-        return None
-    if spec.type == "date":
-        return iso_date(raw, path, spec.label_vi, spec.label_en)
-    return raw
+
+    def _member(self, chosen_id: str, typed: str | None, path: str) -> Any:
+        """The member a picker names: the typed name resolved (the id the picker chose
+        settles a name several share); the id alone when no name came with it (a client
+        that posts ids); none when the name box was emptied."""
+        chosen = chosen_id.strip()
+        if typed is None:
+            return chosen or None
+        typed = typed.strip()
+        if not typed:
+            return None
+        resolve = self.resolve
+        if resolve is None:  # no directory at hand: the engine names it
+            return chosen or typed
+        prefer = hygiene.whole_number(chosen)
+        return self._guarded(lambda: str(resolve(typed, path, prefer)))
+
+    def _guarded(self, read: Callable[[], str]) -> str | None:
+        if self.problems is None:
+            return read()
+        try:
+            return read()
+        except InvalidData as problem:
+            self.problems.append(problem)
+            return None
 
 
 def _filled(value: Any) -> bool:

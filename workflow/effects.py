@@ -209,3 +209,10 @@ def grant_extension(ctx: EffectContext) -> None:
     granted = json.loads(ctx.case.extensions or "{}")
     granted[ctx.data["deadline"]] = granted.get(ctx.data["deadline"], 0) + ctx.data["working_days"]
     ctx.case.extensions = json.dumps(granted, sort_keys=True)
+
+
+def correct_particulars(ctx: EffectContext) -> None:
+    """The candidate's particulars as corrected: the fields given, and only those (the
+    history row keeps them; the values they replace are the earlier rows')."""
+    if ctx.data["person"]:
+        ctx.update(Person, ctx.case.person_id, **ctx.data["person"])

@@ -29,7 +29,7 @@ from sqlalchemy import Engine as Database
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel, select
 
-from workflow import access, effects, process, replay, schema
+from workflow import access, effects, guards, process, replay, resubmission, schema
 from workflow.access import Actor
 from workflow.acts import (
     STATEMENTS,
@@ -104,11 +104,13 @@ class Outcome:
         case: dict[str, Any],
         event: dict[str, Any],
         failed_vote: Refusal | None = None,
+        repeated: bool = False,
     ) -> None:
         self._case_values, self._event_values = case, event
         self._case: Case | None = None
         self._event: HistoryEvent | None = None
         self.failed_vote = failed_vote
+        self.repeated = repeated  # the same act sent again: the first one's result
 
     @property
     def case(self) -> Case:
@@ -308,8 +310,19 @@ class Engine:
             self._directory_seen(connection.execute(sa.select(_DIRECTORY_MARK)).scalar())
             for guard in spec.guards:
                 problem = guard.check(act)
+                if problem is not None and guard is guards.one_open_case:  # a double tap?
+                    first = resubmission.earlier_nomination(
+                        connection,
+                        guard.refusal(problem, params, on_date),
+                        act.open_case_of(parsed["person"]),
+                        actor,
+                        parsed,
+                        on_date,
+                        note,
+                    )
+                    return _repeated(first)
                 if problem is not None:
-                    raise guard.refusal(problem)
+                    raise guard.refusal(problem, params, on_date)
             person_values = Person(**parsed["person"]).model_dump(exclude={"id"})
             person_id = act.insert(Person, **person_values)
             cell = self._organisation(connection, parsed["cell_id"])
@@ -362,7 +375,21 @@ class Engine:
         self._no_future_dates(spec, parsed)
         note = _note(note)
         with self._connection(session) as connection:
-            claimed = self._claim(connection, case_id, expected_version, actor)
+            try:
+                claimed = self._claim(connection, case_id, expected_version, actor)
+            except Conflict as conflict:  # unless this very act moved it: a double tap
+                first = resubmission.earlier_act(
+                    connection,
+                    conflict,
+                    case_id,
+                    expected_version,
+                    actor,
+                    event,
+                    parsed,
+                    on_date,
+                    note,
+                )
+                return _repeated(first)
             case = claimed.case
             access.check_may_record(actor, spec.acted_by)
             if case.state not in spec.sources:
@@ -559,3 +586,8 @@ class Engine:
 
     def count_cases(self, session: Session) -> int:
         return session.exec(select(func.count()).select_from(Case)).one()
+
+
+def _repeated(first: resubmission.Earlier) -> Outcome:
+    """The answer to an act sent again: the first sending's (nothing was written)."""
+    return Outcome(dict(first.case), dict(first.row), first.failed_vote, repeated=True)

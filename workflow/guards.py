@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workflow import rules
-from workflow.text import Explained, Text, dmy
+from workflow.text import Explained, Text, dmy, together
 
 if TYPE_CHECKING:
     from workflow.access import Actor
@@ -36,6 +36,12 @@ class Problem:
     vi: str
     en: str
     field: str | None = None
+    also: tuple[Problem, ...] = ()  # the same rule broken elsewhere (e.g. another sponsor row)
+
+
+def problems(found: list[Problem]) -> Problem | None:
+    """One Problem for several (the first, carrying the others), or None for none."""
+    return Problem(found[0].vi, found[0].en, found[0].field, tuple(found[1:])) if found else None
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,11 @@ class Guard:
     def refusal(
         self, problem: Problem, params: RuleParameters | None = None, on: date | None = None
     ) -> Refusal:
+        refusal = self._one(problem, params, on)
+        refusal.also = tuple(self._one(other, params, on) for other in problem.also)
+        return refusal
+
+    def _one(self, problem: Problem, params: RuleParameters | None, on: date | None) -> Refusal:
         source = self.source_in(params)
         cited = Text(source, source)
         if self.parameter is not None and params is not None:
@@ -99,12 +110,15 @@ class GuardContext(Protocol):
 def check_event_guards(event_data: Any) -> bool:
     """The Machine's one condition: run the event's guards in order.
 
-    A refusal raises. When only the vote guard fails (a vote that did not reach
-    two-thirds), the vote is a fact to record, not an error: answer False so the
-    Machine leaves the state, and let the engine record the failed vote.
+    A refusal raises, after every guard has had its say: the Refusal raised is the
+    first, the others ride in its `also` (a form shows them all at once). When only
+    the vote guard fails (a vote that did not reach two-thirds), the vote is a fact to
+    record, not an error: answer False so the Machine leaves the state, and let the
+    engine record the failed vote.
     """
     ctx: GuardContext = event_data.model.context
     failed_vote: Refusal | None = None
+    refused: list[Refusal] = []
     for guard in ctx.event_guards():
         problem = guard.check(ctx)
         if problem is None:
@@ -112,7 +126,9 @@ def check_event_guards(event_data: Any) -> bool:
         if guard.id == ctx.vote_guard():
             failed_vote = guard.refusal(problem, ctx.params, ctx.on)
             continue
-        raise guard.refusal(problem, ctx.params, ctx.on)
+        refused.append(guard.refusal(problem, ctx.params, ctx.on))
+    if refused:
+        raise together(refused)
     if failed_vote is not None:
         ctx.record_failed_vote(failed_vote)
         return False
@@ -176,8 +192,12 @@ def certificate_after_class(ctx: GuardContext) -> Problem | None:
     return None
 
 
-def _sponsor_members(ctx: GuardContext) -> list[tuple[dict[str, Any], Member | None]]:
-    return [(s, ctx.member(s["member_id"])) for s in ctx.data["sponsors"]]
+def _sponsor_members(ctx: GuardContext) -> list[tuple[str, dict[str, Any], Member | None]]:
+    """Each sponsor row: the field path its problems name, the row, the member."""
+    return [
+        (f"sponsors[{i}].member_id", s, ctx.member(s["member_id"]))
+        for i, s in enumerate(ctx.data["sponsors"])
+    ]
 
 
 def _no_member(member_id: Any, field: str) -> Problem:
@@ -192,56 +212,66 @@ def _no_member(member_id: Any, field: str) -> Problem:
 
 @guard("sponsor_is_official", f"{CHARTER}, Điều 4.2")
 def sponsor_is_official(ctx: GuardContext) -> Problem | None:
-    for sponsor, member in _sponsor_members(ctx):
+    found = []
+    for where, sponsor, member in _sponsor_members(ctx):
         if member is None:
-            return _no_member(sponsor["member_id"], "sponsors")
-        if member.status != "official":
-            return Problem(
-                f"Người giới thiệu {member.full_name} không phải đảng viên chính "
-                "thức; đảng viên dự bị không được giới thiệu người vào Đảng",
-                f"Sponsor {member.full_name} is not an official member; "
-                "probationary members cannot sponsor",
-                "sponsors",
+            found.append(_no_member(sponsor["member_id"], where))
+        elif member.status != "official":
+            found.append(
+                Problem(
+                    f"Người giới thiệu {member.full_name} không phải đảng viên chính "
+                    "thức; đảng viên dự bị không được giới thiệu người vào Đảng",
+                    f"Sponsor {member.full_name} is not an official member; "
+                    "probationary members cannot sponsor",
+                    where,
+                )
             )
-    return None
+    return problems(found)
 
 
 @guard("sponsor_not_candidate", f"{CHARTER}, Điều 4")
 def sponsor_not_candidate(ctx: GuardContext) -> Problem | None:
-    ids = [s["member_id"] for s in ctx.data["sponsors"]]
-    if len(set(ids)) != len(ids):
-        return Problem(
-            "Một đảng viên được ghi hai lần làm người giới thiệu",
-            "The same member is listed twice as a sponsor",
-            "sponsors",
-        )
-    for _, member in _sponsor_members(ctx):
-        if member is not None and member.person_id == ctx.case.person_id:
-            return Problem(
-                "Người vào Đảng không thể tự giới thiệu mình",
-                "The candidate cannot sponsor themselves",
-                "sponsors",
+    found, seen = [], set()
+    for where, sponsor, member in _sponsor_members(ctx):
+        if sponsor["member_id"] in seen:
+            found.append(
+                Problem(
+                    "Một đảng viên được ghi hai lần làm người giới thiệu",
+                    "The same member is listed twice as a sponsor",
+                    where,
+                )
             )
-    return None
+        seen.add(sponsor["member_id"])
+        if member is not None and member.person_id == ctx.case.person_id:
+            found.append(
+                Problem(
+                    "Người vào Đảng không thể tự giới thiệu mình",
+                    "The candidate cannot sponsor themselves",
+                    where,
+                )
+            )
+    return problems(found)
 
 
 @guard("sponsor_shared_time", "QĐ 294 §3.2.1", "sponsor_shared_months")
 def sponsor_shared_time(ctx: GuardContext) -> Problem | None:
     need = ctx.params.sponsor_shared_months
-    for sponsor, member in _sponsor_members(ctx):
+    found = []
+    for where, sponsor, member in _sponsor_members(ctx):
         months = rules.full_months_between(sponsor["alongside_since"], ctx.on)
-        if months < need:
-            if member is None:
-                return _no_member(sponsor["member_id"], "sponsors")
-            name = member.full_name
-            return Problem(
+        if months >= need or member is None:  # no member: sponsor_is_official says so
+            continue
+        name = member.full_name
+        found.append(
+            Problem(
                 f"Người giới thiệu {name} mới công tác cùng người vào Đảng "
                 f"{max(months, 0)} tháng; cần ít nhất {need} tháng",
                 f"Sponsor {name} has been alongside the candidate for "
                 f"{max(months, 0)} months; {need} are required",
-                "sponsors",
+                where.replace("member_id", "alongside_since"),
             )
-    return None
+        )
+    return problems(found)
 
 
 @guard("sponsor_count", f"{CHARTER}, Điều 4.1")
@@ -278,6 +308,23 @@ def youth_union_introduces(ctx: GuardContext) -> Problem | None:
         "by a Youth Union resolution and one official member",
         "union_resolution",
     )
+
+
+# ── correcting particulars ───────────────────────────────────────────────
+@guard("particulars_changed", "Ketnap")
+def particulars_changed(ctx: GuardContext) -> Problem | None:
+    """A correction changes what it names: a field given as it already stands is
+    named back (a slip, or a correction recorded twice)."""
+    found = [
+        Problem(
+            "Hồ sơ đã ghi đúng như vậy, không có gì để sửa",
+            "The record already says so: there is nothing to correct",
+            f"person.{name}",
+        )
+        for name, value in ctx.data["person"].items()
+        if getattr(ctx.person, name, None) == value
+    ]
+    return problems(found)
 
 
 # ── dossier and verification ─────────────────────────────────────────────

@@ -269,6 +269,21 @@ UNION_RESOLUTION = FieldSpec(
         _date("dated", "Ngày nghị quyết", "Dated"),
     ),
 )
+# What a correction may change: the candidate's particulars, each optional (only those
+# given are corrected; a required object whose parts are all optional records only the
+# parts given: workflow/schema.py). The Youth Union and trade-union ticks are no
+# particulars: they are facts of the nomination.
+CORRECTED = FieldSpec(
+    "person",
+    "object",
+    "Thông tin cần sửa (chỉ điền mục cần sửa)",
+    "Particulars to correct (fill in only what changes)",
+    parts=tuple(
+        FieldSpec(p.name, p.type, p.label_vi, p.label_en, required=False, choices=p.choices)
+        for p in PERSON.parts
+        if p.type != "bool"
+    ),
+)
 VOTERS = _int("voters", "Số đảng viên chính thức biểu quyết", "Official members voting")
 COMMITTEE_MEMBERS = _int("members", "Số cấp ủy viên", "Committee members")
 VOTES_FOR = _int("votes_for", "Số tán thành", "Votes for")
@@ -650,6 +665,20 @@ EVENTS: tuple[Event, ...] = (
         guards=(guards.receiving_cell,),
         effect=effects.transfer,
         alternative=True,
+    ),
+    Event(
+        name="correct_particulars",
+        sources=OPEN_STATES,
+        target=None,
+        label_vi="Sửa thông tin người vào Đảng",
+        label_en="Correct the candidate's particulars",
+        acted_by="cell",
+        alternative=True,  # a correction, never a step the case waits for
+        fields=(CORRECTED, REASON),
+        guards=(guards.particulars_changed,),
+        effect=effects.correct_particulars,
+        on_label_vi="Ngày sửa",
+        on_label_en="Corrected on",
     ),
     Event(
         name="grant_extension",

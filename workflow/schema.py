@@ -12,7 +12,7 @@ from typing import Any
 
 from workflow import hygiene
 from workflow.process import FieldSpec
-from workflow.text import Explained, Text
+from workflow.text import Explained, Text, together
 
 EARLIEST = date(1900, 1, 1)  # no act, birth or membership Ketnap records lies before
 TEXT_MAX = 2000
@@ -67,32 +67,52 @@ def _shown(value: Any) -> str:
 
 
 def parse(specs: tuple[FieldSpec, ...], data: Any, prefix: str = "") -> dict[str, Any]:
-    """Validate `data` against `specs`; return it with proper Python types."""
+    """Validate `data` against `specs`; return it with proper Python types.
+
+    Every problem is found, not only the first: the InvalidData raised names the first
+    and carries the others in `also` (a form shows each beside its field)."""
     if not isinstance(data, dict):
         raise InvalidData(
             prefix.rstrip(".") or "data", "Dữ liệu phải là một đối tượng", "Data must be an object"
         )
     known = {s.name for s in specs}
-    for key in data:
-        if key not in known:
-            raise InvalidData(
-                prefix + str(key),
-                f"Trường '{key}' không thuộc sự kiện này",
-                f"Unknown field '{key}'",
-            )
+    problems: list[InvalidData] = [
+        InvalidData(
+            prefix + str(key), f"Trường '{key}' không thuộc sự kiện này", f"Unknown field '{key}'"
+        )
+        for key in data
+        if key not in known
+    ]
     result: dict[str, Any] = {}
     for spec in specs:
-        name = prefix + spec.name
-        value = data.get(spec.name)
-        if value is None or value == "":
-            if spec.required:
-                raise InvalidData(
-                    name, f"Thiếu '{spec.label_vi}'", f"'{spec.label_en}' is required"
-                )
-            result[spec.name] = spec.default
-            continue
-        result[spec.name] = _parse_value(spec, value, name)
+        try:
+            result[spec.name] = _parse_field(spec, data.get(spec.name), prefix + spec.name)
+        except InvalidData as problem:
+            problems.append(problem)
+    if problems:
+        raise together(problems)
     return result
+
+
+def _parse_field(spec: FieldSpec, value: Any, name: str) -> Any:
+    if value is None or value == "":
+        if spec.required:
+            raise InvalidData(name, f"Thiếu '{spec.label_vi}'", f"'{spec.label_en}' is required")
+        return spec.default
+    return _parse_value(spec, value, name)
+
+
+def _each(items: list[Any], parse_one: Callable[[Any, int], Any]) -> list[Any]:
+    """`parse_one` over a list's items, every item's problems gathered."""
+    parsed, problems = [], []
+    for i, item in enumerate(items):
+        try:
+            parsed.append(parse_one(item, i))
+        except InvalidData as problem:
+            problems.append(problem)
+    if problems:
+        raise together(problems)
+    return parsed
 
 
 def _parse_value(spec: FieldSpec, value: Any, name: str) -> Any:
@@ -198,11 +218,26 @@ def _parse_members(spec: FieldSpec, value: Any, name: str) -> list[int]:
         raise InvalidData(
             name, f"'{spec.label_vi}' phải là danh sách", f"'{spec.label_en}' must be a list"
         )
-    return [_parse_int(v, f"{name}[{i}]", spec) for i, v in enumerate(value)]
+    return _each(value, lambda v, i: _parse_int(v, f"{name}[{i}]", spec))
 
 
 def _parse_object(spec: FieldSpec, value: Any, name: str) -> dict[str, Any]:
-    return parse(spec.parts, value, prefix=f"{name}.")
+    parsed = parse(spec.parts, value, prefix=f"{name}.")
+    if is_partial(spec):  # a correction: the parts given, and only those
+        parsed = {k: v for k, v in parsed.items() if value.get(k) not in (None, "")}
+        if not parsed:
+            raise InvalidData(
+                name,
+                f"'{spec.label_vi}': hãy điền ít nhất một mục",
+                f"'{spec.label_en}': fill in at least one item",
+            )
+    return parsed
+
+
+def is_partial(spec: FieldSpec) -> bool:
+    """A required object whose every part is optional records only the parts given
+    (a correction of particulars), not the others as empty."""
+    return spec.type == "object" and spec.required and all(not p.required for p in spec.parts)
 
 
 def _parse_list(spec: FieldSpec, value: Any, name: str) -> list[dict[str, Any]]:
@@ -212,7 +247,7 @@ def _parse_list(spec: FieldSpec, value: Any, name: str) -> list[dict[str, Any]]:
             f"'{spec.label_vi}' phải là danh sách không rỗng",
             f"'{spec.label_en}' must be a non-empty list",
         )
-    return [parse(spec.parts, item, prefix=f"{name}[{i}].") for i, item in enumerate(value)]
+    return _each(value, lambda item, i: parse(spec.parts, item, prefix=f"{name}[{i}]."))
 
 
 def _parse_whole(spec: FieldSpec, value: Any, name: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 LOCALES = ("vi", "en")
 
@@ -33,11 +34,18 @@ class Explained(Exception):
     """An error that tells the user what is wrong, in their language; nothing was written.
 
     `field` names the datum at fault (a form shows the message beside it), or None.
+    `also` holds the other problems found in the same input, so a form can show every
+    one of them at once (`every()`: this one first).
     """
 
     def __init__(self, text: Text, field: str | None = None) -> None:
         super().__init__(text.en)
         self.text, self.field = text, field
+        self.also: tuple[Explained, ...] = ()
+
+    def every(self) -> list[Explained]:
+        """This problem and every other one found with it, in the order found."""
+        return [self, *self.also]
 
     def message(self, locale: str = "vi") -> str:
         return self.text.say(locale)
@@ -49,6 +57,17 @@ class Explained(Exception):
     @property
     def message_en(self) -> str:
         return self.text.en
+
+
+E = TypeVar("E", bound=Explained)
+
+
+def together(problems: list[E]) -> E:
+    """The first problem, carrying the others (each flattened) in `also`."""
+    first = problems[0]
+    rest: list[Explained] = [*first.also, *problems[1:]]
+    first.also = tuple(each for problem in rest for each in problem.every())
+    return first
 
 
 def dmy(day: date | datetime | None, missing: str = "—") -> str:

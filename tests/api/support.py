@@ -112,7 +112,10 @@ class Api:
 def error_of(answer: TestResponse) -> dict[str, Any]:
     assert answer.is_json, answer.get_data(as_text=True)[:300]
     body = answer.get_json()
-    assert set(body) == {"error"} and {"rule", "message", "source", "field"} <= set(body["error"])
+    assert set(body) <= {"error", "errors"}
+    assert {"rule", "message", "source", "field"} <= set(body["error"])
+    if "errors" in body:  # every problem of the input, the first being `error`
+        assert body["errors"][0] == body["error"]
     return body["error"]  # type: ignore[no-any-return]
 
 

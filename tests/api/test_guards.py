@@ -264,6 +264,15 @@ def _not_a_cell(w: Walker) -> TestResponse:
     return _event(w, "nominated", "transfer", {"to_cell_id": int(committee)}, TODAY)
 
 
+@check("particulars_changed")
+def _nothing_to_correct(w: Walker) -> TestResponse:
+    case, _ = w.case("nominated")
+    same = {"person": {"full_name": case["person"]["full_name"]}, "reason": "Ghi sai tên"}
+    return w.api.record(
+        case["id"], "correct_particulars", same, TODAY, "secretary", case["version"]
+    )
+
+
 # ── the tests ─────────────────────────────────────────────────────────────
 def test_every_rule_is_checked() -> None:
     rules = set(process.guard_ids()) | {"on_not_in_future", "event_allowed"}

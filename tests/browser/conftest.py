@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from tests.support.browser import launch_chromium
 from tests.web.support import build_template, copy_engine, make_app
 from workflow.engine import Engine
+from workflow.ops.demo import World
 
 # Waits, not timings: a loaded CI machine (2 cores, xdist, Chromium) may be slow to paint.
 expect.set_options(timeout=30_000)
@@ -25,6 +26,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 class LiveServer:
     url: str
     engine: Engine
+    world: World
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", engine)
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", engine, template.world)
     finally:
         server.shutdown()
         thread.join(timeout=10)

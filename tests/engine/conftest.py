@@ -184,6 +184,7 @@ class Setup:
             "reject": {"by": "cell", "reason": "Không đủ tiêu chuẩn"},
             "withdraw": {"reason": "Chuyển công tác ra khỏi địa phương"},
             "transfer": {"to_cell_id": neighbour},
+            "correct_particulars": {"person": {"village": "Thôn Mới"}, "reason": "Ghi sai thôn"},
             "grant_extension": {
                 "deadline": EXTENDED.get(state, "decision"),
                 "working_days": 10,

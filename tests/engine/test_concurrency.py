@@ -47,7 +47,11 @@ def race(setup: Setup, case_id: int, version: int) -> list[Outcome | BaseExcepti
 
     def advance(n: int) -> Outcome:
         event, data = EVENTS[n % len(EVENTS)]
-        return setup.engine.advance(case_id, event, data, secretary, version, on=TODAY)
+        # each racer's own note: eight different acts (the same act sent eight times is
+        # a double tap, answered once: test_the_same_act_sent_eight_times_is_recorded_once)
+        return setup.engine.advance(
+            case_id, event, data, secretary, version, on=TODAY, note=f"racer {n}"
+        )
 
     return at_once(advance)
 
@@ -78,8 +82,49 @@ def test_eight_racers_on_sqlite_one_wins_seven_conflict(sqlite_setup: Setup) -> 
     one_wins_every_round(sqlite_setup)
 
 
-def nominate(setup: Setup, data: dict[str, Any], _: int) -> Outcome:
-    return setup.engine.nominate(data, setup.secretary(data["cell_id"]), on=TODAY)
+def double_taps(setup: Setup) -> None:
+    """The same act sent eight times at once from one version: one history row, and
+    every sending answered with it (none told that someone else changed the case)."""
+    case_id = setup.case_in("probationary", setup.dong_lo_cell, end=TODAY - timedelta(days=30))
+    secretary = setup.secretary(setup.case(case_id).cell_id)
+    for _ in range(3):
+        version = setup.case(case_id).version
+        rows = len(setup.history(case_id))
+        results = at_once(
+            partial(
+                lambda seen, _n: setup.engine.advance(
+                    case_id, "record_self_review", {}, secretary, seen, on=TODAY
+                ),
+                version,
+            )
+        )
+        assert all(isinstance(r, Outcome) for r in results), results
+        outcomes = [r for r in results if isinstance(r, Outcome)]
+        assert {o.event.seq for o in outcomes} == {version + 1}
+        assert sum(not o.repeated for o in outcomes) == 1
+        assert setup.case(case_id).version == version + 1
+        assert len(setup.history(case_id)) == rows + 1
+    with setup.engine.session() as session:
+        assert history.verify_case(session, case_id).intact
+
+
+@pytest.mark.postgres
+def test_the_same_act_sent_eight_times_is_recorded_once_on_postgresql(
+    postgres_setup: Setup,
+) -> None:
+    double_taps(postgres_setup)
+
+
+def test_the_same_act_sent_eight_times_is_recorded_once_on_sqlite(sqlite_setup: Setup) -> None:
+    double_taps(sqlite_setup)
+
+
+def nominate(setup: Setup, data: dict[str, Any], n: int) -> Outcome:
+    # each racer's own note: eight nominations, not one sent eight times (that one is
+    # answered once: test_one_nomination_sent_eight_times_opens_one_case_for_all)
+    return setup.engine.nominate(
+        data, setup.secretary(data["cell_id"]), on=TODAY, note=f"racer {n}"
+    )
 
 
 def nominations_race(setup: Setup) -> None:
@@ -96,6 +141,35 @@ def nominations_race(setup: Setup) -> None:
         after = setup.counts()
         assert after["Case"] == before["Case"] + 1
         assert after["HistoryEvent"] == before["HistoryEvent"] + 1
+
+
+def nomination_double_taps(setup: Setup) -> None:
+    """The same nomination sent eight times at once: one case, and every sending
+    answered with it (not "already has an open case")."""
+    data = setup.nomination(setup.dong_lo_cell, TODAY)
+    before = setup.counts()
+    secretary = setup.secretary(setup.dong_lo_cell)
+    results = at_once(lambda _n: setup.engine.nominate(data, secretary, on=TODAY))
+    assert all(isinstance(r, Outcome) for r in results), results
+    outcomes = [r for r in results if isinstance(r, Outcome)]
+    assert len({o.case.id for o in outcomes}) == 1
+    assert sum(not o.repeated for o in outcomes) == 1
+    after = setup.counts()
+    assert after["Case"] == before["Case"] + 1
+    assert after["HistoryEvent"] == before["HistoryEvent"] + 1
+
+
+@pytest.mark.postgres
+def test_one_nomination_sent_eight_times_opens_one_case_for_all_on_postgresql(
+    postgres_setup: Setup,
+) -> None:
+    nomination_double_taps(postgres_setup)
+
+
+def test_one_nomination_sent_eight_times_opens_one_case_for_all_on_sqlite(
+    sqlite_setup: Setup,
+) -> None:
+    nomination_double_taps(sqlite_setup)
 
 
 @pytest.mark.postgres

@@ -135,6 +135,12 @@ def script() -> list[Act]:
         Act("F", "enrol_in_class", 20),
         Act("B", "fail_class", 40, _with(reason="Vắng quá số buổi quy định")),
         Act("B", "enrol_in_class", 41),
+        Act(
+            "B",
+            "correct_particulars",
+            42,
+            _with(person={"full_name": "Nguyễn Thị Hoà Bình"}, reason="Sai chính tả"),
+        ),
         Act("B", "pass_class", 35, refused="certificate_after_class"),
         Act("B", "confirm", 60, refused="event_allowed"),
         Act("B", "pass_class", 60, version_offset=-1, refused="conflict"),

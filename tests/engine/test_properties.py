@@ -184,7 +184,7 @@ class Procedure(RuleBasedStateMachine):
         before = setup.counts()
         case = setup.case(case_id) if case_id is not None else None
         try:
-            return act()
+            outcome: Outcome = act()
         except ENGINE_ERRORS:
             assert setup.counts() == before
             if case is not None:
@@ -195,6 +195,10 @@ class Procedure(RuleBasedStateMachine):
                     case.cell_id,
                 )
             return None
+        if outcome.repeated:  # the same act sent again from a stale version: nothing new
+            assert setup.counts() == before
+            return None
+        return outcome
 
     def record(self, case_id: int, event: str, before_state: str, outcome: Outcome | None) -> None:
         if outcome is None:

@@ -268,9 +268,23 @@ def test_probationary_member_cannot_sponsor() -> None:
         data={"sponsors": sponsors((7, date(2020, 1, 1)), (8, date(2020, 1, 1)))},
     )
     refusal_ = refused(guards.sponsor_is_official, ctx)
-    assert refusal_.field == "sponsors"
+    assert refusal_.field == "sponsors[1].member_id"  # the row at fault, not the list
     assert "Đỗ Thu Trang" in refusal_.message_vi
     assert "đảng viên dự bị không được giới thiệu" in refusal_.message_vi
+
+
+def test_two_bad_sponsors_are_both_named_each_on_its_row() -> None:
+    probationary = Member(id=8, full_name="Đỗ Thu Trang", cell_id=5, status="probationary")
+    ctx = Context(
+        members={8: probationary},
+        data={"sponsors": sponsors((404, date(2020, 1, 1)), (8, date(2020, 1, 1)))},
+    )
+    refusal_ = refused(guards.sponsor_is_official, ctx)
+    assert [(r.field, r.rule) for r in refusal_.every()] == [
+        ("sponsors[0].member_id", "sponsor_is_official"),
+        ("sponsors[1].member_id", "sponsor_is_official"),
+    ]
+    assert "404" in refusal_.message_vi and "Đỗ Thu Trang" in refusal_.also[0].message_vi
 
 
 def test_official_members_may_sponsor() -> None:

@@ -70,7 +70,9 @@ def nominate_cases(deployed: Deployment) -> tuple[list[int], int, Any]:
 
 
 def race(port: int, case_id: int, body: dict[str, Any], tokens: list[str]) -> list[int]:
-    """Every client reads the case, then all post the same next event at once."""
+    """Every client reads the case, then all post the same next event at once — each
+    with its own note: different acts, so one wins and the others conflict (the very
+    same act sent twice is answered as the first: tests/api/test_resubmission.py)."""
     gate = threading.Barrier(len(tokens))
     statuses: list[int] = [0] * len(tokens)
 
@@ -83,7 +85,7 @@ def race(port: int, case_id: int, body: dict[str, Any], tokens: list[str]) -> li
             "POST",
             f"/api/v1/cases/{case_id}/events",
             tokens[n],
-            {**body, "version": case["version"]},
+            {**body, "version": case["version"], "note": f"client {n}"},
         )
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(len(tokens))]

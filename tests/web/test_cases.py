@@ -142,11 +142,11 @@ def test_a_probationary_sponsor_is_refused_next_to_the_sponsors_with_rule_and_so
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    message = error_inside(html, "w-f-sponsors")
+    message = error_inside(html, "w-f-sponsors-1-member_id")  # the second row's picker
     assert probationary.full_name in message and "không phải đảng viên chính thức" in message
     assert "sponsor_is_official" in message and "Điều lệ Đảng" in message
-    assert re.search(rf'<option value="{probationary.id}" selected>', html), (
-        "the chosen sponsor stays selected"
+    assert re.search(rf'name="f.sponsors.1.member_id" value="{probationary.id}"', html), (
+        "the chosen sponsor stays chosen"
     )
     with engine.session() as session:
         assert session.get(Case, case.id).state == "class_passed"  # type: ignore[union-attr]

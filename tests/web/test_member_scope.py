@@ -23,14 +23,6 @@ from workflow.ops.demo import World
 MISSING = 987_654
 
 
-def offered(html: str, name: str) -> set[int]:
-    """The member ids a picker (a select or a list of checkboxes) named `name` offers."""
-    selects = re.findall(rf'<select[^>]*name="{re.escape(name)}"[^>]*>(.*?)</select>', html, re.S)
-    ids = {int(v) for block in selects for v in re.findall(r'<option value="(\d+)"', block)}
-    boxes = re.findall(rf'<input type="checkbox"[^>]*name="{re.escape(name)}" value="(\d+)"', html)
-    return ids | {int(v) for v in boxes}
-
-
 def listed(client: FlaskClient) -> tuple[int, set[int] | None]:
     answer = client.get("/api/v1/members")
     if answer.status_code != 200:
@@ -55,34 +47,55 @@ def all_members(engine: Engine, cell: int) -> set[int]:
 
 
 # ── pickers ──────────────────────────────────────────────────────────────
-def test_the_sponsor_picker_offers_the_case_s_cell_to_its_secretary(
+# The pickers find members by name (/api/v1/members/search); the case page lists none.
+def found(client: FlaskClient, members: list[Member]) -> set[int]:
+    """The ids a picker suggests when each of these members' names is typed."""
+    ids: set[int] = set()
+    for member in members:
+        answer = client.get("/api/v1/members/search", query_string={"q": member.full_name})
+        assert answer.status_code == 200
+        ids |= {m["id"] for m in answer.get_json()["items"]}
+    return ids
+
+
+def of(engine: Engine, *cells: int) -> list[Member]:
+    return [
+        m
+        for cell in cells
+        for m in members_of(engine, cell, "official") + members_of(engine, cell, "probationary")
+    ]
+
+
+def test_the_sponsor_picker_finds_the_cell_s_members_for_its_secretary(
     app: Flask, engine: Engine, world: World
 ) -> None:
     cell, other = world.cell_ids[0], world.cell_ids[3]
     case = fresh_case(engine, world, cell, "class_passed")
-    page = login(app, "secretary").get(f"/cases/{case.id}").get_data(as_text=True)
-    picked = offered(page, "f.sponsors.0.member_id")
+    client = login(app, "secretary")
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'name="f.sponsors.0.member_id.label"' in page
+    picked = found(client, of(engine, cell, other))
     assert picked == all_members(engine, cell)
     assert not picked & all_members(engine, other)
 
 
-def test_a_sponsor_s_helper_picker_offers_only_members_they_may_see(
+def test_a_sponsor_s_helper_picker_finds_only_members_they_may_see(
     app: Flask, engine: Engine, world: World
 ) -> None:
     """Before: every member of the case's cell, names and statuses, to a sponsor."""
     cell = world.cell_ids[0]
     case = fresh_case(engine, world, cell, "probationary")
-    page = login(app, "sponsor").get(f"/cases/{case.id}").get_data(as_text=True)
-    picked = offered(page, "f.helper_id")
+    client = login(app, "sponsor")
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     first, second = world.officials[cell][:2]  # the demo's sponsors; the first also helps
-    assert picked == {first, second}
-    strangers = [m for m in members_of(engine, cell, "official") if m.id not in picked]
+    assert found(client, of(engine, cell)) == {first, second}
+    strangers = [m for m in members_of(engine, cell, "official") if m.id not in (first, second)]
     assert strangers
     for member in strangers:
         assert member.full_name not in page
 
 
-def test_a_helper_from_another_cell_linked_to_the_case_is_offered_and_no_one_else(
+def test_a_helper_from_another_cell_linked_to_the_case_is_found_and_no_one_else(
     app: Flask, engine: Engine, world: World
 ) -> None:
     cell, sibling = world.cell_ids[0], world.cell_ids[1]
@@ -92,9 +105,8 @@ def test_a_helper_from_another_cell_linked_to_the_case_is_offered_and_no_one_els
         assert case.id is not None
         session.add(HelperAssignment(case_id=case.id, member_id=outsider))
         session.commit()
-    page = login(app, "secretary").get(f"/cases/{case.id}").get_data(as_text=True)
-    picked = offered(page, "f.helper_id")
-    assert picked == all_members(engine, cell) | {outsider}
+    client = login(app, "secretary")
+    assert found(client, of(engine, cell, sibling)) == all_members(engine, cell) | {outsider}
 
 
 # ── the API's list and the export: one rule ──────────────────────────────
@@ -181,4 +193,5 @@ def test_over_the_api_an_out_of_scope_sponsor_reads_like_a_missing_id(
     html = page.get_data(as_text=True)
     assert f"{stranger.id} trong phạm vi" in html or f"{stranger.id} within your scope" in html
     assert stranger.full_name not in html
-    assert stranger.id not in offered(html, "f.sponsors.1.member_id")
+    # the id typed stays in its box, but no name of a member out of sight is shown
+    assert re.search(rf'name="f.sponsors.1.member_id" value="{stranger.id}"', html)

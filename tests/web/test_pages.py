@@ -49,6 +49,7 @@ PAGES: dict[str, tuple[Callable[[Ids], str], dict[str, int]]] = {
     "admin.members": (lambda i: f"/admin/members?cell={i['cell']}", ADMIN_ONLY),
     "admin.member": (lambda i: f"/admin/members/{i['member']}", ADMIN_ONLY),
     "auth.login": (lambda i: "/login", dict.fromkeys(ROLES, 302)),
+    "auth.resume": (lambda i: "/resume", dict.fromkeys(ROLES, 302)),  # nothing kept
 }
 
 

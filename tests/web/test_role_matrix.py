@@ -57,6 +57,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/history/verify"): row(401, 403, 403, 403, 200, 200),
     ("GET", "/api/v1/history/checkpoints"): row(401, 403, 403, 403, 200, 200),
     ("GET", "/api/v1/cases"): row(401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/members/search"): row(401, 200, 200, 200, 200, 200),
     ("POST", "/api/v1/cases"): row(401, 422, 403, 422, 403, 403),
     ("GET", "/api/v1/cases/<int:case_id>"): row(401, 200, 200, 200, 200, 200),
     ("POST", "/api/v1/cases/<int:case_id>/events"): row(401, 422, 403, 422, 403, 403),
@@ -121,6 +122,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/tasks/<int:case_id>/<event>/unclaim"): row(302, 403, 403, 400, 403, 403),
     ("POST", "/locale"): row(302, 302, 302, 302, 302, 302),
     ("GET", "/login"): row(200, 302, 302, 302, 302, 302),
+    ("GET", "/resume"): row(302, 302, 302, 302, 302, 302),  # nothing kept: to the overview
     ("POST", "/login"): row(401, 401, 401, 401, 401, 401),
     ("POST", "/logout"): row(302, 302, 302, 302, 302, 302),
     ("GET", "/process"): row(302, 200, 200, 200, 200, 200),

@@ -21,6 +21,7 @@ from web.api import (  # noqa: F401 — the route modules register on the bluepr
     identity,
     inbox,
     member_records,
+    members,
     organisations,
     reports,
     tasks,

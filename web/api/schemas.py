@@ -265,7 +265,18 @@ def components() -> dict[str, Schema]:
     organisation_request = json_schema(organisations.ORGANISATION_FIELDS)
     member_request = json_schema(members.RECORD_FIELDS)
     schemas: dict[str, Any] = {
-        "Error": _object({"error": ERROR_DETAIL}),
+        "Error": _object(
+            {
+                "error": ERROR_DETAIL,
+                "errors": {
+                    "type": "array",
+                    "items": ERROR_DETAIL,
+                    "description": "Every problem found in the input (a refusal or "
+                    "malformed data), the first being `error`",
+                },
+            },
+            required=("error",),
+        ),
         "ErrorDetail": ERROR_DETAIL,
         "Token": _object(
             {

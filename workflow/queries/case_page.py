@@ -36,7 +36,6 @@ class CasePage:
     helpers: list[Member]
     deadlines: list[CaseDeadline]
     rows: list[HistoryEvent]
-    members: list[Member]  # of the case's cell: the choices of its event forms
     chain: history.ChainCheck
     member_names: dict[int, str] = field(default_factory=dict)
     org_names: dict[int, str] = field(default_factory=dict)
@@ -52,11 +51,6 @@ def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
     sponsors = _sponsors(session, case_id)
     helpers = _helpers(session, case_id)
     rows = history.rows_of(session, case_id)
-    members = list(
-        session.exec(
-            select(Member).where(Member.cell_id == case.cell_id).order_by(col(Member.full_name))
-        ).all()
-    )
     return CasePage(
         case,
         person,
@@ -65,9 +59,8 @@ def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
         helpers,
         _deadlines(session, case_id),
         rows,
-        members,
         history.verify_loaded(session, case, person, rows),
-        _member_names(members, sponsors, helpers),
+        _member_names(session, case.cell_id, rows, sponsors, helpers),
         _organisations_named(session, rows, case.cell_id),
     )
 
@@ -98,16 +91,47 @@ def _deadlines(session: Session, case_id: int) -> list[CaseDeadline]:
 
 
 def _member_names(
-    members: list[Member], sponsors: list[tuple[Sponsorship, Member]], helpers: list[Member]
+    session: Session,
+    cell_id: int,
+    rows: list[HistoryEvent],
+    sponsors: list[tuple[Sponsorship, Member]],
+    helpers: list[Member],
 ) -> dict[int, str]:
-    """Names of the members the timeline may mention: the cell's, sponsors and helpers
-    (who may belong to another cell)."""
-    names = {m.id: m.full_name for m in members if m.id is not None}
-    for _s, m in sponsors:
-        names.setdefault(m.id or 0, m.full_name)
-    for m in helpers:
-        names.setdefault(m.id or 0, m.full_name)
+    """Names of the members the timeline mentions: of the case's cell, and its sponsors
+    and helpers (who may belong to another cell). Only those the rows name are read:
+    the forms' pickers find members by name, so the cell's list is not loaded."""
+    names = {m.id or 0: m.full_name for _s, m in sponsors}
+    names.update({m.id or 0: m.full_name for m in helpers})
+    mentioned = {i for row in rows for i in _members_in(row)} - set(names)
+    if mentioned:
+        query = select(Member.id, Member.full_name).where(
+            col(Member.id).in_(mentioned), Member.cell_id == cell_id
+        )
+        names.update({m_id: name for m_id, name in session.exec(query) if m_id is not None})
     return names
+
+
+def _members_in(row: HistoryEvent) -> set[int]:
+    """The member ids a history row's data names (member fields, in lists too)."""
+    spec = process.event(row.event)
+    data = json.loads(row.data or "{}")
+    found: set[int] = set()
+    pending = [(spec.fields if spec else (), data)]
+    while pending:
+        specs, values = pending.pop()
+        if not isinstance(values, dict):
+            continue
+        for field_spec in specs:
+            value = values.get(field_spec.name)
+            if field_spec.type == "member" and isinstance(value, int):
+                found.add(value)
+            elif field_spec.type == "members" and isinstance(value, list):
+                found.update(v for v in value if isinstance(v, int))
+            elif field_spec.type == "object":
+                pending.append((field_spec.parts, value))
+            elif field_spec.type == "list" and isinstance(value, list):
+                pending.extend((field_spec.parts, item) for item in value)
+    return found
 
 
 def _organisations_named(

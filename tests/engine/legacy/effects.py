@@ -203,3 +203,11 @@ def grant_extension(ctx: EffectContext) -> None:
     granted = json.loads(ctx.case.extensions or "{}")
     granted[ctx.data["deadline"]] = granted.get(ctx.data["deadline"], 0) + ctx.data["working_days"]
     ctx.case.extensions = json.dumps(granted, sort_keys=True)
+
+
+def correct_particulars(ctx: EffectContext) -> None:
+    person = ctx.session.get(Person, ctx.case.person_id)
+    assert person is not None
+    for name, value in ctx.data["person"].items():
+        setattr(person, name, value)
+    ctx.session.add(person)
