@@ -26,6 +26,7 @@ from web.context import engine, label, locale
 from web.security import allow_inline_styles
 from workflow import hygiene, process
 from workflow.access import Actor
+from workflow.directory import classes as directory_classes
 from workflow.directory import members as directory_members
 from workflow.engine import Conflict
 from workflow.guards import Refusal
@@ -334,7 +335,13 @@ def _choices(page: CasePage, who: Actor) -> forms.Choices:
     every cell (a transfer may go anywhere)."""
     with engine().session() as session:
         members = directory_members.pickable(session, who, page.case)
-        return forms.Choices(members=members, cells=all_cells(session))
+        picker = directory_classes.pickable(session, page.case.cell_id, engine().clock.today())
+        return forms.Choices(
+            members=members,
+            cells=all_cells(session),
+            classes=picker.classes,
+            holders=picker.holders,
+        )
 
 
 def _rerender(

@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 
 from web.context import dmy, label, locale
 from workflow import hygiene, process
+from workflow.directory.classes import ClassChoice
 from workflow.guards import Refusal
 from workflow.models import Member, Organisation
 from workflow.process import Event, FieldSpec
@@ -96,6 +97,10 @@ class Choices:
 
     members: list[Member] = field(default_factory=list)
     cells: list[Organisation] = field(default_factory=list)
+    # the class picker (workflow.directory.classes.pickable): classes by name and date,
+    # and the organisations that may hold a new class (the cell and those above it)
+    classes: list[ClassChoice] = field(default_factory=list)
+    holders: list[Organisation] = field(default_factory=list)
 
     def member_options(self) -> list[Option]:
         return [
@@ -106,6 +111,16 @@ class Choices:
 
     def cell_options(self) -> list[Option]:
         return [Option(str(c.id), c.name) for c in self.cells]
+
+    def class_options(self, kind: str) -> list[Option]:
+        return [
+            Option(str(c.id), f"{c.name} — {dmy(c.starts_on)}", c.organisation)
+            for c in self.classes
+            if c.kind == kind
+        ]
+
+    def holder_options(self) -> list[Option]:
+        return [Option(str(o.id), o.name) for o in self.holders]
 
 
 @dataclass
@@ -205,12 +220,7 @@ def _widget(
             ]
             widget.children.append(row)
         return widget
-    if spec.type in ("member", "members"):
-        widget.options = choices.member_options()
-    elif spec.type == "organisation":
-        widget.options = choices.cell_options()
-    elif spec.type == "choice":
-        widget.options = [Option(c, choice_label(c)) for c in spec.choices]
+    widget.options = _options(spec, choices)
     if spec.type == "members":
         widget.values = posted.getlist(name) if not fresh else _as_list(defaults.get(path))
     elif spec.type == "bool":
@@ -222,6 +232,20 @@ def _widget(
     else:
         widget.value = posted.get(name, "")
     return widget
+
+
+def _options(spec: FieldSpec, choices: Choices) -> list[Option]:
+    """What a select box offers (none for other widgets)."""
+    if spec.type in ("member", "members"):
+        return choices.member_options()
+    if spec.type == "organisation":
+        holder = spec.choices == ("holder",)
+        return choices.holder_options() if holder else choices.cell_options()
+    if spec.type == "class":
+        return choices.class_options(spec.choices[0])
+    if spec.type == "choice":
+        return [Option(c, choice_label(c)) for c in spec.choices]
+    return []
 
 
 def _as_list(value: Any) -> list[str]:

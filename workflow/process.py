@@ -49,6 +49,7 @@ FIELD_TYPES = (
     "member",
     "members",
     "organisation",
+    "class",  # a class record (its `choices` name the kind: awareness | theory)
     "object",
     "list",
 )
@@ -123,6 +124,24 @@ def _date(name: str, vi: str, en: str, required: bool = True) -> FieldSpec:
 
 def _int(name: str, vi: str, en: str) -> FieldSpec:
     return FieldSpec(name, "int", vi, en)
+
+
+def _class_fields(kind: str) -> tuple[FieldSpec, ...]:
+    """The class a candidate attends: a recorded class picked by id, or its name (matched
+    to a class of the district and period, else created where `class_organisation_id`
+    says) — workflow.enrolment.class_for_enrolment."""
+    return (
+        FieldSpec("class_id", "class", "Lớp đã mở", "Recorded class", False, (kind,)),
+        _text("class_name", "Tên lớp (nếu chưa có trong danh sách)", "Class name", False),
+        FieldSpec(
+            "class_organisation_id",
+            "organisation",
+            "Tổ chức mở lớp (lớp mới)",
+            "Held by (a new class)",
+            False,
+            ("holder",),
+        ),
+    )
 
 
 # ── choices: every code a choice field accepts, with its label ────────────
@@ -294,8 +313,8 @@ EVENTS: tuple[Event, ...] = (
         label_en="Enrol in awareness class",
         acted_by="cell",
         fields=(
-            _text("class_name", "Tên lớp", "Class"),
-            _text("issuer", "Đơn vị mở lớp", "Held by"),
+            *_class_fields("awareness"),
+            _text("issuer", "Đơn vị mở lớp", "Held by", required=False),
         ),
         effect=effects.enrol_in_class,
         on_label_vi="Ngày khai giảng",
@@ -482,7 +501,7 @@ EVENTS: tuple[Event, ...] = (
         label_en="New-member theory class",
         acted_by="cell",
         fields=(
-            _text("class_name", "Tên lớp", "Class"),
+            *_class_fields("theory"),
             _text("certificate_no", "Số giấy chứng nhận", "Certificate number"),
         ),
         effect=effects.complete_theory_class,
