@@ -335,7 +335,7 @@ def _choices(page: CasePage, who: Actor) -> forms.Choices:
     every cell (a transfer may go anywhere)."""
     with engine().session() as session:
         members = directory_members.pickable(session, who, page.case)
-        picker = directory_classes.pickable(session, page.case.cell_id, engine().clock.today())
+        picker = directory_classes.pickable(session, page.case.cell_id)
         return forms.Choices(
             members=members,
             cells=all_cells(session),

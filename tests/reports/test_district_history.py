@@ -249,3 +249,23 @@ def test_an_enrolment_naming_a_class_of_the_wrong_kind_is_refused_naming_the_fie
     assert answer.json["error"]["field"] == "class_name"
     with district.engine.session() as session:
         assert len(session.exec(select(Course)).all()) == 2  # nothing written
+
+
+def test_the_enrolment_form_offers_the_district_class_by_name_and_first_day(
+    district: District,
+) -> None:
+    """The picker lists the classes of the cell's district (the one held by the district
+    above this commune included) by name and first day, and where a new one may be held."""
+    client = district.client(district.secretaries[2])
+    case = _nominate(client, district.cells[2], district.awareness_day, 44)
+    page = client.get(f"/cases/{case['id']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    with district.engine.session() as session:
+        course = session.exec(select(Course).where(Course.kind == "awareness")).one()
+        theory = session.exec(select(Course).where(Course.kind == "theory")).one()
+    option = f'<option value="{course.id}" >{course.name} — {course.starts_on:%d/%m/%Y}'
+    assert option in html.replace("selected", "")
+    assert f'value="{theory.id}" >{theory.name}' not in html  # the theory picker is not here
+    holders = html.split("class_organisation_id", 1)[1].split("</select>", 1)[0]
+    assert "Đảng bộ tỉnh Bắc Giang" in holders and "Chi bộ thôn Hoàng Vân" in holders

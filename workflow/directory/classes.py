@@ -13,7 +13,7 @@ and `pickable` lists what the enrolment form's picker offers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_
@@ -32,7 +32,6 @@ KINDS = {
 __all__ = ["attend", "class_for_enrolment"]  # the enrolment's resolution, re-exported
 RECORDERS = ("officer", "admin")
 PICKER_LIMIT = 200
-PICKER_SPAN = timedelta(days=730)  # the picker offers classes started since two years
 LOGGED = ("kind", "name", "issuer", "organisation_id", "starts_on", "ends_on")
 
 
@@ -208,10 +207,11 @@ class Picker:
     holders: list[Organisation] = field(default_factory=list)
 
 
-def pickable(session: Session, cell_id: int, today: date) -> Picker:
+def pickable(session: Session, cell_id: int) -> Picker:
     """What a case of `cell_id` may enrol in: the classes held on the cell's line or in
-    its district that started in the last two years (newest first), and the
-    organisations that may hold a new one (the cell and those above it, top first)."""
+    its district, newest first (the PICKER_LIMIT newest; an older one is named by its
+    number or its name), and the organisations that may hold a new one (the cell and
+    those above it, top first)."""
     line = line_of(session, cell_id)
     paths = list(line.paths.values())
     rows = session.exec(
@@ -222,7 +222,6 @@ def pickable(session: Session, cell_id: int, today: date) -> Picker:
                 col(Organisation.path).in_(paths),
                 col(Organisation.path).startswith(line.district_path),
             ),
-            col(Course.starts_on) >= today - PICKER_SPAN,
         )
         .order_by(col(Course.starts_on).desc(), col(Course.id).desc())
         .limit(PICKER_LIMIT)
