@@ -239,7 +239,8 @@ def _options(spec: FieldSpec, choices: Choices) -> list[Option]:
     if spec.type in ("member", "members"):
         return choices.member_options()
     if spec.type == "organisation":
-        holder = spec.choices == ("holder",)
+        # where a new class is held: the cell or an organisation above it (process._class_fields)
+        holder = spec.name == "class_organisation_id"
         return choices.holder_options() if holder else choices.cell_options()
     if spec.type == "class":
         return choices.class_options(spec.choices[0])

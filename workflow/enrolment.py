@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, insert, or_, select
 from sqlmodel import Session, col
@@ -65,8 +65,8 @@ def line_of(executor: Executor, cell_id: int) -> Line:
             col(Organisation.id).in_(ids)
         )
     ).all()
-    paths = {int(str(i)): str(p) for i, p, _ in rows}
-    kinds = {int(str(i)): str(k) for i, _, k in rows}
+    paths = {cast(int, i): str(p) for i, p, _ in rows}
+    kinds = {cast(int, i): str(k) for i, _, k in rows}
     committees = [i for i in ids if kinds.get(i) == "committee"]
     district = committees[-1] if committees else ids[0]
     return Line(paths, district, paths[district])
@@ -162,7 +162,7 @@ def _matching(executor: Executor, kind: str, name: str, on: date, line: Line) ->
             if name_key(course_name) == key and on <= (ends_on or starts_on) + AFTER
         ),
     )
-    return int(str(ranked[0][3])) if ranked else None
+    return cast(int, ranked[0][3]) if ranked else None
 
 
 def _create(
@@ -190,7 +190,7 @@ def _create(
         "ends_on": None,
     }
     created = executor.execute(insert(Course).values(**values).returning(col(Course.id)))
-    return int(str(created.scalar_one()))
+    return cast(int, created.scalar_one())
 
 
 def attend(executor: Executor, course_id: int, case_id: int) -> None:

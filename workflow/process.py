@@ -139,7 +139,6 @@ def _class_fields(kind: str) -> tuple[FieldSpec, ...]:
             "Tổ chức mở lớp (lớp mới)",
             "Held by (a new class)",
             False,
-            ("holder",),
         ),
     )
 
@@ -183,6 +182,11 @@ CHOICE_LABELS: dict[str, Text] = {
     "decision": Text("Quyết định kết nạp", "Admission decision"),
     "ceremony": Text("Lễ kết nạp", "Admission ceremony"),
     "confirmation_decision": Text("Quyết định công nhận chính thức", "Confirmation decision"),
+    # kinds of class (a `class` field's choice names the kind it picks)
+    "awareness": Text("Lớp bồi dưỡng nhận thức về Đảng", "Party awareness class"),
+    "theory": Text(
+        "Lớp bồi dưỡng lý luận chính trị cho đảng viên mới", "New members' theory class"
+    ),
 }
 GENDERS = ("female", "male")
 OCCUPATIONS = (

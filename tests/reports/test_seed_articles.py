@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -52,16 +53,20 @@ class Seeds:
         with self.engine.session() as session:
             return catalogue.compute(session, name, self.org(key), start, end)
 
-    def api(self, path: str, key: str, start: date, end: date, **query: Any) -> Any:
-        """GET /api/v1/<path> for the organisation and period, as the admin."""
+    def get(self, path: str, key: str, start: date, end: date, **query: Any) -> Any:
+        """GET `path` for the organisation and period, as the admin."""
         settings = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
         client = create_app(self.engine, Config(), SECRET_KEY="test", **settings).test_client()
         login = client.post("/login", data={"username": "admin", "password": demo.DEMO_PASSWORD})
         assert login.status_code == 302
         query |= {"org": self.org(key), "from": start.isoformat(), "to": end.isoformat()}
-        answer = client.get(f"/api/v1/{path}", query_string=query)
-        assert answer.status_code == 200, answer.json
-        return answer.json
+        answer = client.get(path, query_string=query)
+        assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+        return answer
+
+    def api(self, path: str, key: str, start: date, end: date, **query: Any) -> Any:
+        """GET /api/v1/<path>'s JSON for the organisation and period, as the admin."""
+        return self.get(f"/api/v1/{path}", key, start, end, **query).json
 
     def summary(self, key: str, start: date, end: date) -> str:
         with self.engine.session() as session:
@@ -384,9 +389,16 @@ def test_hiep_hoa_shares_come_out_at_the_articles_precision(seeds: dict[str, See
         figure = report.get(key) or figures[key]
         assert figure["text"] == printed, (key, figure)
     # the API's numbers are the exact shares to two decimals: 4 of 625 = 0.64, 263 = 42.08
-    assert (figures["student"]["count"], figures["student"]["percent"]) == (4, 0.64)
+    student = figures["student"]
+    assert (student["count"], student["whole"], student["percent"]) == (4, 625, 0.64)
     assert figures["public_employee"]["percent"] == 42.08
     assert report["admitted"] == 625
+    page = seeds["hiep_hoa"].get("/reports/breakdown", "district", HH_TERM[0], HH_NOW)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', page.get_data(as_text=True))
+    assert "0,64%" in cells and "42,1%" in cells  # the page: one decimal, two under 1 %
+    page = seeds["hiep_hoa"].get("/reports/breakdown", "district", HH_TERM[0], HH_NOW, precision=2)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', page.get_data(as_text=True))
+    assert "0,64%" in cells and "42,08%" in cells
 
 
 def test_hiep_hoa_rise_of_deputies_is_computed_from_the_exact_shares(
