@@ -319,7 +319,7 @@ def test_age_band_is_the_age_on_the_ceremony_day(dataset: Dataset) -> None:
 def test_an_empty_breakdown_divides_by_nothing(dataset: Dataset) -> None:
     report = dataset.report("breakdown", dataset.province, *EMPTY)
     assert report["admitted"] == 0
-    assert report["women"] == {"count": 0, "percent": None, "text": "—"}
+    assert report["women"] == {"count": 0, "whole": 0, "percent": None, "text": "—"}
     assert all(row["percent"] is None for row in report["by_occupation"])
 
 
