@@ -29,7 +29,7 @@ from workflow.access import Actor
 from workflow.config import Config
 from workflow.engine import Engine
 from workflow.exchange import layouts, run
-from workflow.models import Course, Organisation, User
+from workflow.models import Attendance, Course, Member, Organisation, User
 from workflow.ops import demo
 
 TODAY = date(2026, 6, 30)
@@ -269,3 +269,25 @@ def test_the_enrolment_form_offers_the_district_class_by_name_and_first_day(
     assert f'value="{theory.id}" >{theory.name}' not in html  # the theory picker is not here
     holders = html.split("class_organisation_id", 1)[1].split("</select>", 1)[0]
     assert "Đảng bộ tỉnh Bắc Giang" in holders and "Chi bộ thôn Hoàng Vân" in holders
+
+
+def test_an_imported_case_names_its_class_by_number(district: District, tmp_path: Path) -> None:
+    """The import's class_id column: the class numbered wins over a name written
+    differently (a typing slip in the file), so the candidate joins the district class."""
+    with district.engine.session() as session:
+        course = session.exec(select(Course).where(Course.kind == "awareness")).one()
+        admin = Actor.of(session, session.exec(select(User).where(User.username == "admin")).one())
+        members = [
+            m.id for m in session.exec(select(Member).where(Member.cell_id == district.cells[2]))
+        ]
+        before = len(
+            session.exec(select(Attendance).where(Attendance.course_id == course.id)).all()
+        )
+    row = demo.import_row(90, district.cells[2], members, START, target="class_passed")
+    row |= {"class_id": course.id, "class_name": "Lớp nhận thức (gõ sai)"}
+    report = run.import_file(district.engine, _write(tmp_path / "one.csv", "cases", [row]), admin)
+    assert (report.written, report.rejected) == (1, 0), report
+    with district.engine.session() as session:
+        assert len(session.exec(select(Course)).all()) == 2  # no class "gõ sai" created
+        attending = session.exec(select(Attendance).where(Attendance.course_id == course.id)).all()
+    assert len(attending) == before + 1
