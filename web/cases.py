@@ -25,6 +25,7 @@ from web.context import actor as current_actor
 from web.context import engine, label, locale
 from workflow import hygiene, particulars, process
 from workflow.access import Actor
+from workflow.directory import classes as directory_classes
 from workflow.engine import Conflict
 from workflow.guards import Refusal
 from workflow.models import HistoryEvent, Member
@@ -371,8 +372,13 @@ def _choices(page: CasePage, who: Actor) -> forms.Choices:
             me = session.get(Member, who.member_id)
             if me is not None and me.id is not None:
                 names[me.id] = me.full_name
+        picker = directory_classes.pickable(session, page.case.cell_id)
         return forms.Choices(
-            cells=all_cells(session), member_names=names, cell_id=page.case.cell_id
+            cells=all_cells(session),
+            member_names=names,
+            cell_id=page.case.cell_id,
+            classes=picker.classes,
+            holders=picker.holders,
         )
 
 

@@ -23,6 +23,7 @@ from web.context import dmy, engine, label, locale
 from workflow import access, hygiene, process, schema
 from workflow.access import Actor
 from workflow.directory import member_search
+from workflow.directory.classes import ClassChoice
 from workflow.guards import Refusal
 from workflow.models import Member, Organisation
 from workflow.process import Event, FieldSpec
@@ -108,9 +109,23 @@ class Choices:
     cells: list[Organisation] = field(default_factory=list)
     member_names: dict[int, str] = field(default_factory=dict)
     cell_id: int | None = None  # the case's cell: its members come first in a picker
+    # the class picker (workflow.directory.classes.pickable): classes by name and date,
+    # and the organisations that may hold a new class (the cell and those above it)
+    classes: list[ClassChoice] = field(default_factory=list)
+    holders: list[Organisation] = field(default_factory=list)
 
     def cell_options(self) -> list[Option]:
         return [Option(str(c.id), c.name) for c in self.cells]
+
+    def class_options(self, kind: str) -> list[Option]:
+        return [
+            Option(str(c.id), f"{c.name} — {dmy(c.starts_on)}", c.organisation)
+            for c in self.classes
+            if c.kind == kind
+        ]
+
+    def holder_options(self) -> list[Option]:
+        return [Option(str(o.id), o.name) for o in self.holders]
 
 
 @dataclass
@@ -232,10 +247,7 @@ def _widget(
             ]
             widget.children.append(row)
         return widget
-    if spec.type == "organisation":
-        widget.options = choices.cell_options()
-    elif spec.type == "choice":
-        widget.options = [Option(c, choice_label(c)) for c in spec.choices]
+    widget.options = _options(spec, choices)
     if spec.type == "members":
         _fill_members(widget, name, path, choices, posted, fresh, defaults)
     elif spec.type == "member":
@@ -295,6 +307,19 @@ def _fill_members(
     rows = min(max(MEMBER_ROWS, len(ids) + 1), MAX_LIST_ROWS)
     widget.values = (ids + [""] * rows)[:rows]
     widget.shown_values = (shown + [""] * rows)[:rows]
+
+
+def _options(spec: FieldSpec, choices: Choices) -> list[Option]:
+    """What a select box offers (none for other widgets)."""
+    if spec.type == "organisation":
+        # where a new class is held: the cell or an organisation above it (process._class_fields)
+        holder = spec.name == "class_organisation_id"
+        return choices.holder_options() if holder else choices.cell_options()
+    if spec.type == "class":
+        return choices.class_options(spec.choices[0])
+    if spec.type == "choice":
+        return [Option(c, choice_label(c)) for c in spec.choices]
+    return []
 
 
 def _as_list(value: Any) -> list[str]:

@@ -39,7 +39,16 @@ READERS = scope.READERS
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"cell_text": cell_text, "iso_dmy": iso_dmy, "report_specs": catalogue.REPORTS}
+    return {"cell_text": _cell_text, "iso_dmy": iso_dmy, "report_specs": catalogue.REPORTS}
+
+
+def _cell_text(value: Any, kind: str) -> str:
+    """A table cell at the precision the page was asked for (a bad one: the default)."""
+    try:
+        precision = scope.parse_precision(request.args)
+    except InvalidData:
+        precision = 1
+    return cell_text(value, kind, precision)
 
 
 def iso_dmy(value: str | None) -> str:
@@ -64,17 +73,21 @@ def figures_for(name: str, who: Actor) -> dict[str, Any]:
     if catalogue.report(name) is None:
         raise NotFound(name)
     org, start, end = asked(who)
+    precision = scope.parse_precision(request.args)
     assert org.id is not None
     with engine().session() as session:
-        return catalogue.compute(session, name, org.id, start, end, as_of=today())
+        return catalogue.compute(
+            session, name, org.id, start, end, as_of=today(), precision=precision
+        )
 
 
 def narrative_for(who: Actor) -> dict[str, Any]:
     """The narrative summary of what the query string asks."""
     org, start, end = asked(who)
+    precision = scope.parse_precision(request.args)
     assert org.id is not None
     with engine().session() as session:
-        return narrative.narrative(session, org.id, start, end, today=today())
+        return narrative.narrative(session, org.id, start, end, today=today(), precision=precision)
 
 
 # ── pages ─────────────────────────────────────────────────────────────────
@@ -97,12 +110,15 @@ def _picker(who: Actor, org: Organisation | None, start: date, end: date) -> dic
     base = choices[0]["depth"] if choices else 0
     for choice in choices:
         choice["indent"] = "\u2003" * (choice["depth"] - base)
+    precision = request.args.get("precision", "")
+    args = {"org": org.id if org else "", "from": start.isoformat(), "to": end.isoformat()}
     return {
         "organisations": choices,
         "org": org,
         "from": start.isoformat(),
         "to": end.isoformat(),
-        "args": {"org": org.id if org else "", "from": start.isoformat(), "to": end.isoformat()},
+        "precision": precision if precision in ("1", "2") else "1",
+        "args": args | ({"precision": "2"} if precision == "2" else {}),
     }
 
 
@@ -111,6 +127,7 @@ def _page_query(who: Actor) -> tuple[Organisation | None, date, date, str | None
     day = today()
     try:
         org, start, end = asked(who)
+        scope.parse_precision(request.args)
     except InvalidData as error:
         with engine().session() as session:
             org = scope.organisation_for(session, who, None)

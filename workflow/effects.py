@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-from workflow import rules
+from workflow import enrolment, rules
 from workflow.models import (
     Attendance,
     Case,
-    Course,
     HelperAssignment,
     Member,
     Organisation,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 class EffectContext(Protocol):
     case: Case
+    connection: Connection  # the act's transaction (a class is resolved on it)
     data: dict[str, Any]
     on: date
     params: RuleParameters
@@ -59,37 +60,28 @@ def nothing(ctx: EffectContext) -> None:
     """Events that change only the state."""
 
 
-def _attend(ctx: EffectContext, kind: str, name: str, issuer: str) -> None:
-    """Find or create the class by (kind, name, organisation) and count the attendee."""
-    org_id = _grassroots_id(ctx)
-    course = ctx.find(Course, kind=kind, name=name, organisation_id=org_id)
-    if course is None:
-        course_id = ctx.insert(
-            Course,
-            kind=kind,
-            name=name,
-            issuer=issuer,
-            organisation_id=org_id,
-            starts_on=ctx.on,
-            ends_on=None,
-        )
-    else:
-        course_id = course.id
-        if ctx.on < course.starts_on:
-            ctx.update(Course, course_id, starts_on=ctx.on)
+def _attend(ctx: EffectContext, kind: str) -> None:
+    """The class the data names, the case among its attendees. workflow.enrolment
+    resolves the class on the act's own connection and writes a new one at once: a
+    class is shared by many cases, so the next case of a bulk replay's batch finds it."""
     assert ctx.case.id is not None
+    course_id = enrolment.class_for_enrolment(
+        ctx.connection,
+        kind,
+        ctx.data.get("class_id"),
+        ctx.data.get("class_name"),
+        ctx.on,
+        ctx.case.cell_id,
+        issuer=ctx.data.get("issuer") or "",
+        holder_id=ctx.data.get("class_organisation_id"),
+    )
     if ctx.find(Attendance, course_id=course_id, case_id=ctx.case.id) is None:
         ctx.insert(Attendance, course_id=course_id, case_id=ctx.case.id)
 
 
-def _grassroots_id(ctx: EffectContext) -> int | None:
-    cell = ctx.organisation(ctx.case.cell_id)
-    return cell.parent_id if cell and cell.parent_id else ctx.case.cell_id
-
-
 def enrol_in_class(ctx: EffectContext) -> None:
     ctx.case.class_started_on = ctx.on
-    _attend(ctx, "awareness", ctx.data["class_name"], ctx.data["issuer"])
+    _attend(ctx, "awareness")
 
 
 def pass_class(ctx: EffectContext) -> None:
@@ -150,7 +142,7 @@ def hold_ceremony(ctx: EffectContext) -> None:
 
 def complete_theory_class(ctx: EffectContext) -> None:
     ctx.case.theory_class_on = ctx.on
-    _attend(ctx, "theory", ctx.data["class_name"], "")
+    _attend(ctx, "theory")
 
 
 def record_self_review(ctx: EffectContext) -> None:

@@ -49,6 +49,7 @@ FIELD_TYPES = (
     "member",
     "members",
     "organisation",
+    "class",  # a class record (its `choices` name the kind: awareness | theory)
     "object",
     "list",
 )
@@ -138,6 +139,23 @@ def _int(name: str, vi: str, en: str) -> FieldSpec:
     return FieldSpec(name, "int", vi, en)
 
 
+def _class_fields(kind: str) -> tuple[FieldSpec, ...]:
+    """The class a candidate attends: a recorded class picked by id, or its name (matched
+    to a class of the district and period, else created where `class_organisation_id`
+    says) — workflow.enrolment.class_for_enrolment."""
+    return (
+        FieldSpec("class_id", "class", "Lớp đã mở", "Recorded class", False, (kind,)),
+        _text("class_name", "Tên lớp (nếu chưa có trong danh sách)", "Class name", False),
+        FieldSpec(
+            "class_organisation_id",
+            "organisation",
+            "Tổ chức mở lớp (lớp mới)",
+            "Held by (a new class)",
+            False,
+        ),
+    )
+
+
 # ── choices: every code a choice field accepts, with its label ────────────
 # Codes are the public contract (API, import); the labels are what forms, papers and
 # reports print — declared here once, in the districts' words (../shared/seeds). The
@@ -177,6 +195,11 @@ CHOICE_LABELS: dict[str, Text] = {
     "decision": Text("Quyết định kết nạp", "Admission decision"),
     "ceremony": Text("Lễ kết nạp", "Admission ceremony"),
     "confirmation_decision": Text("Quyết định công nhận chính thức", "Confirmation decision"),
+    # kinds of class (a `class` field's choice names the kind it picks)
+    "awareness": Text("Lớp bồi dưỡng nhận thức về Đảng", "Party awareness class"),
+    "theory": Text(
+        "Lớp bồi dưỡng lý luận chính trị cho đảng viên mới", "New members' theory class"
+    ),
 }
 GENDERS = ("female", "male")
 OCCUPATIONS = (
@@ -322,8 +345,8 @@ EVENTS: tuple[Event, ...] = (
         label_en="Enrol in awareness class",
         acted_by="cell",
         fields=(
-            _text("class_name", "Tên lớp", "Class"),
-            _text("issuer", "Đơn vị mở lớp", "Held by"),
+            *_class_fields("awareness"),
+            _text("issuer", "Đơn vị mở lớp", "Held by", required=False),
         ),
         effect=effects.enrol_in_class,
         on_label_vi="Ngày khai giảng",
@@ -516,7 +539,7 @@ EVENTS: tuple[Event, ...] = (
         label_en="New-member theory class",
         acted_by="cell",
         fields=(
-            _text("class_name", "Tên lớp", "Class"),
+            *_class_fields("theory"),
             _text("certificate_no", "Số giấy chứng nhận", "Certificate number"),
         ),
         effect=effects.complete_theory_class,

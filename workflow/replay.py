@@ -261,8 +261,27 @@ class _Record:
         self.__dict__.update(values)
 
 
+# The events whose effect may write a class at once (workflow.enrolment: a class is
+# shared by cases, so the next case of the batch must find it)
+_CLASS_EVENTS = frozenset({"enrol_in_class", "complete_theory_class"})
+
+
 def replay_case(batch: Batch, history: CaseHistory) -> Replayed:
-    """Run one case's acts in memory; keep its rows in the batch if all are accepted."""
+    """Run one case's acts in memory; keep its rows in the batch if all are accepted.
+    A case that joins a class runs inside a savepoint, so a refused case leaves no
+    class behind (a rejected row writes nothing)."""
+    if not any(act.event in _CLASS_EVENTS for act in history.acts):
+        return _replay_case(batch, history)
+    savepoint = batch.connection.begin_nested()
+    result = _replay_case(batch, history)
+    if result.error is None:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
+    return result
+
+
+def _replay_case(batch: Batch, history: CaseHistory) -> Replayed:
     built = Built()
     mark = batch.ids.mark()
     try:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow import hygiene
-from workflow.process import FieldSpec
 from workflow.text import Explained, Text, together
+
+if TYPE_CHECKING:  # annotations only: workflow.enrolment (under effects) raises InvalidData
+    from workflow.process import FieldSpec
 
 EARLIEST = date(1900, 1, 1)  # no act, birth or membership Ketnap records lies before
 TEXT_MAX = 2000
@@ -260,6 +262,7 @@ _PARSERS: dict[str, Callable[[FieldSpec, Any, str], Any]] = {
     "int": _parse_whole,
     "member": _parse_whole,
     "organisation": _parse_whole,
+    "class": _parse_whole,
     "bool": _parse_bool,
     "choice": _parse_choice,
     "text": _parse_text,
@@ -362,6 +365,7 @@ _JSON_TYPES: dict[str, dict[str, Any]] = {
     "int": {"type": "integer"},
     "member": {"type": "integer"},
     "organisation": {"type": "integer"},
+    "class": {"type": "integer"},
     "bool": {"type": "boolean"},
     "members": {"type": "array", "items": {"type": "integer"}},
 }

@@ -9,7 +9,16 @@ from datetime import date
 import pytest
 
 from workflow.reports import catalogue, narrative, period, scope
-from workflow.reports.figures import percent, percent_tenths, vi_number, vi_percent
+from workflow.reports.figures import (
+    Share,
+    change,
+    percent,
+    percent_tenths,
+    restate,
+    vi_number,
+    vi_percent,
+    vi_share,
+)
 from workflow.schema import InvalidData
 
 
@@ -29,6 +38,42 @@ from workflow.schema import InvalidData
 )
 def test_percentages_round_half_up_to_one_decimal(part: int, whole: int, printed: str) -> None:
     assert vi_percent(part, whole) == printed
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "one", "two", "api"),
+    [
+        (4, 625, "0,64%", "0,64%", 0.64),  # Hiệp Hòa's pupils: under 1 %, two decimals
+        (1, 625, "0,16%", "0,16%", 0.16),
+        (110, 321, "34,3%", "34,27%", 34.27),  # 34,2679…
+        (107, 321, "33,3%", "33,33%", 33.33),
+        (263, 625, "42,1%", "42,08%", 42.08),
+        (1, 800, "0,13%", "0,13%", 0.13),  # 0,125 → 0,13: half away from zero
+        (0, 7, "0,0%", "0,00%", 0.0),
+    ],
+)
+def test_shares_are_exact_and_rounded_once_where_shown(
+    part: int, whole: int, one: str, two: str, api: float
+) -> None:
+    share = Share.of(part, whole)
+    assert share is not None and share.exact * whole == 100 * part
+    assert (vi_share(share), vi_share(share, 2), float(share)) == (one, two, api)
+
+
+def test_a_change_is_the_difference_of_the_exact_shares() -> None:
+    """110/321 − 107/321 = 0,93 points; the rounded shares would say 34,3 − 33,3 = 1,0."""
+    moved = change(Share.of(107, 321), Share.of(110, 321))
+    assert moved is not None and moved.exact * 321 == 300
+    assert (vi_share(moved), float(moved)) == ("0,93%", 0.93)
+    fell = change(Share.of(2, 3), Share.of(1, 3))
+    assert fell is not None and (vi_share(fell), float(fell)) == ("-33,3%", -33.33)
+    assert change(None, Share.of(1, 3)) is None
+
+
+def test_a_report_restated_at_two_decimals_rewrites_every_share_from_its_exact_value() -> None:
+    result = {"a": {"percent": Share.of(110, 321), "text": "34,3%"}, "rows": [{"x": 1}]}
+    restate(result, 2)
+    assert result["a"]["text"] == "34,27%"
 
 
 def test_a_share_of_nothing_is_a_dash_not_a_division_by_zero() -> None:

@@ -319,7 +319,7 @@ def test_age_band_is_the_age_on_the_ceremony_day(dataset: Dataset) -> None:
 def test_an_empty_breakdown_divides_by_nothing(dataset: Dataset) -> None:
     report = dataset.report("breakdown", dataset.province, *EMPTY)
     assert report["admitted"] == 0
-    assert report["women"] == {"count": 0, "percent": None, "text": "—"}
+    assert report["women"] == {"count": 0, "whole": 0, "percent": None, "text": "—"}
     assert all(row["percent"] is None for row in report["by_occupation"])
 
 
@@ -347,15 +347,19 @@ def test_probationary_members_past_their_probation_are_flagged(dataset: Dataset)
 def test_classes_count_engine_enrolments_and_recorded_headcounts(dataset: Dataset) -> None:
     report = dataset.report("classes", dataset.province, *YEAR_2025)
     kinds = {k["kind"]: k for k in report["by_kind"]}
-    # engine: one awareness class per enrolment month (02, 03, 06, 10/2025); one recorded
+    # engine: one awareness class per enrolment month (02, 03, 06, 10/2025), created at
+    # the district (the province here: no committee below it); one recorded
     assert kinds["awareness"]["classes"] == 5
     assert kinds["awareness"]["attendees"] == 4 + 45
     assert kinds["awareness"]["candidates_of_subtree"] == 4
     assert (kinds["theory"]["classes"], kinds["theory"]["attendees"]) == (1, 1)
     bang_lung = dataset.report("classes", dataset.bang_lung, *YEAR_2025)
-    assert {k["kind"]: k["classes"] for k in bang_lung["by_kind"]} == {
-        "awareness": 1,
-        "theory": 1,
+    # the town's candidates went to the district's classes: it held none of its own
+    assert {
+        k["kind"]: (k["classes"], k["candidates_of_subtree"]) for k in bang_lung["by_kind"]
+    } == {
+        "awareness": (0, 1),
+        "theory": (0, 1),
     }
     empty = dataset.report("classes", dataset.province, *EMPTY)
     assert [k["classes"] for k in empty["by_kind"]] == [0, 0]
@@ -405,7 +409,8 @@ def test_villages_at_the_two_ends_of_the_period(dataset: Dataset) -> None:
     assert (last["heads"]["total"], last["heads"]["members"]) == (3, 2)
     assert last["heads"]["text"] == "66,7%"
     assert first["deputies"]["text"] == last["deputies"]["text"] == "50,0%"
-    assert report["change"] == {"heads_points": 33.4, "deputies_points": 0.0, "without_member": -1}
+    # 1 of 3 → 2 of 3: exactly 33,33 points (not 66,7 − 33,3 = 33,4, rounded twice)
+    assert report["change"] == {"heads_points": 33.33, "deputies_points": 0.0, "without_member": -1}
     assert report["without_member_names"] == []
     start = dataset.report("villages", dataset.province, date(2025, 1, 1), date(2025, 1, 1))
     assert start["without_member_names"] == [

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,10 +23,13 @@ from sqlalchemy import insert
 from sqlmodel import Session, col
 
 from tests.reports.conftest import ADMIN, NOW, Admitted, add_rows, add_tree, new_engine
+from web.app import create_app
 from workflow import rules
+from workflow.config import Config
 from workflow.directory import classes, targets
 from workflow.engine import Engine
 from workflow.models import Organisation, Village, VillageOfficial
+from workflow.ops import demo
 from workflow.reports import catalogue, narrative
 
 POINT = 0.1 + 1e-9  # "agree within 0.1 point"
@@ -48,6 +52,21 @@ class Seeds:
     def report(self, name: str, key: str, start: date, end: date) -> dict[str, Any]:
         with self.engine.session() as session:
             return catalogue.compute(session, name, self.org(key), start, end)
+
+    def get(self, path: str, key: str, start: date, end: date, **query: Any) -> Any:
+        """GET `path` for the organisation and period, as the admin."""
+        settings = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
+        client = create_app(self.engine, Config(), SECRET_KEY="test", **settings).test_client()
+        login = client.post("/login", data={"username": "admin", "password": demo.DEMO_PASSWORD})
+        assert login.status_code == 302
+        query |= {"org": self.org(key), "from": start.isoformat(), "to": end.isoformat()}
+        answer = client.get(path, query_string=query)
+        assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+        return answer
+
+    def api(self, path: str, key: str, start: date, end: date, **query: Any) -> Any:
+        """GET /api/v1/<path>'s JSON for the organisation and period, as the admin."""
+        return self.get(f"/api/v1/{path}", key, start, end, **query).json
 
     def summary(self, key: str, start: date, end: date) -> str:
         with self.engine.session() as session:
@@ -235,6 +254,9 @@ def _ba_be(engine: Engine) -> dict[str, Organisation]:
 @pytest.fixture(scope="module")
 def seeds(database_url: str) -> Iterator[dict[str, Seeds]]:
     engine = new_engine(database_url, date(2026, 1, 1))
+    with engine.session() as session:  # the API's reader
+        demo.add_user(session, "admin", "admin", None, "Quản trị hệ thống")
+        session.commit()
     built = {
         name: Seeds(engine, build(engine))
         for name, build in (
@@ -330,18 +352,77 @@ def test_hiep_hoa_narrative_says_what_the_article_says(seeds: dict[str, Seeds]) 
         "viên, năm 2012 kết nạp 207 đảng viên và 08 tháng năm 2013 kết nạp 150 đảng viên)."
     ) in text
     assert "Trong đó: nữ 313 (50,1%); đoàn viên TNCS Hồ Chí Minh 395 (63,2%); " in text
-    assert "dân tộc ít người 01 (0,2%)." in text
+    # shares under 1 % get two decimals, as the article's "học sinh 04 (0,64)"
+    assert "dân tộc ít người 01 (0,16%)." in text
     assert (
         "Phân loại theo lĩnh vực bao gồm: cán bộ, công chức 79 (12,6%); viên chức 263 "
-        "(42,1%); nông dân 226 (36,2%); công an, quân đội 31 (5,0%); kinh doanh 01 (0,2%); "
-        "chủ doanh nghiệp 02 (0,3%); trưởng, phó thôn 18 (2,9%); học sinh, sinh viên 04 "
-        "(0,6%); khác 01 (0,2%)."
+        "(42,1%); nông dân 226 (36,2%); công an, quân đội 31 (5,0%); kinh doanh 01 (0,16%); "
+        "chủ doanh nghiệp 02 (0,32%); trưởng, phó thôn 18 (2,9%); học sinh, sinh viên 04 "
+        "(0,64%); khác 01 (0,16%)."
     ) in text
     assert (
         "có 119 trưởng thôn là đảng viên, chiếm tỷ lệ 51,3% trong tổng số trưởng thôn, tăng 5,6%"
         in text
     )
+    assert (
+        "có 110 phó thôn là đảng viên, chiếm tỷ lệ 34,3% trong tổng số phó thôn, tăng 0,93%" in text
+    )
     assert "232 thôn, tổ dân phố, với 232 trưởng thôn, 321 phó thôn" in text
+
+
+# ── Hiệp Hòa through the API: exact shares at the precision the article prints ──
+# The article's shares as it prints them, where its hand arithmetic rounded (not where it
+# cut digits off: farmers 36,16% printed 36,1%, armed forces 4,96% printed 4,9%).
+HH_PRINTED = [
+    ("women", "50,1%"),
+    ("youth_union", "63,2%"),
+    ("civil_servant", "12,6%"),
+    ("village_head", "2,9%"),  # the group "trưởng phó thôn 18 (2,9%)"
+    ("student", "0,64%"),  # "học sinh 04 (0,64)": under 1 %, two decimals
+]
+
+
+def test_hiep_hoa_shares_come_out_at_the_articles_precision(seeds: dict[str, Seeds]) -> None:
+    report = seeds["hiep_hoa"].api("reports/breakdown", "district", HH_TERM[0], HH_NOW)
+    figures = {row["key"]: row for row in report["by_occupation"]}
+    for key, printed in HH_PRINTED:
+        figure = report.get(key) or figures[key]
+        assert figure["text"] == printed, (key, figure)
+    # the API's numbers are the exact shares to two decimals: 4 of 625 = 0.64, 263 = 42.08
+    student = figures["student"]
+    assert (student["count"], student["whole"], student["percent"]) == (4, 625, 0.64)
+    assert figures["public_employee"]["percent"] == 42.08
+    assert report["admitted"] == 625
+    page = seeds["hiep_hoa"].get("/reports/breakdown", "district", HH_TERM[0], HH_NOW)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', page.get_data(as_text=True))
+    assert "0,64%" in cells and "42,1%" in cells  # the page: one decimal, two under 1 %
+    page = seeds["hiep_hoa"].get("/reports/breakdown", "district", HH_TERM[0], HH_NOW, precision=2)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', page.get_data(as_text=True))
+    assert "0,64%" in cells and "42,08%" in cells
+
+
+def test_hiep_hoa_rise_of_deputies_is_computed_from_the_exact_shares(
+    seeds: dict[str, Seeds],
+) -> None:
+    """107 of 321 deputies were members before the resolution, 110 after: 33,33% →
+    34,27%, a rise of 3/321 = 0,93 points. The article's "34,26%, tăng 0,96%" is
+    34,26 − 33,3 — the difference of two hand-rounded shares; the rounded shares 34,3 −
+    33,3 would say 1,0. Ketnap says 0,93."""
+    before = HH_RESOLUTION_SIGNED - timedelta(days=1)
+    hh = seeds["hiep_hoa"]
+    report = hh.api("reports/villages", "district", before, HH_NOW)
+    first, last = report["at"]
+    assert (first["deputies"]["percent"], last["deputies"]["percent"]) == (33.33, 34.27)
+    assert report["change"]["deputies_points"] == 0.93
+    assert report["change"]["heads_points"] == 5.6  # 13 of 232 = 5,603…
+    assert last["deputies"]["text"] == "34,3%"
+    two = hh.api("reports/villages", "district", before, HH_NOW, precision=2)
+    assert two["at"][1]["deputies"]["text"] == "34,27%"
+    told = hh.api("narrative", "district", before, HH_NOW, precision=2)["text"]
+    assert (
+        "có 110 phó thôn là đảng viên, chiếm tỷ lệ 34,27% trong tổng số phó thôn, tăng 0,93%"
+    ) in told
+    assert "chiếm tỷ lệ 51,29% trong tổng số trưởng thôn, tăng 5,60%" in told
 
 
 # ── Chợ Đồn ───────────────────────────────────────────────────────────────

@@ -29,6 +29,13 @@ PERIOD_QUERY: dict[str, dict[str, Any]] = {
     "org": {"type": "integer", "minimum": 1, "description": "Organisation (default: yours)"},
     "from": {"type": "string", "format": "date", "description": "First day (default: 1 January)"},
     "to": {"type": "string", "format": "date", "description": "Last day (default: today)"},
+    "precision": {
+        "type": "integer",
+        "enum": [1, 2],
+        "description": "Decimals of the printed shares (`text` fields, CSV/XLSX cells shown, "
+        "the narrative): 1 (default; a share under 1 % gets 2) or 2. Numbers stay exact "
+        "to two decimals whatever is asked.",
+    },
 }
 TABLE = {
     "type": "object",
@@ -108,9 +115,12 @@ def report_catalogue() -> ResponseReturnValue:
 @bp.get("/reports/<name>")
 @api_doc(
     "One report for an organisation's subtree and a period",
-    description="`name` is one of " + ", ".join(catalogue.NAMES) + ". Percentages are "
-    "rounded half up to one decimal; `text` fields print them as the reports do "
-    '("56,8%"), "—" when there is no target or nothing to divide by.',
+    description="`name` is one of " + ", ".join(catalogue.NAMES) + ". Every share comes "
+    "with its counts; `percent` is the exact share rounded half up to two decimals "
+    "(34.27 for 110 of 321), a change between two dates is computed from the exact "
+    'shares; `text` fields print them as the reports do ("56,8%", "0,64%" under 1 %, '
+    'two decimals with `precision=2`), "—" when there is no target or nothing to '
+    "divide by.",
     query=PERIOD_QUERY,
     response=REPORT,
     roles=READERS,

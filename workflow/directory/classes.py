@@ -1,30 +1,37 @@
 """Classes as records: the party awareness class (lớp bồi dưỡng nhận thức về Đảng) and the
 new members' political theory class (lớp bồi dưỡng lý luận chính trị cho đảng viên mới).
 
-The engine creates a class when a case enrols in it (effects.enrol_in_class /
-complete_theory_class, keyed by kind, name and grassroots organisation). An officer may
-also record a class directly, with the headcount its organiser reported: a class teaches
-people who have no case in Ketnap, and report 4 counts them all.
+A class belongs to the organisation that held it (a district, a commune …), with its
+dates and, when its organiser reported one, its headcount: a class teaches people who
+have no case in Ketnap, and report 4 counts them all. An officer records a class here;
+a case enrolling in one (effects.enrol_in_class / complete_theory_class) names it by id
+or by name through `class_for_enrolment` (workflow/enrolment.py, the one resolution:
+a name is matched within the cell's district and period, never duplicated per commune),
+and `pickable` lists what the enrolment form's picker offers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from workflow.access import Actor, Forbidden
 from workflow.directory import admin_log, fields
 from workflow.engine import NotFound
+from workflow.enrolment import attend, class_for_enrolment, line_of
 from workflow.models import Attendance, Course, CourseHeadcount, Organisation
 
 KINDS = {
     "awareness": "Lớp bồi dưỡng nhận thức về Đảng",
     "theory": "Lớp bồi dưỡng lý luận chính trị cho đảng viên mới",
 }
+__all__ = ["attend", "class_for_enrolment"]  # the enrolment's resolution, re-exported
 RECORDERS = ("officer", "admin")
+PICKER_LIMIT = 200
 LOGGED = ("kind", "name", "issuer", "organisation_id", "starts_on", "ends_on")
 
 
@@ -181,3 +188,51 @@ def classes_of(session: Session, actor: Actor, organisation_id: int) -> list[dic
         }
         for course, org_name, headcount, enrolled_cases in rows
     ]
+
+
+@dataclass(frozen=True)
+class ClassChoice:
+    """One class the enrolment picker offers: its name and first day tell it apart."""
+
+    id: int
+    kind: str
+    name: str
+    starts_on: date
+    organisation: str
+
+
+@dataclass(frozen=True)
+class Picker:
+    classes: list[ClassChoice] = field(default_factory=list)
+    holders: list[Organisation] = field(default_factory=list)
+
+
+def pickable(session: Session, cell_id: int) -> Picker:
+    """What a case of `cell_id` may enrol in: the classes held on the cell's line or in
+    its district, newest first (the PICKER_LIMIT newest; an older one is named by its
+    number or its name), and the organisations that may hold a new one (the cell and
+    those above it, top first)."""
+    line = line_of(session, cell_id)
+    paths = list(line.paths.values())
+    rows = session.exec(
+        select(Course, Organisation.name)
+        .join(Organisation, col(Organisation.id) == Course.organisation_id)
+        .where(
+            or_(
+                col(Organisation.path).in_(paths),
+                col(Organisation.path).startswith(line.district_path),
+            ),
+        )
+        .order_by(col(Course.starts_on).desc(), col(Course.id).desc())
+        .limit(PICKER_LIMIT)
+    ).all()
+    holders = session.exec(
+        select(Organisation).where(col(Organisation.id).in_(list(line.paths)))
+    ).all()
+    return Picker(
+        [
+            ClassChoice(course.id or 0, course.kind, course.name, course.starts_on, org_name)
+            for course, org_name in rows
+        ],
+        sorted(holders, key=lambda o: o.path.count("/")),
+    )

@@ -58,7 +58,7 @@ MAIN_STEPS: tuple[StepLayout, ...] = (
     StepLayout(
         "enrol_in_class",
         "class_started_on",
-        (("class_name", "class_name"), ("issuer", "class_issuer")),
+        (("class_id", "class_id"), ("class_name", "class_name"), ("issuer", "class_issuer")),
     ),
     StepLayout("pass_class", "certificate_on", (("certificate_no", "certificate_no"),)),
     StepLayout("assign_sponsors", "sponsors_on"),
@@ -114,7 +114,11 @@ PROBATION_STEPS: tuple[StepLayout, ...] = (
     StepLayout(
         "complete_theory_class",
         "theory_class_on",
-        (("class_name", "theory_class_name"), ("certificate_no", "theory_certificate_no")),
+        (
+            ("class_id", "theory_class_id"),
+            ("class_name", "theory_class_name"),
+            ("certificate_no", "theory_certificate_no"),
+        ),
     ),
     StepLayout("record_self_review", "self_review_on"),
     StepLayout("record_helper_comment", "helper_comment_on", (("comment", "helper_comment"),)),
@@ -185,6 +189,13 @@ CASE_COLUMNS: tuple[Column, ...] = (
         "one of: " + ", ".join(TARGET_STATES),
     ),
     _c("class_started_on", "Ngày khai giảng lớp nhận thức", "Awareness class started"),
+    _c(
+        "class_id",
+        "Số lớp nhận thức",
+        "Awareness class id",
+        nvi="số (id) của lớp đã mở; hoặc ghi tên lớp",
+        nen="id of a recorded class; or give the class's name",
+    ),
     _c("class_name", "Tên lớp nhận thức", "Awareness class"),
     _c("class_issuer", "Đơn vị mở lớp", "Class held by"),
     _c("certificate_on", "Ngày cấp giấy chứng nhận", "Certificate issued on"),
@@ -288,6 +299,13 @@ CASE_COLUMNS: tuple[Column, ...] = (
         "theory_class_on",
         "Ngày cấp giấy chứng nhận lớp đảng viên mới",
         "Theory class certificate on",
+    ),
+    _c(
+        "theory_class_id",
+        "Số lớp đảng viên mới",
+        "Theory class id",
+        nvi="số (id) của lớp đã mở; hoặc ghi tên lớp",
+        nen="id of a recorded class; or give the class's name",
     ),
     _c("theory_class_name", "Tên lớp đảng viên mới", "Theory class"),
     _c(

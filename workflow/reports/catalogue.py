@@ -16,6 +16,7 @@ from workflow.reports.admissions import admissions
 from workflow.reports.breakdown import breakdown
 from workflow.reports.classes import classes
 from workflow.reports.confirmations import confirmations
+from workflow.reports.figures import PRECISIONS, restate
 from workflow.reports.period import Period, period
 from workflow.reports.pipeline import pipeline
 from workflow.reports.scope import Subtree, subtree_of
@@ -73,13 +74,18 @@ def compute(
     date_to: date,
     *,
     as_of: date | None = None,
+    precision: int = 1,
 ) -> dict[str, Any]:
     """Report `name` for organisation `org_id`'s subtree over [date_from, date_to].
 
     `as_of` is the day deadlines are judged overdue (default: `date_to`; pass today so a
-    period reaching into the future is judged as of today). No scope check here: callers
-    acting for a user go through `scope.organisation_for` first.
+    period reaching into the future is judged as of today). Shares stay exact (a
+    figures.Share: two decimals as numbers); their "text" prints `precision` decimals
+    (1, or 2; a share under 1 % always gets two). No scope check here: callers acting
+    for a user go through `scope.organisation_for` first.
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}")
     spec = report(name)
     if spec is None:
         raise NotFound(name)
@@ -88,11 +94,13 @@ def compute(
         raise NotFound(org_id)
     span = period(date_from, date_to, as_of)
     result = spec.build(session, subtree_of(session, org), span)
+    restate(result, precision)
     return {
         "name": spec.name,
         "title": spec.title_vi,
         "organisation": {"id": org.id, "name": org.name, "kind": org.kind},
         "from": span.start.isoformat(),
         "to": span.end.isoformat(),
+        "precision": precision,
         **result,
     }

@@ -21,16 +21,17 @@ from openpyxl.styles import Font
 
 from workflow import hygiene
 from workflow.hygiene import xml_text
-from workflow.reports.figures import NO_FIGURE, vi_number, vi_percent_value
+from workflow.reports.figures import NO_FIGURE, decimals_for, exact, vi_number, vi_share
 from workflow.text import dmy
 
 
-def cell_text(value: Any, kind: str) -> str:
-    """A table cell as a person reads it: 2.365; 56,8%; —."""
+def cell_text(value: Any, kind: str, precision: int = 1) -> str:
+    """A table cell as a person reads it: 2.365; 56,8%; 0,64%; —. A share is printed
+    from its exact value, rounded here once."""
     if value is None:
         return NO_FIGURE if kind != "text" else ""
     if kind == "percent":
-        return vi_percent_value(float(value))
+        return vi_share(value, precision)
     if kind == "int" and isinstance(value, int):
         return vi_number(value)
     if kind == "date":
@@ -67,7 +68,8 @@ def to_text(result: dict[str, Any]) -> str:
     for table in result["tables"]:
         kinds = [c["type"] for c in table["columns"]]
         cells = [[c["label"] for c in table["columns"]]] + [
-            [cell_text(v, k) for v, k in zip(row, kinds, strict=True)] for row in table["rows"]
+            [cell_text(v, k, result.get("precision", 1)) for v, k in zip(row, kinds, strict=True)]
+            for row in table["rows"]
         ]
         widths = [max(len(row[i]) for row in cells) for i in range(len(kinds))]
         lines += ["", table["title"]]
@@ -90,7 +92,7 @@ def to_csv(result: dict[str, Any]) -> str:
         writer.writerow([])
         writer.writerow([table["title"]])
         writer.writerow([c["label"] for c in table["columns"]])
-        for row in table["rows"]:
+        for row in table["rows"]:  # a share as the API gives it: two decimals, a dot
             writer.writerow([NO_FIGURE if v is None else safe_text(v) for v in row])
     return "\ufeff" + out.getvalue()
 
@@ -113,9 +115,9 @@ def to_xlsx(result: dict[str, Any]) -> bytes:
         kinds = [c["type"] for c in table["columns"]]
         for row in table["rows"]:
             sheet.append([_xlsx_value(v, k) for v, k in zip(row, kinds, strict=True)])
-            for cell, kind in zip(sheet[sheet.max_row], kinds, strict=True):
+            for cell, kind, value in zip(sheet[sheet.max_row], kinds, row, strict=True):
                 if kind == "percent" and isinstance(cell.value, float):
-                    cell.number_format = "0.0%"
+                    cell.number_format = _percent_format(value, result.get("precision", 1))
                 elif kind == "date":
                     cell.number_format = "DD/MM/YYYY"
         for letter, width in zip("ABCDEFGHIJ", _widths(table), strict=False):
@@ -128,11 +130,18 @@ def to_xlsx(result: dict[str, Any]) -> bytes:
 def _xlsx_value(value: Any, kind: str) -> Any:
     if value is None:
         return NO_FIGURE if kind != "text" else ""
-    if kind == "percent":
-        return round(float(value) / 100, 4)
+    if kind == "percent":  # the exact share: the spreadsheet rounds it, once, to show it
+        figure = exact(value)
+        assert figure is not None
+        return float(figure / 100)
     if kind == "date":
         return date.fromisoformat(str(value))
     return xlsx_text(value)
+
+
+def _percent_format(value: Any, precision: int) -> str:
+    figure = exact(value)
+    return "0.00%" if figure is not None and decimals_for(figure, precision) == 2 else "0.0%"
 
 
 def _widths(table: dict[str, Any]) -> list[int]:

@@ -18,7 +18,7 @@ from workflow.directory.organisations import party_organisation_name
 from workflow.models import AdmissionTarget, Organisation
 from workflow.reports.catalogue import NAMES, compute
 from workflow.reports.categories import NO_RELIGION, NOT_RECORDED, OCCUPATION_LABELS
-from workflow.reports.figures import vi_number, vi_percent_value
+from workflow.reports.figures import exact, vi_number, vi_share
 
 
 def count(n: int) -> str:
@@ -69,7 +69,7 @@ def _target_phrase(row: dict[str, Any], report_from: str) -> str:
     """ "56,8% so với mục tiêu Nghị quyết số 130-NQ/HU"; when the target counts from
     another day than the report (a resolution older than the period), the phrase says
     what it counted: "(09 đảng viên tính từ 01/01/2021)"."""
-    achieved = vi_percent_value(row["percent"])
+    achieved = row["text"]
     since = ""
     if row["counted_from"] != report_from:
         counted_from = date.fromisoformat(row["counted_from"])
@@ -107,7 +107,7 @@ def _years_phrase(admissions: dict[str, Any], from_term_start: bool) -> str:
         part = f"{label} kết nạp {count(year['admitted'])} đảng viên"
         target = year_targets.get(year["year"])
         if target is not None:
-            part += f", đạt {vi_percent_value(target['percent'])} chỉ tiêu năm"
+            part += f", đạt {target['text']} chỉ tiêu năm"
         parts.append(part)
     return f" ({_join(parts)})"
 
@@ -127,7 +127,7 @@ def admissions_paragraph(
 
 
 def _share(label: str, figure: dict[str, Any]) -> str:
-    return f"{label} {count(figure['count'])} ({vi_percent_value(figure['percent'])})"
+    return f"{label} {count(figure['count'])} ({figure['text']})"
 
 
 def breakdown_paragraph(breakdown: dict[str, Any]) -> str:
@@ -248,32 +248,47 @@ def villages_paragraph(villages: dict[str, Any], org: Organisation) -> str:
             f"{_officials(first, 'deputies', 'phó thôn')}."
         )
     change = villages["change"] if first is not last else {}
-    sentences.append(
-        f"Đến ngày {last['label']}, có "
-        f"{_officials(last, 'heads', 'trưởng thôn', change.get('heads_points'))}; có "
-        f"{_officials(last, 'deputies', 'phó thôn', change.get('deputies_points'))}."
-    )
+    precision = villages.get("precision", 1)
+    heads = _officials(last, "heads", "trưởng thôn")
+    deputies = _officials(last, "deputies", "phó thôn")
+    heads += _change(change.get("heads_points"), precision)
+    deputies += _change(change.get("deputies_points"), precision)
+    sentences.append(f"Đến ngày {last['label']}, có {heads}; có {deputies}.")
     return " ".join(sentences)
 
 
-def _officials(moment: dict[str, Any], key: str, title: str, points: float | None = None) -> str:
+def _officials(moment: dict[str, Any], key: str, title: str) -> str:
     share = moment[key]
-    text = (
+    return (
         f"{count(share['members'])} {title} là đảng viên, chiếm tỷ lệ "
-        f"{vi_percent_value(share['percent'])} trong tổng số {title}"
+        f"{share['text']} trong tổng số {title}"
     )
-    if points is not None:
-        verb = "tăng" if points > 0 else "giảm" if points < 0 else "không đổi"
-        text += f", {verb} {vi_percent_value(abs(points))}" if points else f", {verb}"
-    return text
+
+
+def _change(points: Any, precision: int) -> str:
+    """ ", tăng 0,93%": the change of the exact shares, printed like a share."""
+    moved = exact(points)
+    if moved is None:
+        return ""
+    if not moved:
+        return ", không đổi"
+    return f", {'tăng' if moved > 0 else 'giảm'} {vi_share(abs(moved), precision)}"
 
 
 def narrative(
-    session: Session, org_id: int, date_from: date, date_to: date, *, today: date
+    session: Session,
+    org_id: int,
+    date_from: date,
+    date_to: date,
+    *,
+    today: date,
+    precision: int = 1,
 ) -> dict[str, Any]:
-    """{"title", "paragraphs": [{"topic", "text"}], "figures": the reports used}."""
+    """{"title", "paragraphs": [{"topic", "text"}], "figures": the reports used}. Shares
+    print one decimal, two under 1 % or with `precision=2` (figures.vi_share)."""
     figures = {
-        name: compute(session, name, org_id, date_from, date_to, as_of=today) for name in NAMES
+        name: compute(session, name, org_id, date_from, date_to, as_of=today, precision=precision)
+        for name in NAMES
     }
     org = session.get(Organisation, org_id)
     assert org is not None

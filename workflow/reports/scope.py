@@ -95,3 +95,18 @@ def _query_date(value: Any, field: str, default: date) -> date:
         raise InvalidData(
             field, f"{label}: {error.text.vi}", f"'{field}': {error.text.en}"
         ) from error
+
+
+def parse_precision(args: Any) -> int:
+    """`precision` from a query string: the decimals of the printed shares, 1 (the
+    default: a share under 1 % still gets two) or 2. Anything else is a 400."""
+    text = (args.get("precision") or "").strip()
+    if not text:
+        return 1
+    if text not in ("1", "2"):
+        raise InvalidData(
+            "precision",
+            f"Số chữ số thập phân '{text[:20]}' không hợp lệ (1 hoặc 2)",
+            f"'{text[:20]}' is not a precision (1 or 2 decimals)",
+        )
+    return int(text)

@@ -19,7 +19,14 @@ def table(title: str, columns: list[tuple[str, str]], rows: list[list[Any]]) -> 
 
 
 def share(count: int, whole: int) -> dict[str, Any]:
-    return {"count": count, "percent": percent(count, whole), "text": vi_percent(count, whole)}
+    """A count, the whole it is a share of, the exact share (figures.Share: two decimals
+    as a number) and its text (one decimal, two under 1 %; `compute` restates it)."""
+    return {
+        "count": count,
+        "whole": whole,
+        "percent": percent(count, whole),
+        "text": vi_percent(count, whole),
+    }
 
 
 def monthly(period: Period, series: dict[str, dict[int, int]]) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlmodel import Session, col
 
 from workflow.models import Organisation, Village, VillageCensus, VillageOfficial
-from workflow.reports.figures import percent, vi_percent
+from workflow.reports.figures import change, percent, vi_percent
 from workflow.reports.period import Period
 from workflow.reports.scope import Subtree
 from workflow.reports.sql import in_subtree
@@ -22,14 +22,16 @@ def villages(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     the share of heads and deputies in office who are party members."""
     moments = [_villages_on(session, org, day) for day in dict.fromkeys((period.start, period.end))]
     first, last = moments[0], moments[-1]
-    change = {
-        "heads_points": _points(first["heads"]["percent"], last["heads"]["percent"]),
-        "deputies_points": _points(first["deputies"]["percent"], last["deputies"]["percent"]),
+    # the change in points between the two days, from the exact shares (110/321 −
+    # 107/321 = 0,93), never from the rounded ones (34,3 − 33,3 = 1,0)
+    moved = {
+        "heads_points": change(first["heads"]["percent"], last["heads"]["percent"]),
+        "deputies_points": change(first["deputies"]["percent"], last["deputies"]["percent"]),
         "without_member": last["without_member"] - first["without_member"],
     }
     result: dict[str, Any] = {
         "at": moments,
-        "change": change,
+        "change": moved,
         "without_member_names": _villages_without_member(session, org, period.end),
     }
     result["tables"] = [
@@ -70,12 +72,6 @@ def villages(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
         ),
     ]
     return result
-
-
-def _points(before: float | None, after: float | None) -> float | None:
-    if before is None or after is None:
-        return None
-    return round(after - before, 1)
 
 
 def _existing_on(day: date) -> ColumnElement[bool]:

@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from workflow import rules
+from workflow import enrolment, rules
 from workflow.models import (
-    Attendance,
     Case,
-    Course,
     HelperAssignment,
     Member,
     Organisation,
@@ -42,30 +40,21 @@ def nothing(ctx: EffectContext) -> None:
     """Events that change only the state."""
 
 
-def _attend(ctx: EffectContext, kind: str, name: str, issuer: str) -> None:
-    """Find or create the class by (kind, name, organisation) and count the attendee."""
-    org_id = _grassroots_id(ctx)
-    course = ctx.session.exec(
-        select(Course).where(
-            Course.kind == kind, Course.name == name, Course.organisation_id == org_id
-        )
-    ).first()
-    if course is None:
-        course = Course(
-            kind=kind, name=name, issuer=issuer, organisation_id=org_id, starts_on=ctx.on
-        )
-        ctx.session.add(course)
-        ctx.session.flush()
-    elif ctx.on < course.starts_on:
-        course.starts_on = ctx.on
-    assert course.id is not None and ctx.case.id is not None
-    already = ctx.session.exec(
-        select(Attendance).where(
-            Attendance.course_id == course.id, Attendance.case_id == ctx.case.id
-        )
-    ).first()
-    if already is None:
-        ctx.session.add(Attendance(course_id=course.id, case_id=ctx.case.id))
+def _attend(ctx: EffectContext, kind: str, name: str | None, issuer: str) -> None:
+    """The class as workflow.enrolment resolves it (the class lookup is not the
+    engine's: both engines share it), the case among its attendees."""
+    assert ctx.case.id is not None
+    course_id = enrolment.class_for_enrolment(
+        ctx.session,
+        kind,
+        ctx.data.get("class_id"),
+        ctx.data.get("class_name"),
+        ctx.on,
+        ctx.case.cell_id,
+        issuer=issuer,
+        holder_id=ctx.data.get("class_organisation_id"),
+    )
+    enrolment.attend(ctx.session, course_id, ctx.case.id)
 
 
 def _grassroots_id(ctx: EffectContext) -> int | None:
@@ -75,7 +64,7 @@ def _grassroots_id(ctx: EffectContext) -> int | None:
 
 def enrol_in_class(ctx: EffectContext) -> None:
     ctx.case.class_started_on = ctx.on
-    _attend(ctx, "awareness", ctx.data["class_name"], ctx.data["issuer"])
+    _attend(ctx, "awareness", ctx.data.get("class_name"), ctx.data.get("issuer") or "")
 
 
 def pass_class(ctx: EffectContext) -> None:
@@ -139,7 +128,7 @@ def hold_ceremony(ctx: EffectContext) -> None:
 
 def complete_theory_class(ctx: EffectContext) -> None:
     ctx.case.theory_class_on = ctx.on
-    _attend(ctx, "theory", ctx.data["class_name"], "")
+    _attend(ctx, "theory", ctx.data.get("class_name"), "")
 
 
 def record_self_review(ctx: EffectContext) -> None:
