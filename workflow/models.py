@@ -473,6 +473,13 @@ Index("ix_case_closed_on", col(Case.closed_on), col(Case.org_path), col(Case.sta
 # Probationary members whose probation has ended but who are not yet confirmed.
 Index("ix_case_state_probation_end", col(Case.state), col(Case.probation_end), col(Case.org_path))
 
+# Pages at a province's scale (workflow/queries: dashboard, case_list). Each serves an
+# ORDER BY … LIMIT read in index order, the scope's path filtered inside the index: the
+# dashboard's first cases of each state, soonest due first; the list's due cases, soonest
+# first, cut by (next_due, id) cursors.
+Index("ix_case_state_due", col(Case.state), col(Case.next_due), col(Case.id), col(Case.org_path))
+Index("ix_case_due_id", col(Case.next_due), col(Case.id), col(Case.org_path))
+
 
 # ── imports (workflow/exchange/jobs.py: queued by the upload page, run by the scheduler) ──
 class ImportJobRecord(SQLModel, table=True):

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, Select, func, or_, union_all
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
@@ -92,37 +93,62 @@ def _urgent(session: Session, who: Actor, today: date, limit: int) -> list[DueDe
 
 
 def _first_by_state(session: Session, who: Actor, per_state: int) -> dict[str, list[WaitingCase]]:
-    """The most pressing open cases of each state (one windowed query)."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=Case.state,
-            order_by=(col(Case.next_due).is_(None), col(Case.next_due), col(Case.id)),
-        )
-        .label("rank")
+    """The most pressing open cases of each state, soonest due first (those without a
+    live deadline last): one statement of small ordered probes, two per open state, each
+    read from the index on (state, next_due, id) and stopping after `per_state` rows —
+    not a numbering of every open case of the scope."""
+    scope = access.visible_cases(who)
+    probes = []
+    for state in process.OPEN_STATES:
+        in_state = (col(Case.state) == state, scope)
+        due = col(Case.next_due)
+        probes.append(_probe(in_state, due.is_not(None), (due, col(Case.id)), per_state))
+        probes.append(_probe(in_state, due.is_(None), (col(Case.id),), per_state))
+    first = union_all(*probes).subquery()
+    query = (
+        sql_select(first, col(Person.full_name), col(Organisation.name).label("cell"))
+        .join(Person, col(Person.id) == first.c.person_id)
+        .join(Organisation, col(Organisation.id) == first.c.cell_id)
     )
+    rows = sorted(
+        session.execute(query).all(),
+        key=lambda r: (r.next_due is None, r.next_due or date.min, r.id),
+    )
+    groups: dict[str, list[WaitingCase]] = {}
+    for row in rows:
+        shown = groups.setdefault(row.state, [])
+        if len(shown) < per_state:
+            shown.append(
+                WaitingCase(
+                    row.id, row.full_name, row.state, row.next_due, row.nominated_on, row.cell
+                )
+            )
+    return groups
+
+
+def _probe(
+    in_state: tuple[ColumnElement[bool], ...],
+    due: ColumnElement[bool],
+    order: tuple[Any, ...],
+    limit: int,
+) -> Select[Any]:
+    """The first `limit` cases of one state (and one side of next_due IS NULL), wrapped
+    so that SQLite accepts its ORDER BY … LIMIT inside a UNION ALL."""
     inner = (
         sql_select(
             col(Case.id).label("id"),
             col(Case.state).label("state"),
             col(Case.next_due).label("next_due"),
             col(Case.nominated_on).label("nominated_on"),
-            col(Person.full_name).label("full_name"),
-            col(Organisation.name).label("cell"),
-            rank,
+            col(Case.person_id).label("person_id"),
+            col(Case.cell_id).label("cell_id"),
         )
-        .join(Person, col(Person.id) == Case.person_id)
-        .join(Organisation, col(Organisation.id) == Case.cell_id)
-        .where(access.visible_cases(who), col(Case.open).is_(True))
+        .where(*in_state, due)
+        .order_by(*order)
+        .limit(limit)
         .subquery()
     )
-    rows = session.execute(sql_select(inner).where(inner.c.rank <= per_state)).all()
-    groups: dict[str, list[WaitingCase]] = {}
-    for row in rows:
-        groups.setdefault(row.state, []).append(
-            WaitingCase(row.id, row.full_name, row.state, row.next_due, row.nominated_on, row.cell)
-        )
-    return groups
+    return sql_select(inner)
 
 
 # ── a sponsor's or helper's candidates ────────────────────────────────────
