@@ -168,10 +168,11 @@ def index() -> ResponseReturnValue:
             after=after,
             before=before,
         )
-        cells = case_list.cells_in_scope(session, who)
+        cells = case_list.cells_in_scope(session, who, limit=case_list.CELL_CHOICES + 1)
         years = case_list.nomination_years(session, who)
     return render_template(
         "cases/index.html",
+        cell_choices=len(cells) <= case_list.CELL_CHOICES,
         found=found,
         total_shown=format_decimal(found.total),
         filters=spec,

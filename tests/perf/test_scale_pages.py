@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func
 from sqlmodel import col, select
 
 from tests.perf.conftest import TODAY, Site, make_site
 from tests.support.postgres import temporary_database
 from workflow import access, process
 from workflow.access import Actor
-from workflow.models import Case, User
+from workflow.models import Case, CaseTally, User
 from workflow.queries import case_list, dashboard
 
 
@@ -208,3 +208,41 @@ def test_the_case_page_loads_only_the_cases_own_organisations(site: Site) -> Non
     on_organisations = [s for s in statements if re.search(r"FROM organisation\b", s)]
     assert on_organisations
     assert all(" WHERE " in s for s in on_organisations), on_organisations
+
+
+def tally(site: Site) -> dict[tuple[str, str], int]:
+    with site.engine.session() as session:
+        rows = session.exec(select(CaseTally.org_path, CaseTally.state, CaseTally.n)).all()
+    return {(path, state): n for path, state, n in rows if n}
+
+
+def counted(site: Site) -> dict[tuple[str, str], int]:
+    with site.engine.session() as session:
+        rows = session.exec(
+            select(Case.org_path, Case.state, func.count()).group_by(
+                col(Case.org_path), col(Case.state)
+            )
+        ).all()
+    return {(path, state): n for path, state, n in rows}
+
+
+def test_the_case_tally_follows_every_write_of_the_case_table(site: Site) -> None:
+    """Kept by the database's triggers: a case moved to another state or cell, one
+    added, one removed (each a statement the engine or an import might send)."""
+    assert tally(site) == counted(site)
+    with site.engine.session() as session:
+        first, second = session.exec(select(Case).order_by(col(Case.id)).limit(2)).all()
+        other = session.exec(
+            select(Case.org_path, Case.cell_id).where(Case.org_path != first.org_path).limit(1)
+        ).one()
+        first.state = "withdrawn"
+        second.org_path, second.cell_id = other
+        session.commit()
+        assert tally(site) == counted(site)
+        copy = Case(**{k: v for k, v in second.model_dump().items() if k != "id"})
+        session.add(copy)
+        session.commit()
+        assert tally(site) == counted(site)
+        session.delete(copy)
+        session.commit()
+    assert tally(site) == counted(site)

@@ -28,6 +28,9 @@ SOON_DAYS = 30  # "soon due" on the dashboard and in the list's filter
 # a filter would not: past the cap a list says "more than" and its pages stop there.
 COUNT_CAP = 1_000
 CELL_KINDS = ("cell", "grassroots_cell")
+# The list's cell filter is a <select> for a committee's few dozen cells; a province's
+# thousand would weigh 70 KB on every page of its list (its `cell=` links still filter).
+CELL_CHOICES = 200
 STATE_FILTERS = (*process.STATE_NAMES, "open", "closed")
 # overdue: a deadline has passed; soon: the next one is due within SOON_DAYS;
 # any: a live deadline; on_time: none has passed (or there is none).
@@ -272,14 +275,15 @@ def live_deadlines(session: Session, case_ids: list[int]) -> dict[int, list[Case
     return found
 
 
-def cells_in_scope(session: Session, who: Actor) -> list[Organisation]:
-    """The cells the actor acts for, by name: the list's cell filter, a nomination's cell."""
+def cells_in_scope(session: Session, who: Actor, limit: int | None = None) -> list[Organisation]:
+    """The cells the actor acts for, by name: the list's cell filter, a nomination's cell
+    (at most `limit` of them)."""
     query = select(Organisation).where(col(Organisation.kind).in_(CELL_KINDS))
     if who.role != "admin":
         if not who.org_path:
             return []
         query = query.where(col(Organisation.path).startswith(who.org_path))
-    return list(session.exec(query.order_by(col(Organisation.name))))
+    return list(session.exec(query.order_by(col(Organisation.name)).limit(limit)))
 
 
 def nomination_years(session: Session, who: Actor) -> list[int]:
