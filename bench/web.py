@@ -393,6 +393,11 @@ def _page_figures(
 ) -> list[Figure]:
     """Two figures per page: p95 for one client alone (goal < 50 ms: the service time)
     and p95 at `connections` concurrent connections (goal < 150 ms: with queueing)."""
+    # a run that finished no request has no latency to show: it fails its goal
+    for summary in (*summaries, alone):
+        if not summary["requests"]:
+            summary.update(p95_ms=float("inf"), p50_ms=float("inf"), p99_ms=float("inf"))
+            summary["errors"] = max(1, summary["errors"])
     p95 = [s["p95_ms"] for s in summaries]
     errors = sum(s["errors"] for s in summaries)
     client = summaries[0]["client"]

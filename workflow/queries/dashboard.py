@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, union_all
+from sqlalchemy import ColumnElement, Select, func, union, union_all
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
@@ -214,7 +214,7 @@ def sponsor_tasks(session: Session, who: Actor) -> list[SponsorTask]:
     query = (
         select(Case, Person.full_name)
         .join(Person, col(Person.id) == Case.person_id)
-        .where(or_(col(Case.id).in_(helped), col(Case.id).in_(sponsored)))
+        .where(col(Case.id).in_(union(helped, sponsored)))  # an OR of INs scans every case
         .order_by(col(Case.next_due).is_(None), col(Case.next_due), col(Case.id))
     )
     helped_ids = set(session.exec(helped).all())
