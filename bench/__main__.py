@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, list[Figure]], dict[str, fl
             data.get("postgresql").url,
             args.cases,
             seconds=2 if quick else 20,
-            runs=1 if quick else 3,
+            runs=1 if quick else min(args.runs, 3),
             memory_requests=(150, 500) if quick else (1_000, 10_000),
             users=web.USERS[:1] if quick else web.USERS,
         ),

@@ -784,6 +784,9 @@ class PostgresWriter(Writer):
         with engine.begin() as connection:
             for index in self.secondary_indexes():
                 index.create(connection, checkfirst=True)
+            # the load ran with triggers off (replica): the case tally is counted afresh
+            connection.execute(sa.text("DELETE FROM case_tally"))
+            connection.execute(sa.text(models.TALLY_FILL))
             for table in self.tables.values():
                 if "id" in table.columns and table.columns["id"].autoincrement is not False:
                     connection.execute(

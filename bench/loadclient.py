@@ -7,6 +7,8 @@ Run as its own process so it never shares an interpreter with the server:
 
 or with `--requests N` for a fixed number of requests. Prints one JSON object:
 requests, errors, seconds, requests_per_second, p50/p95/p99 in milliseconds.
+Every answer but 200 counts as an error — redirects are not followed, so a page that
+sends the client to /login is an error, not a fast page.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ Then the memory of the workers after 1,000 and 10,000 requests.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import random
@@ -20,6 +21,8 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -29,24 +32,40 @@ from workflow import process
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
-GOAL_MS = 50.0
 
+# Every answer other than 200 is an error (a redirect to /login, a 403, a 304 …): its
+# time says nothing of the page. Each wrk thread counts its own; done() sums them.
 WRK_SCRIPT = """
 local paths = {}
 for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
-math.randomseed(%(seed)d)
+local threads = {}
+setup = function(thread)
+  thread:set("id", #threads)
+  threads[#threads + 1] = thread
+end
+init = function(args)
+  math.randomseed(%(seed)d + id)
+  non200 = 0
+end
 request = function()
   return wrk.format("GET", paths[math.random(#paths)], {["Authorization"] = "Bearer %(token)s"})
 end
+response = function(status, headers, body)
+  if status ~= 200 then non200 = non200 + 1 end
+end
 done = function(summary, latency, requests)
+  local non200 = 0
+  for _, thread in ipairs(threads) do non200 = non200 + thread:get("non200") end
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.status + summary.errors.timeout
+    + summary.errors.timeout + non200
   io.write(string.format(
     '{"requests": %%d, "errors": %%d, "seconds": %%f, "p50_ms": %%f, "p95_ms": %%f, "p99_ms": %%f}\\n',
     summary.requests, errors, summary.duration / 1e6,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end
 """
+GOAL_ALONE_MS = 50.0  # p95, one client
+GOAL_LOADED_MS = 150.0  # p95, 4 connections
 
 
 def free_port() -> int:
@@ -194,64 +213,134 @@ def load(
         return summary
 
 
-# Who browses: a grassroots committee's officer (their subtree: ~1 % of the cases) and
-# the province's officer (every case) — the most common and the heaviest scope.
-USERS = (("officer", "grassroots officer"), ("officer-tinh", "province officer"))
+# Who browses: every role of the generated data (bench/datagen.py `users`) — the
+# province's officer, admin and auditor read every case; a grassroots committee's officer
+# ~1 % of them, a cell's secretary ~0.1 %; a sponsor the few cases they sponsor.
+USERS = (
+    ("officer", "grassroots officer"),
+    ("officer-tinh", "province officer"),
+    ("secretary", "cell secretary"),
+    ("sponsor", "sponsor"),
+    ("auditor", "auditor"),
+    ("admin", "admin"),
+)
+REPORTS = ("admissions", "breakdown", "confirmations", "classes", "pipeline", "villages")
 
 
-def scope_sample(url: str, username: str, rng: random.Random) -> tuple[list[int], list[int]]:
-    """Case ids and cell ids inside `username`'s scope, to request pages that exist."""
+@dataclass
+class Scope:
+    """Cases, overdue cases and cells inside one user's scope, to request pages that
+    exist (and cursors that name real places in the lists)."""
+
+    case_ids: list[int]
+    overdue: list[tuple[date, int]]  # (next_due, id) of overdue cases
+    cell_ids: list[int]
+
+
+def scope_sample(url: str, username: str, today: date) -> Scope:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as connection:
-            path = connection.execute(
+            user = connection.execute(
                 sa.text(
-                    'SELECT o.path FROM "user" u JOIN organisation o ON o.id = u.organisation_id '
-                    "WHERE u.username = :name"
+                    'SELECT u.member_id, o.path FROM "user" u '
+                    "LEFT JOIN organisation o ON o.id = u.organisation_id WHERE u.username = :n"
                 ),
-                {"name": username},
-            ).scalar_one()
-            cells = [
-                row[0]
-                for row in connection.execute(
-                    sa.text("SELECT id FROM organisation WHERE kind = 'cell' AND path LIKE :p"),
-                    {"p": path + "%"},
+                {"n": username},
+            ).one()
+            if username == "sponsor":  # their scope is the cases they sponsor or help
+                where = (
+                    "c.id IN (SELECT case_id FROM sponsorship WHERE member_id = :m "
+                    "UNION SELECT case_id FROM helperassignment WHERE member_id = :m)"
                 )
-            ]
-            ids = [
-                row[0]
+            else:
+                where = "c.org_path LIKE :p"
+            values = {"m": user.member_id, "p": (user.path or "/none/") + "%", "t": today}
+            ids = list(
+                connection.execute(
+                    sa.text(
+                        f'SELECT c.id FROM "case" c WHERE {where} ORDER BY random() LIMIT 3000'
+                    ),
+                    values,
+                ).scalars()
+            )
+            overdue = [
+                (row[0], row[1])
                 for row in connection.execute(
                     sa.text(
-                        'SELECT id FROM "case" WHERE org_path LIKE :p ORDER BY random() LIMIT 3000'
+                        f'SELECT c.next_due, c.id FROM "case" c WHERE {where} '
+                        "AND c.next_due < :t ORDER BY random() LIMIT 500"
                     ),
-                    {"p": path + "%"},
+                    values,
                 )
             ]
+            cells = list(
+                connection.execute(
+                    sa.text("SELECT id FROM organisation WHERE kind = 'cell' AND path LIKE :p"),
+                    values,
+                ).scalars()
+            )
     finally:
         engine.dispose()
-    return ids, cells
+    return Scope(ids, overdue, cells)
 
 
-def page_sets(case_ids: list[int], cell_ids: list[int], rng: random.Random) -> dict[str, list]:
-    """The paths each page benchmark requests, spread over the user's whole scope."""
+def page_sets(scope: Scope, rng: random.Random) -> dict[str, list[str]]:
+    """The paths each page benchmark requests, spread over the user's whole scope: first
+    pages and pages deep in the list (by cursor, as the lists' Next links go on)."""
     open_states = [s.name for s in process.STATES if not s.terminal]
-    case_list = [
-        f"/cases?state={rng.choice(open_states)}&page={rng.randrange(1, 6)}" for _ in range(300)
+    ids, cells = scope.case_ids or [1], scope.cell_ids
+    case_list = [f"/cases?state={rng.choice(open_states)}" for _ in range(100)]
+    case_list += [
+        f"/cases?state={rng.choice(open_states)}&after={rng.choice(ids)}" for _ in range(200)
     ]
-    case_list += [f"/cases?deadline=overdue&page={rng.randrange(1, 6)}" for _ in range(50)]
-    case_list += [f"/cases?cell={rng.choice(cell_ids)}" for _ in range(50)]
-    case_pages = [f"/cases/{rng.choice(case_ids)}" for _ in range(2000)]
-    api_list = [
-        f"/api/v1/cases?state={rng.choice(open_states)}&page={rng.randrange(1, 6)}"
-        for _ in range(300)
+    case_list += [f"/cases?after={rng.choice(ids)}" for _ in range(50)]
+    case_list += [f"/cases?cell={rng.choice(cells)}" for _ in range(50) if cells]
+    overdue = ["/cases?deadline=overdue"] * 20
+    overdue += [f"/cases?deadline=overdue&after={d}_{i}" for d, i in scope.overdue]
+    api_list = [f"/api/v1/cases?state={rng.choice(open_states)}" for _ in range(100)]
+    api_list += [
+        f"/api/v1/cases?state={rng.choice(open_states)}&after={rng.choice(ids)}" for _ in range(200)
     ]
-    api_case = [f"/api/v1/cases/{rng.choice(case_ids)}" for _ in range(2000)]
+    api_list += [f"/api/v1/cases?after={rng.choice(ids)}&per_page=50" for _ in range(50)]
     return {
-        "case list (filtered, paginated)": case_list,
-        "case page": case_pages,
-        "API case list (filtered, paginated)": api_list,
-        "API case detail": api_case,
+        "dashboard": ["/"],
+        "case list (filtered, by cursor)": case_list,
+        "case list, overdue first": overdue,
+        "case page": [f"/cases/{rng.choice(ids)}" for _ in range(2000)],
+        "reports page (this year)": [f"/reports/{name}" for name in REPORTS],
+        "API case list (filtered, by cursor)": api_list,
+        "API case detail": [f"/api/v1/cases/{rng.choice(ids)}" for _ in range(2000)],
     }
+
+
+def checked(port: int, sets: dict[str, list[str]], bearer: str, who: str) -> dict[str, list[str]]:
+    """The sets whose pages answer 200: a set the role may not open (403: the sponsor's
+    reports) is left out and said so; any other answer stops the benchmark, since its
+    timing would say nothing of the page."""
+    kept = {}
+    for name, paths in sets.items():
+        if not paths:
+            continue
+        status = _status(port, paths[0], bearer)
+        if status == 403:
+            log(f"  {who}: {name} — HTTP 403 (the role may not): not measured")
+            continue
+        if status != 200:
+            raise RuntimeError(f"{who}: {paths[0]} answers HTTP {status}, not 200")
+        kept[name] = paths
+    return kept
+
+
+def _status(port: int, path: str, bearer: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", path, headers={"Authorization": f"Bearer {bearer}"})
+        response = connection.getresponse()
+        response.read()
+        return int(response.status)
+    finally:
+        connection.close()
 
 
 def run(
@@ -263,24 +352,19 @@ def run(
     memory_requests: tuple[int, int],
     connections: int = 4,
     users: tuple[tuple[str, str], ...] = USERS,
+    today: date | None = None,
 ) -> list[Figure]:
     rng = random.Random(7)
+    day = today or date.today()
     figures: list[Figure] = []
     with gunicorn(url) as (port, master):
         mixed: list[str] = []
+        memory_bearer = ""
         for username, who in users:
             bearer = token(port, username, "ketnap-demo")
-            sets = page_sets(*scope_sample(url, username, rng), rng)
+            sets = checked(port, page_sets(scope_sample(url, username, day), rng), bearer, who)
             for paths in sets.values():  # warm both workers' caches and pools
-                load(
-                    port,
-                    paths,
-                    bearer,
-                    seconds=2,
-                    connections=connections,
-                    requests=20,
-                    prefer_wrk=False,
-                )
+                load(port, paths, bearer, seconds=2, connections=connections, requests=20)
             for name, paths in sets.items():
                 summaries = [
                     load(port, paths, bearer, seconds=seconds, connections=connections)
@@ -291,44 +375,68 @@ def run(
                 figures += _page_figures(
                     f"{name}, {who}", summaries, alone, cases, connections, seconds
                 )
-            # Memory: the pages of single cases, all over the widest scope (a per-case
-            # cache or Machine would grow with them); lists show no more distinct cases.
-            mixed = [p for name, paths in sets.items() if "list" not in name for p in paths]
-        figures += _memory(port, master, bearer, mixed, memory_requests, connections, cases)
+            if not mixed or username == "officer-tinh":
+                # Memory: the pages of single cases, all over the widest scope (a per-case
+                # cache or Machine would grow with them); lists show no more distinct cases.
+                mixed = [p for name, paths in sets.items() if "case " in name for p in paths]
+                mixed = [p for p in mixed if "cases?" not in p]
+                memory_bearer = bearer
+        if mixed:
+            figures += _memory(
+                port, master, memory_bearer, mixed, memory_requests, connections, cases
+            )
     return figures
 
 
 def _page_figures(
     name: str, summaries: list[dict], alone: dict, cases: int, connections: int, seconds: float
 ) -> list[Figure]:
+    """Two figures per page: p95 for one client alone (goal < 50 ms: the service time)
+    and p95 at `connections` concurrent connections (goal < 150 ms: with queueing)."""
+    # a run that finished no request has no latency to show: it fails its goal
+    for summary in (*summaries, alone):
+        if not summary["requests"]:
+            summary.update(p95_ms=float("inf"), p50_ms=float("inf"), p99_ms=float("inf"))
+            summary["errors"] = max(1, summary["errors"])
     p95 = [s["p95_ms"] for s in summaries]
     errors = sum(s["errors"] for s in summaries)
     client = summaries[0]["client"]
     rate = median([s["requests_per_second"] for s in summaries])
-    log(f"  {name}: p95 {median(p95):.1f} ms, {rate:.0f} req/s, errors {errors}")
-    detail = (
-        f"{cases:,} cases; gunicorn 2 workers × 4 threads; {client}, {connections} connections, "
-        f"{seconds:.0f} s × {len(summaries)} runs; p50 {median([s['p50_ms'] for s in summaries]):.1f} ms, "
-        f"p99 {median([s['p99_ms'] for s in summaries]):.1f} ms; non-200/errors: {errors}; "
-        f"one client alone: p50 {alone['p50_ms']:.1f} ms, p95 {alone['p95_ms']:.1f} ms"
+    log(
+        f"  {name}: p95 {median(p95):.1f} ms at {connections} connections, {rate:.0f} req/s; "
+        f"alone p95 {alone['p95_ms']:.1f} ms; non-200 {errors + alone['errors']}"
+    )
+    setting = f"{cases:,} cases; gunicorn 2 workers × 4 threads; {client}"
+    loaded = (
+        f"{setting}, {connections} connections, {seconds:.0f} s × {len(summaries)} runs; "
+        f"p50 {median([s['p50_ms'] for s in summaries]):.1f} ms, "
+        f"p99 {median([s['p99_ms'] for s in summaries]):.1f} ms; {rate:.0f} requests/s; "
+        f"non-200 or failed: {errors}"
+    )
+    single = (
+        f"{setting}, 1 connection, {max(2, seconds / 2):.0f} s; p50 {alone['p50_ms']:.1f} ms, "
+        f"p99 {alone['p99_ms']:.1f} ms; {alone['requests_per_second']:.0f} requests/s; "
+        f"non-200 or failed: {alone['errors']}"
     )
     return [
         Figure(
-            f"web: {name} p95",
+            f"web: {name}, p95 one client",
+            "postgresql",
+            alone["p95_ms"],
+            "ms",
+            goal=f"< {GOAL_ALONE_MS:.0f} ms",
+            met=alone["p95_ms"] < GOAL_ALONE_MS and alone["errors"] == 0,
+            detail=single,
+        ),
+        Figure(
+            f"web: {name}, p95 {connections} connections",
             "postgresql",
             median(p95),
             "ms",
-            goal="< 50 ms",
-            met=median(p95) < GOAL_MS and errors == 0,
-            detail=detail,
+            goal=f"< {GOAL_LOADED_MS:.0f} ms",
+            met=median(p95) < GOAL_LOADED_MS and errors == 0,
+            detail=loaded,
             runs=p95,
-        ),
-        Figure(
-            f"web: {name} throughput",
-            "postgresql",
-            median([s["requests_per_second"] for s in summaries]),
-            "requests/s",
-            runs=[s["requests_per_second"] for s in summaries],
         ),
     ]
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -107,17 +108,38 @@ def _list_filter(args: MultiDict[str, str]) -> case_list.CaseFilter:
     )
 
 
-def _list_args(spec: case_list.CaseFilter, page: int) -> dict[str, Any]:
-    """The query string of the list's `page` under the same filter."""
+def _list_args(spec: case_list.CaseFilter, **where: Any) -> dict[str, Any]:
+    """The query string of a page of the list under the same filter: `page=n`, or
+    `after=` / `before=` a cursor's token."""
     values = {
         "q": spec.q,
         "state": spec.state,
         "deadline": spec.deadline,
         "year": spec.year,
         "cell": spec.cell,
-        "page": page if page != 1 else None,
+        **where,
     }
+    if values.get("page") == 1:
+        values["page"] = None
     return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _page_links(spec: case_list.CaseFilter, found: case_list.CaseListPage) -> dict[str, str]:
+    """The list's previous and next links: by page number while every case is counted
+    (a cheap OFFSET within COUNT_CAP), else by cursor — stable links whose cost does not
+    grow with how far the reader has gone."""
+    links = {}
+    if found.numbered:
+        if found.page > 1:
+            links["previous"] = url_for("cases.index", **_list_args(spec, page=found.page - 1))
+        if found.next is not None:
+            links["next"] = url_for("cases.index", **_list_args(spec, page=found.page + 1))
+        return links
+    if found.previous is not None:
+        links["previous"] = url_for("cases.index", **_list_args(spec, before=found.previous.token))
+    if found.next is not None:
+        links["next"] = url_for("cases.index", **_list_args(spec, after=found.next.token))
+    return links
 
 
 def _int_arg(raw: str | None, low: int, high: int) -> int | None:
@@ -131,6 +153,8 @@ def index() -> ResponseReturnValue:
     who = current_actor()
     spec = _list_filter(request.args)
     page = _int_arg(request.args.get("page"), 1, 100000) or 1
+    after = case_list.Cursor.parse(request.args.get("after"))
+    before = case_list.Cursor.parse(request.args.get("before"))
     per_page = int(current_app.config["KETNAP_PAGE_SIZE"])
     today = engine().clock.today()
     with engine().session() as session:
@@ -142,14 +166,18 @@ def index() -> ResponseReturnValue:
             page=page,
             per_page=per_page,
             soonest_first=bool(spec.deadline),
+            after=after,
+            before=before,
         )
-        cells = case_list.cells_in_scope(session, who)
+        cells = case_list.cells_in_scope(session, who, limit=case_list.CELL_CHOICES + 1)
         years = case_list.nomination_years(session, who)
     return render_template(
         "cases/index.html",
+        cell_choices=len(cells) <= case_list.CELL_CHOICES,
         found=found,
+        total_shown=format_decimal(found.total),
         filters=spec,
-        page_url=lambda n: url_for("cases.index", **_list_args(spec, n)),
+        links=_page_links(spec, found),
         cells=cells,
         years=years,
         states=process.STATES,

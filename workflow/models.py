@@ -473,6 +473,99 @@ Index("ix_case_closed_on", col(Case.closed_on), col(Case.org_path), col(Case.sta
 # Probationary members whose probation has ended but who are not yet confirmed.
 Index("ix_case_state_probation_end", col(Case.state), col(Case.probation_end), col(Case.org_path))
 
+# Pages at a province's scale (workflow/queries: dashboard, case_list). Each serves an
+# ORDER BY … LIMIT read in index order, the scope's path filtered inside the index: the
+# dashboard's first cases of each state, soonest due first; the list's due cases, soonest
+# first, cut by (next_due, id) cursors.
+Index("ix_case_state_due", col(Case.state), col(Case.next_due), col(Case.id), col(Case.org_path))
+Index("ix_case_due_id", col(Case.next_due), col(Case.id), col(Case.org_path))
+
+
+class CaseTally(SQLModel, table=True):
+    """How many cases each cell has in each state: the dashboard's counts, read from a
+    few thousand rows instead of counting a province's million cases at every visit.
+
+    Kept by the database itself — triggers on "case" (CASE_TALLY_DDL), so every write
+    path (the engine, the import, a copy between databases, benchmark data) keeps it
+    right, in the same transaction as the case row. Derived: never copied, never edited.
+    """
+
+    __tablename__ = "case_tally"
+    org_path: str = Field(primary_key=True)  # the cell's path (Case.org_path)
+    state: str = Field(primary_key=True)
+    n: int = 0
+
+
+# Tables the database derives from others (triggers): a copy between databases leaves
+# them to the triggers instead of copying their rows.
+DERIVED_TABLES = ("case_tally",)
+TALLY_FILL = (
+    "INSERT INTO case_tally (org_path, state, n) "
+    'SELECT org_path, state, count(*) FROM "case" GROUP BY org_path, state'
+)
+_SQLITE_ADD = (
+    "INSERT INTO case_tally (org_path, state, n) VALUES (NEW.org_path, NEW.state, 1) "
+    "ON CONFLICT (org_path, state) DO UPDATE SET n = n + 1;"
+)
+_SQLITE_REMOVE = (
+    "UPDATE case_tally SET n = n - 1 WHERE org_path = OLD.org_path AND state = OLD.state;"
+)
+# PostgreSQL: statement-level triggers over the transition tables, so that a COPY or a
+# batch of cases costs one aggregate, and the tally rows are locked in one order (no
+# deadlock between two transactions moving cases of the same cells).
+_PG_UPSERT = (
+    "INSERT INTO case_tally (org_path, state, n) SELECT org_path, state, sum(n) FROM ({}) d "
+    "GROUP BY org_path, state ORDER BY org_path, state "
+    "ON CONFLICT (org_path, state) DO UPDATE SET n = case_tally.n + excluded.n"
+)
+_PG_MOVED = (
+    "SELECT a.org_path, a.state, 1 AS n FROM added a JOIN removed r ON r.id = a.id "
+    "WHERE (a.org_path, a.state) IS DISTINCT FROM (r.org_path, r.state) UNION ALL "
+    "SELECT r.org_path, r.state, -1 FROM added a JOIN removed r ON r.id = a.id "
+    "WHERE (a.org_path, a.state) IS DISTINCT FROM (r.org_path, r.state)"
+)
+_PG_FUNCTIONS = {
+    "insert": _PG_UPSERT.format("SELECT org_path, state, 1 AS n FROM added"),
+    "delete": _PG_UPSERT.format("SELECT org_path, state, -1 AS n FROM removed"),
+    "update": _PG_UPSERT.format(_PG_MOVED),
+}
+_PG_REFERENCING = {
+    "insert": "REFERENCING NEW TABLE AS added",
+    "delete": "REFERENCING OLD TABLE AS removed",
+    "update": "REFERENCING OLD TABLE AS removed NEW TABLE AS added",
+}
+CASE_TALLY_DDL: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        f'CREATE TRIGGER case_tally_insert AFTER INSERT ON "case" BEGIN {_SQLITE_ADD} END',
+        f'CREATE TRIGGER case_tally_delete AFTER DELETE ON "case" BEGIN {_SQLITE_REMOVE} END',
+        'CREATE TRIGGER case_tally_update AFTER UPDATE OF state, org_path ON "case" '
+        "WHEN OLD.state IS NOT NEW.state OR OLD.org_path IS NOT NEW.org_path "
+        f"BEGIN {_SQLITE_REMOVE} {_SQLITE_ADD} END",
+        TALLY_FILL,
+    ),
+    "postgresql": (
+        *(
+            f"CREATE FUNCTION case_tally_{op}() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {sql}; RETURN NULL; END $$"
+            for op, sql in _PG_FUNCTIONS.items()
+        ),
+        *(
+            f'CREATE TRIGGER case_tally_{op} AFTER {op.upper()} ON "case" '
+            f"{_PG_REFERENCING[op]} FOR EACH STATEMENT EXECUTE FUNCTION case_tally_{op}()"
+            for op in _PG_FUNCTIONS
+        ),
+        TALLY_FILL,
+    ),
+}
+
+
+@event.listens_for(SQLModel.metadata.tables["case_tally"], "after_create")
+def _keep_the_tally(table: Any, connection: Any, **_kw: Any) -> None:
+    """create_all (a reused benchmark dataset, a test schema): the triggers and the first
+    fill, as migration 0007_scale makes them."""
+    for statement in CASE_TALLY_DDL.get(connection.dialect.name, ()):
+        connection.exec_driver_sql(statement)
+
 
 # ── imports (workflow/exchange/jobs.py: queued by the upload page, run by the scheduler) ──
 class ImportJobRecord(SQLModel, table=True):

@@ -50,8 +50,8 @@ class Site:
         return {"Authorization": f"Bearer {self.tokens[username]}"}
 
 
-def make_site(directory: Path, cases: int, page_size: int) -> Site:
-    url = f"sqlite:///{directory / 'ketnap.db'}"
+def make_site(directory: Path, cases: int, page_size: int, url: str | None = None) -> Site:
+    url = url or f"sqlite:///{directory / 'ketnap.db'}"
     dataset = datagen.generate(
         url, cases, TODAY, grassroots=1, cells_per_grassroots=2, progress=lambda _m: None
     )

@@ -47,7 +47,20 @@ LIST_QUERY: dict[str, Schema] = {
         "pattern": "^[^\\x00]*$",
         "description": "Part of the name, or the national ID",
     },
-    "page": {"type": "integer", "minimum": 1, "default": 1},
+    "page": {
+        "type": "integer",
+        "minimum": 1,
+        "default": 1,
+        "description": f"A page by number: numbers reach the first {case_list.COUNT_CAP:,} "
+        "cases; read further with `after`",
+    },
+    "after": {
+        "type": "string",
+        "maxLength": 40,
+        "pattern": "^[0-9]+$",
+        "description": "The `next` of the previous page: the page of cases after it "
+        "(keyset pagination: as fast on the last page as on the first)",
+    },
     "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
 }
 RECORDERS = tuple(sorted({r for roles in access.RECORDERS.values() for r in roles}))
@@ -94,7 +107,9 @@ def nominate() -> ResponseReturnValue:
 @api_doc(
     "Cases within the caller's scope, newest first",
     description=f"`total` counts the matching cases up to {case_list.COUNT_CAP:,}: when "
-    "`total_capped` is true more cases match (narrow the filters), and the pages stop there.",
+    "`total_capped` is true more cases match (narrow the filters). `next` names where the "
+    "next page starts: pass it as `after` (null on the last page). Page numbers reach the "
+    f"first {case_list.COUNT_CAP:,} cases; `after` reads on to the end.",
     query=LIST_QUERY,
     response=ref("CaseList"),
     tag="cases",
@@ -104,16 +119,35 @@ def cases() -> ResponseReturnValue:
     spec = _list_filter()
     page = query_int("page", 1, minimum=1, maximum=100_000) or 1
     per_page = query_int("per_page", 20, minimum=1, maximum=MAX_PER_PAGE) or 20
+    after = _cursor()
     today = engine().clock.today()
     with engine().session() as session:
-        found = case_list.list_page(session, who, spec, today, page=page, per_page=per_page)
+        found = case_list.list_page(
+            session, who, spec, today, page=page, per_page=per_page, after=after
+        )
     return jsonify(
         items=_writer(who).many(found.items),
         page=found.page,
         per_page=found.per_page,
         total=found.total,
         total_capped=found.capped,
+        next=found.next.token if found.next else None,
     )
+
+
+def _cursor() -> case_list.Cursor | None:
+    """The `after` parameter: a case id the previous page gave as `next` (400 if not)."""
+    raw = query_text("after")
+    if raw is None:
+        return None
+    cursor = case_list.Cursor.parse(raw)
+    if cursor is None or cursor.due is not None:
+        raise InvalidData(
+            "after",
+            "'after' phải là giá trị 'next' của trang trước",
+            "'after' must be the 'next' of the previous page",
+        )
+    return cursor
 
 
 def _list_filter() -> case_list.CaseFilter:

@@ -340,6 +340,11 @@ def components() -> dict[str, Schema]:
                     "type": "boolean",
                     "description": "true: more than `total` cases match (narrow the filters)",
                 },
+                "next": {
+                    "type": ["string", "null"],
+                    "description": "Where the next page starts (pass it as `after`); "
+                    "null on the last page",
+                },
             }
         ),
         "EventResult": _event_result(),

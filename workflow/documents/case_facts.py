@@ -53,12 +53,28 @@ class CaseFacts:
 
 
 class Organisations:
-    """Every organisation by id, loaded once: trees have thousands of nodes, not more."""
+    """Organisations by id, loaded once: every one (trees have thousands of nodes, not
+    more), or only those of `lineage` — cases' cells and their ancestors, what the facts
+    of those cases name (a case page's forms: a few rows, not the whole tree)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, lineage: Sequence[Case] | None = None) -> None:
+        query = select(Organisation)
+        if lineage is not None:
+            query = query.where(col(Organisation.id).in_(_lineage_ids(lineage)))
         self.by_id: dict[int, Organisation] = {
-            org.id: org for org in session.exec(select(Organisation)) if org.id is not None
+            org.id: org for org in session.exec(query) if org.id is not None
         }
+        if lineage is not None:  # a case's copied path behind its cell's (never, in practice)
+            missing = {
+                ancestor
+                for case in lineage
+                if (cell := self.by_id.get(case.cell_id)) is not None
+                for ancestor in _path_ids(cell.path)
+                if ancestor not in self.by_id
+            }
+            if missing:
+                more = session.exec(select(Organisation).where(col(Organisation.id).in_(missing)))
+                self.by_id.update({org.id: org for org in more if org.id is not None})
 
     def get(self, org_id: int | None) -> Organisation | None:
         return self.by_id.get(org_id) if org_id is not None else None
@@ -72,8 +88,20 @@ class Organisations:
         return None
 
 
+def _lineage_ids(cases: Sequence[Case]) -> set[int]:
+    """The cells of `cases` and every ancestor: a case's `org_path` is its cell's path."""
+    ids = {case.cell_id for case in cases}
+    for case in cases:
+        ids.update(_path_ids(case.org_path))
+    return ids
+
+
+def _path_ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part.isdigit()]
+
+
 def load(session: Session, case: Case) -> CaseFacts:
-    return load_many(session, [case])[0]
+    return load_many(session, [case], Organisations(session, [case]))[0]
 
 
 def load_many(

@@ -7,14 +7,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, Select, func, union, union_all
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from workflow import access, process
 from workflow.access import Actor
-from workflow.models import Case, CaseDeadline, HelperAssignment, Organisation, Person, Sponsorship
+from workflow.models import (
+    Case,
+    CaseDeadline,
+    CaseTally,
+    HelperAssignment,
+    Organisation,
+    Person,
+    Sponsorship,
+)
 from workflow.queries.case_list import SOON_DAYS
 
 URGENT_SHOWN = 60  # deadlines listed at most
@@ -64,24 +73,46 @@ class Overview:
 
 def overview(session: Session, who: Actor, today: date) -> Overview:
     """What the dashboard of a secretary, officer, auditor or admin shows."""
-    counts = dict(
-        session.exec(
-            select(Case.state, func.count()).where(access.visible_cases(who)).group_by(Case.state)
-        ).all()
-    )
+    counts = _counts(session, who)
     urgent = _urgent(session, who, today, URGENT_SHOWN)
     groups = _first_by_state(session, who, PER_STATE_SHOWN)
     return Overview(counts, urgent, groups, today)
 
 
+def _counts(session: Session, who: Actor) -> dict[str, int]:
+    """Cases per state in the actor's scope: summed from the case tally (cases per cell
+    and state, kept by the database's triggers) — a province's few thousand tally rows,
+    not its million cases. A sponsor's few cases are counted as they are."""
+    if who.role == "sponsor":
+        query = select(Case.state, func.count()).where(access.visible_cases(who))
+        return dict(session.exec(query.group_by(Case.state)).all())
+    total = func.sum(CaseTally.n)
+    tallied = select(CaseTally.state, total).group_by(col(CaseTally.state)).having(total > 0)
+    if who.role != "admin":
+        tallied = tallied.where(col(CaseTally.org_path).startswith(who.org_path or "/none/"))
+    return {state: int(n) for state, n in session.exec(tallied).all()}
+
+
 def _urgent(session: Session, who: Actor, today: date, limit: int) -> list[DueDeadline]:
-    """Live deadlines overdue or due within SOON_DAYS, most urgent first (one query)."""
+    """Live deadlines overdue or due within SOON_DAYS, most urgent first (one query).
+
+    A case's earliest deadline is its next_due, so the first `limit` deadlines belong to
+    the first `limit` cases by (next_due, id): those are found in the index on
+    (next_due, id, org_path) — the scope filtered in the index — and only their
+    deadlines are read, instead of every deadline of the province joined to its case."""
+    horizon = today + timedelta(days=SOON_DAYS)
+    first_cases = (
+        sql_select(col(Case.id))
+        .where(access.visible_cases(who), col(Case.next_due) <= horizon)
+        .order_by(col(Case.next_due), col(Case.id))
+        .limit(limit)
+    )
     query = (
         select(CaseDeadline, Case.state, Person.full_name, Organisation.name)
         .join(Case, col(Case.id) == CaseDeadline.case_id)
         .join(Person, col(Person.id) == Case.person_id)
         .join(Organisation, col(Organisation.id) == Case.cell_id)
-        .where(access.visible_cases(who), CaseDeadline.due <= today + timedelta(days=SOON_DAYS))
+        .where(col(CaseDeadline.case_id).in_(first_cases), CaseDeadline.due <= horizon)
         .order_by(col(CaseDeadline.due), col(CaseDeadline.case_id))
         .limit(limit)
     )
@@ -92,37 +123,67 @@ def _urgent(session: Session, who: Actor, today: date, limit: int) -> list[DueDe
 
 
 def _first_by_state(session: Session, who: Actor, per_state: int) -> dict[str, list[WaitingCase]]:
-    """The most pressing open cases of each state (one windowed query)."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=Case.state,
-            order_by=(col(Case.next_due).is_(None), col(Case.next_due), col(Case.id)),
-        )
-        .label("rank")
-    )
-    inner = (
+    """The most pressing open cases of each state, soonest due first (those without a
+    live deadline last): one statement of small ordered probes, two per open state, each
+    read from the index on (state, next_due, id) and stopping after `per_state` rows —
+    not a numbering of every open case of the scope."""
+    scope = access.visible_cases(who)
+    probes = []
+    for state in process.OPEN_STATES:
+        in_state = (col(Case.state) == state, scope)
+        due = col(Case.next_due)
+        # both in the index's own order (among undated cases next_due is one value), or a
+        # planner that expects many undated cases walks the primary key instead
+        for dated in (due.is_not(None), due.is_(None)):
+            probes.append(_probe(in_state, dated, (due, col(Case.id)), per_state))
+    first = union_all(*probes).subquery()
+    query: Any = (
         sql_select(
-            col(Case.id).label("id"),
-            col(Case.state).label("state"),
-            col(Case.next_due).label("next_due"),
-            col(Case.nominated_on).label("nominated_on"),
-            col(Person.full_name).label("full_name"),
+            col(Case.id),
+            col(Case.state),
+            col(Case.next_due),
+            col(Case.nominated_on),
+            col(Person.full_name),
             col(Organisation.name).label("cell"),
-            rank,
         )
+        .join(first, first.c.id == Case.id)
         .join(Person, col(Person.id) == Case.person_id)
         .join(Organisation, col(Organisation.id) == Case.cell_id)
-        .where(access.visible_cases(who), col(Case.open).is_(True))
-        .subquery()
     )
-    rows = session.execute(sql_select(inner).where(inner.c.rank <= per_state)).all()
+    rows = sorted(
+        session.execute(query).all(),
+        key=lambda r: (r.next_due is None, r.next_due or date.min, r.id),
+    )
     groups: dict[str, list[WaitingCase]] = {}
     for row in rows:
-        groups.setdefault(row.state, []).append(
-            WaitingCase(row.id, row.full_name, row.state, row.next_due, row.nominated_on, row.cell)
-        )
+        shown = groups.setdefault(row.state, [])
+        if len(shown) < per_state:
+            shown.append(
+                WaitingCase(
+                    row.id, row.full_name, row.state, row.next_due, row.nominated_on, row.cell
+                )
+            )
     return groups
+
+
+def _probe(
+    in_state: tuple[ColumnElement[bool], ...],
+    due: ColumnElement[bool],
+    order: tuple[Any, ...],
+    limit: int,
+) -> Select[Any]:
+    """The ids of the first `limit` cases of one state (and one side of next_due IS
+    NULL): only the index's columns, so the scope's path is filtered in the index alone
+    (an index-only scan); wrapped so that SQLite accepts its ORDER BY … LIMIT inside a
+    UNION ALL."""
+    inner = (
+        sql_select(col(Case.id).label("id"))
+        .where(*in_state, due)
+        .order_by(*order)
+        .limit(limit)
+        .subquery()
+    )
+    return sql_select(inner)
 
 
 # ── a sponsor's or helper's candidates ────────────────────────────────────
@@ -153,7 +214,7 @@ def sponsor_tasks(session: Session, who: Actor) -> list[SponsorTask]:
     query = (
         select(Case, Person.full_name)
         .join(Person, col(Person.id) == Case.person_id)
-        .where(or_(col(Case.id).in_(helped), col(Case.id).in_(sponsored)))
+        .where(col(Case.id).in_(union(helped, sponsored)))  # an OR of INs scans every case
         .order_by(col(Case.next_due).is_(None), col(Case.next_due), col(Case.id))
     )
     helped_ids = set(session.exec(helped).all())
