@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -99,7 +100,8 @@ def test_the_process_is_drawn_on_the_server_and_fits_a_phone(
     expect(diagram.locator(".pd-current")).to_contain_text("Đã thẩm tra lý lịch")
     box: Any = diagram.bounding_box()
     assert box["width"] <= PHONE["width"] and fits_the_width(phone)
-    assert phone.evaluate("document.scripts.length") == 1  # ketnap.js only
+    sources = phone.evaluate("[...document.scripts].map(s => s.src)")
+    assert all(re.search(r"/static/js/(ketnap|forms)\.", s) for s in sources), sources
     screenshot(phone, "phone-process", full_page=False)
 
 
