@@ -171,7 +171,7 @@ def request_integrity_check() -> ResponseReturnValue:
 @bp.route("/integrity/<int:check_id>.json")
 @roles_required(*admin_log.READERS)
 def integrity_progress(check_id: int) -> ResponseReturnValue:
-    """The check's progress, polled by the page (js/integrity-progress.js)."""
+    """The check's progress, polled by the page (js/progress.js)."""
     check = integrity.check_of(engine(), current_actor(), check_id)
     if check is None:
         abort(404)

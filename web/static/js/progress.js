@@ -1,4 +1,5 @@
-// The import page: poll the job's progress and move the bar; reload for the report.
+// A background job's page (an import, the auditor's integrity check): poll its progress
+// (done / total) and move the bar; reload for the kept result when it ends.
 // Without this script the page refreshes itself every few seconds (meta refresh).
 (function () {
   "use strict";
