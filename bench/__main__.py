@@ -256,7 +256,7 @@ def _section(args: argparse.Namespace, figures: list[Figure], elapsed: float) ->
         f"({elapsed / 60:.1f} minutes in all)"
     )
     if args.pages:
-        commands = [f"{command} --only web --reuse --pages '{args.pages}'"]
+        commands = [f"{command} --only web --reuse --runs {args.runs} --pages '{args.pages}'"]
         title = f"Web pages named “{args.pages}”, every role — {args.cases:,} cases"
     return report.Section(
         key=_key(args),
