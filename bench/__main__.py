@@ -47,6 +47,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--reuse", action="store_true", help="reuse databases in --workdir")
+    parser.add_argument(
+        "--pages",
+        default="",
+        help="web: only the page sets whose names contain this (e.g. 'case page'), every "
+        "role, no memory run; written to a section of their own",
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--no-write", action="store_true", help="print, do not write")
     args = parser.parse_args(argv)
@@ -149,6 +155,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, list[Figure]], dict[str, fl
             runs=1 if quick else min(args.runs, 3),
             memory_requests=(150, 500) if quick else (1_000, 10_000),
             users=web.USERS[:1] if quick else web.USERS,
+            pages=args.pages,
         ),
     }
     for name in BENCHMARKS:
@@ -210,7 +217,7 @@ def merged(
 ) -> tuple[list[Figure], float]:
     """This run's figures, and — for a partial run (--only) — the earlier run's figures of
     the benchmarks not run now (bench/results/<quick|full>-<cases>.json)."""
-    store = RESULTS / f"{'quick' if args.quick else 'full'}-{args.cases}.json"
+    store = RESULTS / f"{_key(args)}-{args.cases}.json"
     earlier: dict[str, dict] = {}
     if store.exists() and not args.no_write:
         earlier = json.loads(store.read_text()).get("steps", {})
@@ -227,6 +234,15 @@ def merged(
     return figures, sum(step.get("seconds", 0.0) for step in combined.values())
 
 
+def _key(args: argparse.Namespace) -> str:
+    """The section a run writes: quick, full, or — a run of some web pages only
+    (--pages) — one of their own, so the full run's other rows stay as they were."""
+    base = "quick" if args.quick else "full"
+    if args.pages:
+        return f"{base}-pages-" + "-".join(args.pages.lower().split())
+    return base
+
+
 def _section(args: argparse.Namespace, figures: list[Figure], elapsed: float) -> report.Section:
     url = None if args.no_postgres else pg.server_url()
     command = "python -m bench --quick" if args.quick else "python -m bench"
@@ -235,12 +251,16 @@ def _section(args: argparse.Namespace, figures: list[Figure], elapsed: float) ->
     commands = [f"make {'bench-quick' if args.quick else 'bench'}   # = {command}"]
     if set(args.only) != set(BENCHMARKS):
         commands.append(f"{command} --only {','.join(args.only)}")
+    title = (
+        f"{'Quick' if args.quick else 'Full'} run — {args.cases:,} cases "
+        f"({elapsed / 60:.1f} minutes in all)"
+    )
+    if args.pages:
+        commands = [f"{command} --only web --reuse --runs {args.runs} --pages '{args.pages}'"]
+        title = f"Web pages named “{args.pages}”, every role — {args.cases:,} cases"
     return report.Section(
-        key="quick" if args.quick else "full",
-        title=(
-            f"{'Quick' if args.quick else 'Full'} run — {args.cases:,} cases "
-            f"({elapsed / 60:.1f} minutes in all)"
-        ),
+        key=_key(args),
+        title=title,
         commands=commands,
         machine=machine.describe(url),
         data=datagen.summary_lines(args.cases),

@@ -104,7 +104,27 @@ FINDINGS = Path(__file__).resolve().parent / "FINDINGS.md"
 def write(path: Path, section: Section) -> None:
     """Replace `section`'s block in `path` (or add it); keep every other line. The
     analysis in bench/FINDINGS.md (written by hand from the figures) goes first."""
-    text = path.read_text("utf-8") if path.exists() else HEADER
+    text = _with_findings(path.read_text("utf-8") if path.exists() else HEADER)
+    block = section.render()
+    pattern = re.compile(
+        rf"<!-- bench:{section.key}:start -->.*?<!-- bench:{section.key}:end -->", re.DOTALL
+    )
+    if pattern.search(text):
+        text = pattern.sub(lambda _match: block, text)
+    elif section.key == "full" and "<!-- bench:quick:start -->" in text:
+        text = text.replace("<!-- bench:quick:start -->", block + "\n\n<!-- bench:quick:start -->")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text, "utf-8")
+
+
+def refresh_findings(path: Path) -> None:
+    """Copy bench/FINDINGS.md into `path`'s findings block, the figures left as they are
+    (`python -m bench.report`: after the analysis was written from a run's figures)."""
+    path.write_text(_with_findings(path.read_text("utf-8")), "utf-8")
+
+
+def _with_findings(text: str) -> str:
     if FINDINGS.exists():
         block = f"<!-- bench:findings:start -->\n{FINDINGS.read_text('utf-8').strip()}\n"
         block += "<!-- bench:findings:end -->"
@@ -125,14 +145,8 @@ def write(path: Path, section: Section) -> None:
                 if marker
                 else text.rstrip("\n") + "\n\n" + block + "\n"
             )
-    block = section.render()
-    pattern = re.compile(
-        rf"<!-- bench:{section.key}:start -->.*?<!-- bench:{section.key}:end -->", re.DOTALL
-    )
-    if pattern.search(text):
-        text = pattern.sub(lambda _match: block, text)
-    elif section.key == "full" and "<!-- bench:quick:start -->" in text:
-        text = text.replace("<!-- bench:quick:start -->", block + "\n\n<!-- bench:quick:start -->")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, "utf-8")
+    return text
+
+
+if __name__ == "__main__":
+    refresh_findings(Path(__file__).resolve().parent.parent / "BENCHMARKS.md")

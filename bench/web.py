@@ -353,7 +353,10 @@ def run(
     connections: int = 4,
     users: tuple[tuple[str, str], ...] = USERS,
     today: date | None = None,
+    pages: str = "",
 ) -> list[Figure]:
+    """Every role's page sets (only those whose names contain `pages`, when given: then
+    no memory run), at `connections` connections and for one client alone."""
     rng = random.Random(7)
     day = today or date.today()
     figures: list[Figure] = []
@@ -362,7 +365,9 @@ def run(
         memory_bearer = ""
         for username, who in users:
             bearer = token(port, username, "ketnap-demo")
-            sets = checked(port, page_sets(scope_sample(url, username, day), rng), bearer, who)
+            offered = page_sets(scope_sample(url, username, day), rng)
+            offered = {name: paths for name, paths in offered.items() if pages in name}
+            sets = checked(port, offered, bearer, who)
             for paths in sets.values():  # warm both workers' caches and pools
                 load(port, paths, bearer, seconds=2, connections=connections, requests=20)
             for name, paths in sets.items():
@@ -381,7 +386,7 @@ def run(
                 mixed = [p for name, paths in sets.items() if "case " in name for p in paths]
                 mixed = [p for p in mixed if "cases?" not in p]
                 memory_bearer = bearer
-        if mixed:
+        if mixed and not pages:
             figures += _memory(
                 port, master, memory_bearer, mixed, memory_requests, connections, cases
             )

@@ -18,6 +18,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from sqlmodel import Session
 from werkzeug.datastructures import MultiDict
 
 from web import diagram, forms
@@ -241,7 +242,11 @@ def render_case(
 ) -> ResponseReturnValue:
     today = engine().clock.today()
     recordable = recordable_events(page.case, who)
-    choices = _choices(page, who) if recordable else forms.Choices()
+    with engine().session() as session:  # one connection for the page's remaining reads
+        choices = _choices(page, who, session) if recordable else forms.Choices()
+        # a closed case waits for no step: no task derivation to run
+        case_tasks = task_list(session, who, case_id=page.case.id).tasks if page.case.open else []
+        names = actor_names(session, {row.actor for row in page.rows})
     event_forms = []
     for spec in recordable:
         if failed and failed[0] == spec.name:
@@ -262,9 +267,6 @@ def render_case(
         problem = failed[1].form_error or next(
             (w.error for top in failed[1].widgets for w in top.walk() if w.error), None
         )
-    with engine().session() as session:
-        case_tasks = task_list(session, who, case_id=page.case.id).tasks
-        names = actor_names(session, {row.actor for row in page.rows})
     asked = failed[0] if failed else step  # a form sent back with its errors, alone open
     next_forms, other_forms, open_step = _arranged(event_forms, case_tasks, asked)
     return render_template(
@@ -390,24 +392,27 @@ def _posted_form(
     )
 
 
-def _choices(page: CasePage, who: Actor) -> forms.Choices:
-    """What the case's forms offer: every cell (a transfer may go anywhere), and the
-    acting member's own name (a helper's comment starts with it). Members are found by
-    name by the pickers, not listed here."""
+def _choices(page: CasePage, who: Actor, session: Session | None = None) -> forms.Choices:
+    """What the case's forms offer: every cell (a transfer may go anywhere; read as
+    number and name only), and the acting member's own name (a helper's comment starts
+    with it). Members are found by name by the pickers, not listed here. `session`: the
+    caller's, else one of its own."""
+    if session is None:
+        with engine().session() as own:
+            return _choices(page, who, own)
     names: dict[int, str] = {}
-    with engine().session() as session:
-        if who.member_id is not None:
-            me = session.get(Member, who.member_id)
-            if me is not None and me.id is not None:
-                names[me.id] = me.full_name
-        picker = directory_classes.pickable(session, page.case.cell_id)
-        return forms.Choices(
-            cells=all_cells(session),
-            member_names=names,
-            cell_id=page.case.cell_id,
-            classes=picker.classes,
-            holders=picker.holders,
-        )
+    if who.member_id is not None:
+        me = session.get(Member, who.member_id)
+        if me is not None and me.id is not None:
+            names[me.id] = me.full_name
+    picker = directory_classes.pickable(session, page.case.cell_id)
+    return forms.Choices(
+        cells=all_cells(session),
+        member_names=names,
+        cell_id=page.case.cell_id,
+        classes=picker.classes,
+        holders=picker.holders,
+    )
 
 
 def _rerender(

@@ -10,11 +10,11 @@ user typed kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import zip_longest
-from typing import Any
+from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
@@ -100,13 +100,23 @@ class Widget:
             yield from child.walk()
 
 
+class CellRef(Protocol):
+    """A cell a form offers: an Organisation, or a (number, name) pair
+    (workflow.queries.case_page.CellName) where ORM objects would cost too much."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def name(self) -> str: ...
+
+
 @dataclass
 class Choices:
     """What the forms offer: the cells one may pick, and the names of the members a form
     starts with (e.g. the helper's own name). Members are not listed: a picker finds
     them by name (/api/v1/members, or the name typed resolved on the server)."""
 
-    cells: list[Organisation] = field(default_factory=list)
+    cells: Sequence[CellRef] = field(default_factory=list)
     member_names: dict[int, str] = field(default_factory=dict)
     cell_id: int | None = None  # the case's cell: its members come first in a picker
     # the class picker (workflow.directory.classes.pickable): classes by name and date,

@@ -10,10 +10,10 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
-from tests.perf.conftest import Site
-from workflow.models import Case
+from tests.perf.conftest import Site, make_site
+from workflow.models import Case, Member, Organisation
 
 PAGES = (
     "/",
@@ -98,3 +98,72 @@ def _generated_case_in_state(site: Site, state: str) -> int:
         ).first()
     assert case_id is not None
     return case_id
+
+
+@contextmanager
+def loaded_objects(model: type[SQLModel]) -> Iterator[list[object]]:
+    """The ORM objects of `model` built from rows while the block runs."""
+    built: list[object] = []
+
+    def record(target: object, _context: object) -> None:
+        built.append(target)
+
+    event.listen(model, "load", record)
+    try:
+        yield built
+    finally:
+        event.remove(model, "load", record)
+
+
+def page_reads(site: Site, username: str, url: str) -> tuple[int, int, int]:
+    """A page's statements, and the organisations and members built as ORM objects."""
+    with loaded_objects(Organisation) as orgs, loaded_objects(Member) as members:
+        statements = queries(site, username, url)
+    return len(statements), len(orgs), len(members)
+
+
+def grow_directory(site: Site, cells: int, members: int) -> list[int]:
+    """`cells` more cells beside the walked case's, `members` more members in its cell
+    (written directly: test data, as the generator writes); the new cells' ids."""
+    with site.engine.session() as session:
+        case = session.get(Case, site.walked_case)
+        assert case is not None
+        cell = session.get(Organisation, case.cell_id)
+        assert cell is not None and cell.parent_id is not None
+        parent = session.get(Organisation, cell.parent_id)
+        assert parent is not None
+        added = [
+            Organisation(name=f"Chi bộ thêm {n:04d}", kind="cell", parent_id=parent.id)
+            for n in range(cells)
+        ]
+        session.add_all(added)
+        session.flush()
+        for org in added:
+            org.path = f"{parent.path}{org.id}/"
+        session.add_all(
+            Member(full_name=f"Đảng viên thêm {n:04d}", cell_id=case.cell_id)
+            for n in range(members)
+        )
+        session.commit()
+        return [org.id or 0 for org in added]
+
+
+def test_a_case_page_reads_as_much_with_many_cells_and_members_as_with_few(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The case page of every role that may open it sends as many statements and builds
+    as many Organisation and Member objects after its cell gained 400 members and the
+    province 150 cells: the cell's members are not listed (the pickers search), the
+    transfer form's cells are read as (number, name) pairs, the class picker reads the
+    case's line. The transfer still offers every cell, the new ones included."""
+    site = make_site(tmp_path_factory.mktemp("perf-grow"), 30, page_size=2)
+    url = f"/cases/{site.walked_case}"
+    roles = ("officer-tinh", "officer", "secretary", "auditor", "admin")
+    before = {username: page_reads(site, username, url) for username in roles}
+    new_cells = grow_directory(site, cells=150, members=400)
+    after = {username: page_reads(site, username, url) for username in roles}
+    assert after == before
+    # the case's own few: its line of organisations, its sponsors, helpers and names
+    assert all(orgs < 20 and members < 20 for _n, orgs, members in after.values()), after
+    html = site.client().get(url, headers=site.bearer("officer-tinh")).get_data(as_text=True)
+    assert f'value="{new_cells[-1]}"' in html  # a transfer may go to any cell

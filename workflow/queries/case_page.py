@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -151,10 +152,23 @@ def _organisations_named(
     return {org_id: name for org_id, name in session.exec(query) if org_id is not None}
 
 
-def all_cells(session: Session) -> list[Organisation]:
-    """Every cell, by name: where an event form may send a case (a transfer)."""
-    query = select(Organisation).where(col(Organisation.kind).in_(CELL_KINDS))
-    return list(session.exec(query.order_by(col(Organisation.name))))
+class CellName(NamedTuple):
+    """A cell as a form offers it: its number and its name (no ORM object)."""
+
+    id: int
+    name: str
+
+
+def all_cells(session: Session) -> list[CellName]:
+    """Every cell, by name: where an event form may send a case (a transfer). Only the
+    number and the name are read — a province has ~1,000 cells, and building that many
+    ORM objects per case page cost more than the rest of the page's reads together."""
+    query = (
+        select(Organisation.id, Organisation.name)
+        .where(col(Organisation.kind).in_(CELL_KINDS))
+        .order_by(col(Organisation.name), col(Organisation.id))
+    )
+    return [CellName(org_id, name) for org_id, name in session.exec(query) if org_id is not None]
 
 
 def actor_names(session: Session, usernames: set[str]) -> dict[str, str]:
