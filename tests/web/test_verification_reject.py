@@ -38,6 +38,7 @@ def test_the_verification_links_to_the_rejection_with_its_ground(
     verify = _details(html, "verify_background")
     options = re.findall(r'<option value="(\w+)"', verify)
     assert options == ["meets_standards"]  # nothing offered that would be refused
+    assert re.search(r'<option value="meets_standards"\s+selected>', verify)  # the default
     link = f"/cases/{case.id}?step=reject&amp;ground={GROUND}#event-reject"
     assert f'href="{link}"' in verify
     asked = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
