@@ -67,10 +67,24 @@ def scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def precision_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--precision 1|2: the decimals of the printed shares, as the API's `precision`."""
+    return click.option(
+        "--precision",
+        type=click.Choice(["1", "2"]),
+        default="1",
+        show_default=True,
+        callback=lambda _context, _parameter, value: int(value),
+        help="Decimals of the printed shares: 1 (a share under 1 %% gets 2) or 2. "
+        "Numbers in JSON stay exact to two decimals.",
+    )(command)
+
+
 @click.command(name="report")
 @engine_options
 @click.argument("name", type=LazyChoice(_report_names))
 @scope_options
+@precision_option
 @click.option(
     "--format",
     "output",
@@ -84,6 +98,7 @@ def report_command(
     org_id: int | None,
     date_from: str | None,
     date_to: str | None,
+    precision: int,
     output: str,
 ) -> None:
     """Print report NAME for an organisation's subtree over a period."""
@@ -101,6 +116,7 @@ def report_command(
                 start,
                 end,
                 as_of=engine.clock.today(),
+                precision=precision,
             )
         except NotFound as error:
             raise click.ClickException(f"không có tổ chức {org_id}") from error
@@ -115,6 +131,7 @@ def report_command(
 @click.command(name="narrative")
 @engine_options
 @scope_options
+@precision_option
 @click.option(
     "--format",
     "output",
@@ -136,6 +153,7 @@ def narrative_command(
     org_id: int | None,
     date_from: str | None,
     date_to: str | None,
+    precision: int,
     output: str,
     output_file: str | None,
 ) -> None:
@@ -150,7 +168,12 @@ def narrative_command(
     with engine.session() as session:
         try:
             told = narrative.narrative(
-                session, _organisation(session, org_id), start, end, today=engine.clock.today()
+                session,
+                _organisation(session, org_id),
+                start,
+                end,
+                today=engine.clock.today(),
+                precision=precision,
             )
         except NotFound as error:
             raise click.ClickException(f"không có tổ chức {org_id}") from error

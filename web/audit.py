@@ -204,11 +204,18 @@ ACTIONS: dict[str, Any] = {
     "set_target": _l("Admission target set"),
     "delete_target": _l("Admission target deleted"),
     "record_class": _l("Class recorded"),
+    "import_class": _l("Class imported"),
     "add_village": _l("Village added"),
+    "change_village": _l("Village changed"),
+    "import_village": _l("Village imported"),
     "dissolve_village": _l("Village dissolved"),
     "record_census": _l("Village census recorded"),
     "add_official": _l("Village head or deputy added"),
     "update_official": _l("Village head or deputy changed"),
+    "import_official": _l("Village head or deputy imported"),
+    "import_member": _l("Party member imported"),
+    "claim_task": _l("Task claimed"),
+    "unclaim_task": _l("Task released"),
     "request_integrity_check": _l("Integrity check requested"),
     "finish_integrity_check": _l("Integrity check finished"),
 }
@@ -222,6 +229,7 @@ TABLES: dict[str, Any] = {
     "course": _l("Class"),
     "admissiontarget": _l("Admission target"),
     "integrity_check": _l("Integrity check"),
+    "task_claim": _l("Task claim"),
 }
 # Field labels where a field spec names them (the others show the column's name).
 FIELD_SPECS: dict[tuple[str, str], FieldSpec] = {

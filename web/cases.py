@@ -8,6 +8,7 @@ by the actor (a case outside your scope is a 404).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -231,6 +232,18 @@ def _defaults(spec: process.Event, who: Actor) -> dict[str, Any]:
     return defaults
 
 
+def _asked(spec: process.Event, step: str | None, args: Mapping[str, str] | None) -> dict[str, Any]:
+    """The asked step's choices preselected from the link that opened it (the
+    verification's "does not meet the standards" links `?step=reject&ground=…`)."""
+    if args is None or spec.name != step:
+        return {}
+    return {
+        f.name: args[f.name]
+        for f in spec.fields
+        if f.type == "choice" and args.get(f.name) in f.choices
+    }
+
+
 def render_case(
     page: CasePage,
     who: Actor,
@@ -239,6 +252,7 @@ def render_case(
     notice: str | None = None,
     status: int = 200,
     step: str | None = None,
+    asked_choices: Mapping[str, str] | None = None,
 ) -> ResponseReturnValue:
     today = engine().clock.today()
     recordable = recordable_events(page.case, who)
@@ -256,7 +270,7 @@ def render_case(
             forms.build_form(
                 spec,
                 choices,
-                defaults=_defaults(spec, who),
+                defaults=_defaults(spec, who) | _asked(spec, step, asked_choices),
                 today=today,
                 version=page.case.version,
             )
@@ -327,7 +341,7 @@ def show(case_id: int) -> ResponseReturnValue:
     who = current_actor()
     with engine().session() as session:
         page = load_case(session, case_id, who)
-    return render_case(page, who, step=request.args.get("step"))
+    return render_case(page, who, step=request.args.get("step"), asked_choices=request.args)
 
 
 @bp.route("/cases/<int:case_id>/events/<event_name>", methods=["POST"])

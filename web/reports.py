@@ -11,6 +11,7 @@ field named, in Vietnamese.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -22,8 +23,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlmodel import Session, col, select
 
-from web import charts
-from web.context import actor, engine, locale, today
+from web import charts, forms
+from web.context import actor, dmy, engine, locale, today
 from workflow import hygiene
 from workflow.access import Actor, Forbidden
 from workflow.directory import classes, targets, villages
@@ -59,10 +60,47 @@ def iso_dmy(value: str | None) -> str:
     return f"{day}/{month}/{year}"
 
 
+# ── dates as people type them ─────────────────────────────────────────────
+DATE_LABELS = {
+    "from": ("Từ ngày", "From date"),
+    "to": ("Đến ngày", "To date"),
+    "period_start": ("Từ ngày", "From date"),
+    "period_end": ("Đến ngày", "To date"),
+    "starts_on": ("Ngày bắt đầu", "Starts"),
+    "ends_on": ("Ngày kết thúc", "Ends"),
+    "established_on": ("Ngày thành lập", "Established"),
+    "dissolved_on": ("Ngày giải thể", "Dissolved on"),
+    "counted_on": ("Ngày thống kê", "Counted on"),
+    "party_member_since": ("Ngày vào Đảng", "Joined the Party on"),
+}
+
+
+def iso_dates(values: dict[str, str]) -> dict[str, str]:
+    """The date fields of a posted form, typed dd/mm/yyyy (or ISO), as ISO for the
+    directory actions; a date that is none is refused naming its field."""
+    return {
+        name: forms.iso_date(text, name, *DATE_LABELS[name])
+        if name in DATE_LABELS and text
+        else text
+        for name, text in values.items()
+    }
+
+
+def _query_dates(args: Any) -> dict[str, str]:
+    """The query string with `from` and `to` typed dd/mm/yyyy read as ISO; any other
+    value is left for `scope.parse_query` to judge (and refuse with its own words)."""
+    query = {key: args.get(key) for key in args}
+    for name in ("from", "to"):
+        with contextlib.suppress(InvalidData):
+            query[name] = iso_dates({name: query.get(name) or ""})[name]
+    return query
+
+
 # ── what the request asks for (the pages and the API alike) ───────────────
 def asked(who: Actor) -> tuple[Organisation, date, date]:
-    """The organisation and period of the query string (400/403/404 when unacceptable)."""
-    org_id, start, end = scope.parse_query(request.args, today())
+    """The organisation and period of the query string (400/403/404 when unacceptable);
+    dates as dd/mm/yyyy (the picker) or ISO."""
+    org_id, start, end = scope.parse_query(_query_dates(request.args), today())
     with engine().session() as session:
         org = scope.organisation_for(session, who, org_id)
     return org, start, end
@@ -115,8 +153,8 @@ def _picker(who: Actor, org: Organisation | None, start: date, end: date) -> dic
     return {
         "organisations": choices,
         "org": org,
-        "from": start.isoformat(),
-        "to": end.isoformat(),
+        "from": dmy(start),
+        "to": dmy(end),
         "precision": precision if precision in ("1", "2") else "1",
         "args": args | ({"precision": "2"} if precision == "2" else {}),
     }
@@ -294,8 +332,9 @@ def _save_posted(
     nothing and comes back as the problem, keeping what was typed."""
     form = {k: request.form.get(k, "").strip() for k in fields}
     try:
+        typed = iso_dates(form)
         with engine().session() as session:
-            save(session, form)
+            save(session, typed)
     except InvalidData as error:
         return Posted(form, (error.field, error.message(locale())), 400)
     return Posted(form)
@@ -389,7 +428,7 @@ def _village_action(who: Actor, form: Any) -> None:
     action = form.get("action", "")
     if action not in VILLAGE_ACTIONS:
         raise InvalidData("action", "Thao tác không hợp lệ", "Unknown action")
-    data = {k: form.get(k, "").strip() for k in VILLAGE_ACTIONS[action]}
+    data = iso_dates({k: form.get(k, "").strip() for k in VILLAGE_ACTIONS[action]})
     target = _form_id(form, "official_id" if action == "update_official" else "village_id")
     now = engine().clock.now()
     with engine().session() as session:

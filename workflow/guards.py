@@ -375,17 +375,6 @@ def requests_before_conclusion(ctx: GuardContext) -> Problem | None:
     return None
 
 
-@guard("background_meets_standards", "HD 06")
-def background_meets_standards(ctx: GuardContext) -> Problem | None:
-    if ctx.data["conclusion"] == "meets_standards":
-        return None
-    return Problem(
-        "Kết luận thẩm tra không đủ tiêu chuẩn: hãy ghi nhận bằng sự kiện 'Không kết nạp'",
-        "The verification found the candidate does not meet the standards: record it with 'reject'",
-        "conclusion",
-    )
-
-
 # ── votes ────────────────────────────────────────────────────────────────
 @guard("quorum_base", f"{CHARTER}, Điều 24", "cell_quorum")
 def quorum_base(ctx: GuardContext) -> Problem | None:

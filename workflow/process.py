@@ -190,7 +190,11 @@ CHOICE_LABELS: dict[str, Text] = {
     "authority": Text("Cấp có thẩm quyền", "Competent authority"),
     # background verification
     "meets_standards": Text("Đủ tiêu chuẩn", "Meets the standards"),
-    "does_not_meet": Text("Không đủ tiêu chuẩn", "Does not meet the standards"),
+    # the ground of a rejection
+    "background_does_not_meet": Text(
+        "Kết luận thẩm tra lý lịch: không đủ tiêu chuẩn",
+        "Background verification: does not meet the standards",
+    ),
     # deadlines an extension lengthens
     "decision": Text("Quyết định kết nạp", "Admission decision"),
     "ceremony": Text("Lễ kết nạp", "Admission ceremony"),
@@ -311,6 +315,8 @@ VOTERS = _int("voters", "Số đảng viên chính thức biểu quyết", "Offi
 COMMITTEE_MEMBERS = _int("members", "Số cấp ủy viên", "Committee members")
 VOTES_FOR = _int("votes_for", "Số tán thành", "Votes for")
 REASON = _text("reason", "Lý do", "Reason")
+# A rejection's recorded ground, when it is one the procedure names (the reason says more).
+REJECT_GROUNDS = ("background_does_not_meet",)
 DECISION_NO = _text("decision_no", "Số quyết định", "Decision number")
 
 
@@ -438,10 +444,14 @@ EVENTS: tuple[Event, ...] = (
                 "choice",
                 "Kết luận",
                 "Conclusion",
-                choices=("meets_standards", "does_not_meet"),
+                # The one conclusion this step records; "does not meet the standards" is
+                # recorded by `reject` with its ground (background_does_not_meet).
+                choices=("meets_standards",),
+                required=False,
+                default="meets_standards",
             ),
         ),
-        guards=(guards.requests_before_conclusion, guards.background_meets_standards),
+        guards=(guards.requests_before_conclusion,),
         discharges="verification",
     ),
     Event(
@@ -660,6 +670,14 @@ EVENTS: tuple[Event, ...] = (
                 "Cấp quyết định",
                 "Decided by",
                 choices=("cell", "committee", "authority"),
+            ),
+            FieldSpec(
+                "ground",
+                "choice",
+                "Căn cứ",
+                "Ground",
+                required=False,
+                choices=REJECT_GROUNDS,
             ),
             REASON,
         ),

@@ -146,12 +146,6 @@ def _requests_after_conclusion(w: Walker) -> TestResponse:
     return _event(w, "dossier_complete", "verify_background", data, TODAY - timedelta(days=1))
 
 
-@check("background_meets_standards")
-def _does_not_meet(w: Walker) -> TestResponse:
-    data = {"requests_sent_on": TODAY.isoformat(), "conclusion": "does_not_meet"}
-    return _event(w, "dossier_complete", "verify_background", data, TODAY)
-
-
 # ── votes ─────────────────────────────────────────────────────────────────
 def _vote(voters: int, votes_for: int) -> dict[str, Any]:
     return {"voters": voters, "votes_for": votes_for, "resolution_ref": "NQ-1"}

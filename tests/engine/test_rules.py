@@ -446,15 +446,6 @@ def test_dossier_needs_the_union_resolution_when_a_union_introduced() -> None:
     )
 
 
-def test_background_meets_standards_or_is_recorded_as_reject() -> None:
-    refusal_ = refused(
-        guards.background_meets_standards, Context(data={"conclusion": "does_not_meet"})
-    )
-    assert refusal_.field == "conclusion"
-    assert "'Không kết nạp'" in refusal_.message_vi
-    accepted(guards.background_meets_standards, Context(data={"conclusion": "meets_standards"}))
-
-
 # ── decisions and probation ──────────────────────────────────────────────
 def officer_of(org_id: int, path: str) -> Actor:
     return Actor("officer", "officer", org_id, path)

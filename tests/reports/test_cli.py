@@ -178,3 +178,27 @@ def test_bad_input_is_refused_with_the_reason(database: str) -> None:
     assert code != 0 and "không phải ngày hợp lệ" in out
     code, out = run(database, "report", "admissions", "--org", "999")
     assert code != 0 and "không có tổ chức 999" in out
+
+
+def test_the_report_and_the_narrative_print_shares_at_the_asked_precision(
+    database: str,
+) -> None:
+    """--precision 2 prints 5 women of 12 as 41,67 % (the API's precision=2); the
+    default prints 41,7 %; anything but 1 or 2 is refused."""
+    period = ["--org", "1", "--from", "2025-01-01", "--to", "2025-12-31"]
+    shown = {}
+    for precision in ("1", "2"):
+        code, out = run(
+            database, "report", "breakdown", *period, "--format", "json", "--precision", precision
+        )
+        assert code == 0, out
+        shown[precision] = json.loads(out)["women"]["text"]
+    assert shown == {"1": "41,7%", "2": "41,67%"}
+    code, text = run(database, "report", "breakdown", *period, "--precision", "2")
+    assert code == 0 and "41,67%" in text
+    code, told = run(database, "narrative", *period, "--precision", "2")
+    assert code == 0 and "41,67%" in told, told
+    code, told = run(database, "narrative", *period)
+    assert code == 0 and "41,7%" in told and "41,67%" not in told
+    code, out = run(database, "report", "breakdown", *period, "--precision", "3")
+    assert code != 0 and "--precision" in out

@@ -33,6 +33,7 @@ RECORD_TABLES = (
     "course",
     "admissiontarget",
     "task_claim",
+    "integrity_check",
 )
 HIDDEN = "***"  # stands for a secret (a password) whose change is logged, not its value
 ROOT_PATH = "/"  # records of no organisation (an admin's own account): admins only
