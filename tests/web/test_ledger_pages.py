@@ -43,9 +43,7 @@ def test_the_ledger_page_runs_a_check_in_the_background_and_keeps_it(
 
     assert client.post("/audit/integrity").status_code == 302
     html = client.get("/audit/ledger").get_data(as_text=True)
-    assert (
-        'data-progress-url="/audit/integrity/' in html and "/static/js/progress." in html
-    )
+    assert 'data-progress-url="/audit/integrity/' in html and "/static/js/progress." in html
     check_id = int(html.split('data-progress-url="/audit/integrity/')[1].split(".json")[0])
     polled = client.get(f"/audit/integrity/{check_id}.json").get_json()
     assert polled["state"] == "queued" and polled["done"] == 0
