@@ -154,7 +154,7 @@ def advance(
 ) -> None:
     """Record EVENT on CASE_ID through the engine (the one way in)."""
     from workflow.engine import Conflict, NotFound
-    from workflow.guards import Refusal
+    from workflow.refusal import Refusal
     from workflow.schema import InvalidData
 
     try:

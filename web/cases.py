@@ -30,13 +30,13 @@ from workflow import hygiene, particulars, process
 from workflow.access import Actor
 from workflow.directory import classes as directory_classes
 from workflow.engine import Conflict
-from workflow.guards import Refusal
 from workflow.models import HistoryEvent, Member
 from workflow.queries import case_list
 from workflow.queries.case_page import CasePage, actor_names, all_cells, load_case
 from workflow.queries.dashboard import overview, sponsor_tasks
 from workflow.queries.recordable import may_record, recordable_events
 from workflow.queries.tasks import Task, task_list
+from workflow.refusal import Refusal
 from workflow.schema import InvalidData
 from workflow.text import Explained
 

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from workflow.access import Forbidden
 from workflow.engine import Conflict, NotFound
-from workflow.guards import Refusal
+from workflow.refusal import Refusal
 from workflow.schema import InvalidData
 from workflow.text import Explained, Text
 

@@ -24,9 +24,9 @@ from workflow import access, hygiene, process, schema
 from workflow.access import Actor
 from workflow.directory import member_search
 from workflow.directory.classes import ClassChoice
-from workflow.guards import Refusal
 from workflow.models import Member, Organisation
 from workflow.process import Event, FieldSpec
+from workflow.refusal import Refusal
 from workflow.schema import InvalidData
 from workflow.text import Explained, together
 

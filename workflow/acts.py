@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel, and_, col, or_, select
 from workflow import access, guards, process, schema
 from workflow.access import Actor
 from workflow.config import RuleParameters
-from workflow.guards import Guard, Refusal
+from workflow.guards import Guard
 from workflow.models import (
     Case,
     HelperAssignment,
@@ -25,6 +25,7 @@ from workflow.models import (
     Person,
     Sponsorship,
 )
+from workflow.refusal import Refusal
 from workflow.text import Text, fold
 
 

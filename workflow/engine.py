@@ -43,7 +43,6 @@ from workflow.acts import note as _note
 from workflow.clock import Clock
 from workflow.config import RuleParameters
 from workflow.deadlines import live_deadlines
-from workflow.guards import Refusal
 from workflow.history import chain, ledger
 from workflow.models import (
     AdminLogEntry,
@@ -53,6 +52,7 @@ from workflow.models import (
     Organisation,
     Person,
 )
+from workflow.refusal import Refusal
 from workflow.rules import RuleBook, RuleSource, in_force
 from workflow.text import Explained, Text
 

@@ -12,36 +12,14 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workflow import rules
-from workflow.text import Explained, Text, dmy, together
+from workflow.refusal import Problem, Refusal, problems
+from workflow.text import Text, dmy, together
 
 if TYPE_CHECKING:
     from workflow.access import Actor
     from workflow.config import RuleParameters
     from workflow.models import Case, Member, Organisation, Person
     from workflow.process import Deadline, State
-
-
-class Refusal(Explained):
-    """A rule refused the event. Nothing was written."""
-
-    def __init__(
-        self, rule: str, source: str, message_vi: str, message_en: str, field: str | None = None
-    ) -> None:
-        super().__init__(Text(message_vi, message_en), field)
-        self.rule, self.source = rule, source
-
-
-@dataclass(frozen=True)
-class Problem:
-    vi: str
-    en: str
-    field: str | None = None
-    also: tuple[Problem, ...] = ()  # the same rule broken elsewhere (e.g. another sponsor row)
-
-
-def problems(found: list[Problem]) -> Problem | None:
-    """One Problem for several (the first, carrying the others), or None for none."""
-    return Problem(found[0].vi, found[0].en, found[0].field, tuple(found[1:])) if found else None
 
 
 @dataclass(frozen=True)

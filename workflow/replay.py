@@ -36,7 +36,6 @@ from workflow.acts import note as _note
 from workflow.clock import Clock
 from workflow.config import RuleParameters
 from workflow.deadlines import live_deadlines
-from workflow.guards import Refusal
 from workflow.history import ledger
 from workflow.models import (
     Attendance,
@@ -51,6 +50,7 @@ from workflow.models import (
     Person,
     Sponsorship,
 )
+from workflow.refusal import Refusal
 
 # The tables a replay writes, in the order their foreign keys need.
 WRITTEN: tuple[type[SQLModel], ...] = (

@@ -22,8 +22,8 @@ from sqlalchemy import Table, select
 
 from workflow import history, process, schema
 from workflow.access import Actor
-from workflow.guards import Refusal
 from workflow.models import Case, HistoryEvent
+from workflow.refusal import Refusal
 
 # Core tables, not ORM queries: these reads work on a Session and on a Connection alike
 _HISTORY = cast(Table, HistoryEvent.__table__)  # type: ignore[attr-defined]

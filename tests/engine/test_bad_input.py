@@ -18,7 +18,7 @@ from tests.engine.conftest import TODAY, Setup
 from workflow import process
 from workflow.access import Actor, Forbidden
 from workflow.engine import Conflict, NotFound
-from workflow.guards import Refusal
+from workflow.refusal import Refusal
 from workflow.schema import InvalidData
 
 

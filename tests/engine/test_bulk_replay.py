@@ -24,7 +24,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from tests.engine.conftest import BOTH, TODAY, Setup, setup_on
 from workflow.access import Forbidden
 from workflow.engine import Conflict, Engine, NotFound
-from workflow.guards import Refusal
 from workflow.models import (
     Attendance,
     Case,
@@ -38,6 +37,7 @@ from workflow.models import (
     Sponsorship,
 )
 from workflow.ops import demo
+from workflow.refusal import Refusal
 from workflow.replay import CaseHistory, ReplayAct
 from workflow.schema import InvalidData
 

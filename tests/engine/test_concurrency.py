@@ -16,7 +16,7 @@ import pytest
 from tests.engine.conftest import TODAY, Setup
 from workflow import history
 from workflow.engine import Conflict, Outcome
-from workflow.guards import Refusal
+from workflow.refusal import Refusal
 
 RACERS = 8
 ROUNDS = 10

@@ -25,7 +25,6 @@ from tests.engine.conftest import BOTH, TODAY, Setup, setup_on
 from tests.engine.legacy.engine import Engine as LegacyEngine
 from workflow.clock import FixedClock
 from workflow.config import RuleParameters
-from workflow.guards import Refusal
 from workflow.models import (
     Attendance,
     Case,
@@ -39,6 +38,7 @@ from workflow.models import (
     Sponsorship,
 )
 from workflow.ops import demo
+from workflow.refusal import Refusal
 
 WRITTEN = (
     Case,

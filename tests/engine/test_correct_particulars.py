@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from tests.engine.conftest import TODAY, Setup
 from workflow import history, particulars, process
-from workflow.guards import Refusal
 from workflow.history import replay
 from workflow.models import HistoryEvent, Person
+from workflow.refusal import Refusal
 from workflow.schema import InvalidData
 
 

@@ -16,8 +16,8 @@ from workflow import access
 from workflow.access import Actor, Forbidden
 from workflow.directory import members as directory_members
 from workflow.exchange import export
-from workflow.guards import Refusal
 from workflow.models import HelperAssignment, Member, Sponsorship, User
+from workflow.refusal import Refusal
 
 MISSING = 987_654  # no member has this id
 

@@ -16,9 +16,9 @@ from tests.engine.conftest import TODAY, Setup
 from tests.history.tamper import tamper as history_tamper
 from workflow import history, rules
 from workflow.engine import NotFound
-from workflow.guards import Refusal
 from workflow.models import CaseDeadline
 from workflow.ops import demo
+from workflow.refusal import Refusal
 
 
 def deadlines(setup: Setup, case_id: int) -> dict[str, date]:

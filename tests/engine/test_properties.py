@@ -39,10 +39,10 @@ from workflow import history, process
 from workflow.access import Actor, Forbidden
 from workflow.deadlines import live_deadlines
 from workflow.engine import Conflict, NotFound, Outcome
-from workflow.guards import Refusal
 from workflow.models import Case, CaseDeadline, Member, Person
 from workflow.ops import demo
 from workflow.process import FieldSpec
+from workflow.refusal import Refusal
 from workflow.schema import InvalidData
 
 # Modest by default (the suite runs on 2 shared cores); raise it to hunt deeper

@@ -14,8 +14,8 @@ from sqlmodel import select
 
 from tests.engine.conftest import Setup
 from workflow import config, rules
-from workflow.guards import Refusal
 from workflow.models import CaseDeadline
+from workflow.refusal import Refusal
 
 FICTIONAL = """
 [rules]

@@ -16,8 +16,9 @@ import pytest
 from workflow import guards, process, rules
 from workflow.access import Actor
 from workflow.config import RuleParameters
-from workflow.guards import Guard, Refusal
+from workflow.guards import Guard
 from workflow.models import Case, Member, Organisation, Person
+from workflow.refusal import Refusal
 
 VOTE = date(2026, 3, 16)
 PARAMS = RuleParameters()
@@ -616,7 +617,7 @@ def test_full_months_between_counts_whole_months_only() -> None:
 
 def test_refusals_data_errors_and_form_errors_are_one_bilingual_type() -> None:
     from workflow.documents.forms import FormNotApplicable
-    from workflow.guards import Refusal
+    from workflow.refusal import Refusal
     from workflow.schema import InvalidData
     from workflow.text import Explained, Text
 

@@ -17,7 +17,6 @@ from workflow.access import Actor
 from workflow.config import RuleParameters
 from workflow.deadlines import stage_of
 from workflow.directory import admin_log
-from workflow.guards import Refusal
 from workflow.models import (
     AdminLogEntry,
     Case,
@@ -30,6 +29,7 @@ from workflow.models import (
 )
 from workflow.queries.case_list import ListedCase, live_deadlines
 from workflow.queries.recordable import recordable_events
+from workflow.refusal import Refusal
 from workflow.schema import json_schema
 
 

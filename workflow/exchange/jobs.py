@@ -29,9 +29,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import CursorResult, text, update
+from sqlalchemy import text, update
 from sqlmodel import Session, col, func, select
 
+from workflow import queue
 from workflow.access import Actor, Forbidden
 from workflow.engine import Engine
 from workflow.exchange import export, run
@@ -178,28 +179,10 @@ def runner_name() -> str:
 
 
 def claim(engine: Engine, runner: str) -> int | None:
-    """Take the oldest queued job for `runner`; None when there is none. Two runners
-    racing for one job: the UPDATE's `state = 'queued'` holds for one of them only."""
+    """Take the oldest queued job for `runner`; None when there is none."""
     with engine.session() as session:
         _write_lock(session, None)
-        queued = session.exec(
-            select(ImportJobRecord.id)
-            .where(ImportJobRecord.state == "queued")
-            .order_by(col(ImportJobRecord.id))
-            .limit(20)
-        ).all()
-        now = engine.clock.now()
-        for job_id in queued:
-            taken: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-                update(ImportJobRecord)
-                .where(col(ImportJobRecord.id) == job_id, col(ImportJobRecord.state) == "queued")
-                .values(state="running", runner=runner, started_at=now, heartbeat_at=now)
-            )
-            if taken.rowcount == 1:
-                session.commit()
-                return job_id
-        session.commit()
-    return None
+        return queue.claim(session, ImportJobRecord, runner, engine.clock.now())
 
 
 def run_claimed(engine: Engine, job_id: int, settings: Settings) -> None:
@@ -325,12 +308,7 @@ def _write_rejected(path: Path, errors: list[Any]) -> None:
 
 def _fail(engine: Engine, job_id: int, why: Text) -> None:
     with engine.session() as session:
-        row = session.get(ImportJobRecord, job_id)
-        assert row is not None
-        row.state, row.error_vi, row.error_en = "failed", why.vi, why.en
-        row.finished_at = row.heartbeat_at = engine.clock.now()
-        session.add(row)
-        session.commit()
+        queue.fail(session, ImportJobRecord, job_id, why, engine.clock.now())
 
 
 def run_pending(
@@ -370,20 +348,16 @@ def clean(engine: Engine, settings: Settings) -> int:
     return len(old)
 
 
+_STOPPED = Text(
+    "Lần nhập bị dừng giữa chừng (tiến trình chạy nó đã dừng); "
+    "các lô đã ghi vẫn còn, hãy nhập lại các dòng còn lại",
+    "The import stopped midway (its process ended); the batches "
+    "written stay, import the remaining rows again",
+)
+
+
 def _fail_stale(session: Session, now: datetime) -> None:
-    session.execute(
-        update(ImportJobRecord)
-        .where(col(ImportJobRecord.state) == "running")
-        .where(col(ImportJobRecord.heartbeat_at) < now - STALE)
-        .values(
-            state="failed",
-            finished_at=now,
-            error_vi="Lần nhập bị dừng giữa chừng (tiến trình chạy nó đã dừng); "
-            "các lô đã ghi vẫn còn, hãy nhập lại các dòng còn lại",
-            error_en="The import stopped midway (its process ended); the batches "
-            "written stay, import the remaining rows again",
-        )
-    )
+    queue.fail_stale(session, ImportJobRecord, now, STALE, _STOPPED)
 
 
 def tick(engine: Engine, settings: Settings) -> int:

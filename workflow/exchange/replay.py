@@ -19,8 +19,8 @@ from workflow.exchange.layouts import MAIN_STEPS, PROBATION_STEPS
 from workflow.exchange.lookups import Directory
 from workflow.exchange.plan_cases import CasePlan, Step
 from workflow.exchange.report import RowError
-from workflow.guards import Refusal
 from workflow.models import Organisation
+from workflow.refusal import Refusal
 from workflow.replay import CaseHistory, ReplayAct, Replayed
 from workflow.schema import InvalidData
 from workflow.text import Text

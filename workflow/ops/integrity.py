@@ -19,9 +19,10 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CursorResult, text, update
+from sqlalchemy import text, update
 from sqlmodel import Session, col, func, select
 
+from workflow import queue
 from workflow.access import Actor, Forbidden
 from workflow.directory import admin_log
 from workflow.history import integrity
@@ -110,29 +111,9 @@ def _write_lock(session: Session, key: str) -> None:
 
 # ── running ───────────────────────────────────────────────────────────────
 def claim(engine: Engine, runner: str) -> int | None:
-    """Take the oldest queued check; of two runners only one sees its UPDATE count 1."""
+    """Take the oldest queued check; of two runners only one gets it."""
     with engine.session() as session:
-        queued = session.exec(
-            select(IntegrityCheckRecord.id)
-            .where(IntegrityCheckRecord.state == "queued")
-            .order_by(col(IntegrityCheckRecord.id))
-            .limit(20)
-        ).all()
-        now = engine.clock.now()
-        for check_id in queued:
-            taken: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-                update(IntegrityCheckRecord)
-                .where(
-                    col(IntegrityCheckRecord.id) == check_id,
-                    col(IntegrityCheckRecord.state) == "queued",
-                )
-                .values(state="running", runner=runner, started_at=now, heartbeat_at=now)
-            )
-            if taken.rowcount == 1:
-                session.commit()
-                return check_id
-        session.commit()
-    return None
+        return queue.claim(session, IntegrityCheckRecord, runner, engine.clock.now())
 
 
 class _Progress:
@@ -231,28 +212,18 @@ def _log_result(
 
 def _fail(engine: Engine, check_id: int, why: Text) -> None:
     with engine.session() as session:
-        row = session.get(IntegrityCheckRecord, check_id)
-        assert row is not None
-        row.state, row.error_vi, row.error_en = "failed", why.vi, why.en
-        row.finished_at = row.heartbeat_at = engine.clock.now()
-        session.add(row)
-        session.commit()
+        queue.fail(session, IntegrityCheckRecord, check_id, why, engine.clock.now())
+
+
+_STOPPED = Text(
+    "Lần kiểm tra bị dừng giữa chừng (tiến trình chạy nó đã dừng); hãy chạy lại",
+    "The check stopped midway (its process ended); run it again",
+)
 
 
 def fail_stale(engine: Engine) -> None:
-    now = engine.clock.now()
     with engine.session() as session:
-        session.execute(
-            update(IntegrityCheckRecord)
-            .where(col(IntegrityCheckRecord.state) == "running")
-            .where(col(IntegrityCheckRecord.heartbeat_at) < now - STALE)
-            .values(
-                state="failed",
-                finished_at=now,
-                error_vi="Lần kiểm tra bị dừng giữa chừng (tiến trình chạy nó đã dừng); hãy chạy lại",
-                error_en="The check stopped midway (its process ended); run it again",
-            )
-        )
+        queue.fail_stale(session, IntegrityCheckRecord, engine.clock.now(), STALE, _STOPPED)
         session.commit()
 
 

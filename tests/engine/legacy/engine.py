@@ -29,7 +29,7 @@ from workflow.access import Actor
 from workflow.clock import Clock
 from workflow.config import RuleParameters
 from workflow.deadlines import live_deadlines
-from workflow.guards import Guard, Refusal
+from workflow.guards import Guard
 from workflow.history import ledger
 from workflow.models import (
     Case,
@@ -41,6 +41,7 @@ from workflow.models import (
     Person,
     Sponsorship,
 )
+from workflow.refusal import Refusal
 from workflow.text import Explained, Text
 
 
