@@ -29,7 +29,7 @@ from sqlalchemy import Engine as Database
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel, select
 
-from workflow import access, effects, guards, process, replay, resubmission, schema
+from workflow import access, effects, guards, process, replay, resubmission, schema, stays
 from workflow.access import Actor
 from workflow.acts import (
     STATEMENTS,
@@ -396,7 +396,7 @@ class Engine:
                 raise _not_allowed(spec, case.state)
             params = self._params_on(on_date)
             act = _Act(self, connection, case, None, on_date, parsed, params, actor, spec)
-            from_state = case.state
+            from_state, entered_on = case.state, case.state_since
             token = process.Token(case.state, act)
             moved = process.MACHINE.events[event].trigger(token)
             if moved:
@@ -426,6 +426,11 @@ class Engine:
             del changes["id"]
             connection.execute(_CASE_UPDATE, changes)
             self._write_history(connection, row, claimed.ledger_head)
+            if case.state != from_state and entered_on is not None:
+                stay = stays.stay(
+                    case_id, case.org_path, from_state, entered_on, on_date, event, case.state
+                )
+                connection.execute(stays.INSERT, stay)
             return Outcome(dict(values), row, act.failed_vote)
 
     # ── history in bulk ───────────────────────────────────────────────────

@@ -204,6 +204,42 @@ class HistoryEvent(SQLModel, table=True):
     via: str | None = None
 
 
+class CaseStay(SQLModel, table=True):
+    """One stay of a case in a state it has since left: from the act that brought it in
+    to the act that moved it on — the step durations and the forecast read these
+    (workflow/reports), not the history.
+
+    Derived from the history: written beside the history row that ends the stay by both
+    write paths (Engine.advance, Engine.replay) through workflow/stays.py, which can
+    also rebuild them from the history alone (migration 0011). The state a case is in
+    now is its open stay: Case.state since Case.state_since."""
+
+    __tablename__ = "case_stay"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    org_path: str  # the case's cell when it left: the cell that held it
+    state: str
+    entered_on: date
+    left_on: date
+    left_by: str  # the event that ended the stay
+    next_state: str
+    days: int
+    working_days: int  # as deadlines count them: Vietnam's holidays and weekends off
+
+
+# Stays that ended in a period, per subtree — the step durations' histograms and the
+# forecast's estimates, read from the index alone.
+Index(
+    "ix_case_stay_left",
+    col(CaseStay.left_on),
+    col(CaseStay.org_path),
+    col(CaseStay.state),
+    col(CaseStay.next_state),
+    col(CaseStay.days),
+    col(CaseStay.working_days),
+)
+
+
 class LedgerEntry(SQLModel, table=True):
     """One history row, chained in commit order across every case (workflow.history.ledger).
 
@@ -479,6 +515,8 @@ Index("ix_case_state_probation_end", col(Case.state), col(Case.probation_end), c
 # first, cut by (next_due, id) cursors.
 Index("ix_case_state_due", col(Case.state), col(Case.next_due), col(Case.id), col(Case.org_path))
 Index("ix_case_due_id", col(Case.next_due), col(Case.id), col(Case.org_path))
+# The cases waiting in each step, by the day they entered it (step durations, forecast).
+Index("ix_case_state_since", col(Case.state), col(Case.org_path), col(Case.state_since))
 
 
 class CaseTally(SQLModel, table=True):

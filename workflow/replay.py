@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-from workflow import access, process, schema
+from workflow import access, process, schema, stays
 from workflow.access import Actor
 from workflow.acts import STATEMENTS as _STATEMENTS
 from workflow.acts import Act as _Act
@@ -168,6 +168,7 @@ class Built:
     )
     deadlines: dict[str, tuple[int, date]] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
+    stays: list[dict[str, Any]] = field(default_factory=list)  # the states it has left
     moved: dict[int, dict[str, Any]] = field(default_factory=dict)  # stored rows' changes
 
 
@@ -180,6 +181,7 @@ class Batch:
         self.ids = Ids(connection)
         self.rows: dict[type[SQLModel], list[dict[str, Any]]] = defaultdict(list)
         self.history: list[dict[str, Any]] = []
+        self.stays: list[dict[str, Any]] = []
         self.members: dict[int, Any] = {}
         self.identities: dict[tuple[Any, ...], int] = {}  # open cases of this call
         self.looked_up = False  # look_up_people ran: identities holds the stored ones too
@@ -236,6 +238,7 @@ class Batch:
         for course_id, values in built.moved.items():
             self.moved.setdefault(course_id, {}).update(values)
         self.history.extend(built.history)
+        self.stays.extend(built.stays)
 
     def write(self) -> None:
         """Every kept row, table by table, then the ledger over the history rows."""
@@ -252,6 +255,8 @@ class Batch:
         entries = ledger.chained(self.connection, self.history)
         if entries:
             self.connection.execute(sa.insert(_table(LedgerEntry)), entries)
+        if self.stays:
+            self.connection.execute(stays.INSERT, self.stays)
 
 
 class _Record:
@@ -391,6 +396,11 @@ def _advance(batch: Batch, built: Built, case: Case, act: ReplayAct, note: str |
         assert context.failed_vote is not None
         raise context.failed_vote
     if token.state != from_state:
+        assert case.id is not None and case.state_since is not None  # set by the nomination
+        left = stays.stay(
+            case.id, case.org_path, from_state, case.state_since, on, act.event, token.state
+        )
+        built.stays.append(left)
         case.state, case.state_since = token.state, on
     spec.effect(context)
     _deadlines(batch, built, case, engine._params_on)

@@ -437,10 +437,29 @@ def add_working_days(start: date, count: int) -> date:
 
 
 def working_days_between(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end`."""
+    """Working days after `start` up to and including `end` — as `add_working_days`
+    counts them: `working_days_between(d, add_working_days(d, n)) == n`."""
     if end <= start:
         return 0
-    return sum(1 for n in range(1, (end - start).days + 1) if is_working_day(start + timedelta(n)))
+    whole_years = sum(_working_days_of(year)[-1] for year in range(start.year, end.year))
+    return whole_years + _working_days_to(end) - _working_days_to(start)
+
+
+def _working_days_to(day: date) -> int:
+    """Working days from 1 January of `day`'s year up to and including `day`."""
+    return _working_days_of(day.year)[day.timetuple().tm_yday - 1]
+
+
+@lru_cache(maxsize=256)  # a stay's length is asked per transition and per replayed act
+def _working_days_of(year: int) -> tuple[int, ...]:
+    """For each day of `year`, the working days of the year up to and including it."""
+    counts: list[int] = []
+    day, total = date(year, 1, 1), 0
+    while day.year == year:
+        total += is_working_day(day)
+        counts.append(total)
+        day += timedelta(days=1)
+    return tuple(counts)
 
 
 def describe(book: RuleBook, today: date) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from workflow.models import (
     Attendance,
     Case,
     CaseDeadline,
+    CaseStay,
     Course,
     HelperAssignment,
     HistoryEvent,
@@ -129,6 +130,10 @@ def rows(setup: Setup) -> dict[str, list[tuple[str, ...]]]:
         columns = [c for c in history.columns if c.name != "id"]
         query = select(*columns).order_by(history.c.case_id, history.c.seq)
         dump["historyevent"] = [tuple(repr(v) for v in row) for row in session.execute(query)]
+        stays = inspect(CaseStay).local_table
+        columns = [c for c in stays.columns if c.name != "id"]
+        query = select(*columns).order_by(stays.c.case_id, stays.c.left_on, stays.c.state)
+        dump["case_stay"] = [tuple(repr(v) for v in row) for row in session.execute(query)]
         deadlines = inspect(CaseDeadline).local_table
         query = select(deadlines.c.case_id, deadlines.c.deadline, deadlines.c.due).order_by(
             deadlines.c.case_id, deadlines.c.deadline
