@@ -871,11 +871,8 @@ def fill_stays(url: str, today: date, progress: Callable[[str], None] = log) -> 
             if connection.execute(sa.text("SELECT 1 FROM case_stay LIMIT 1")).first():
                 return
             cases = connection.execute(sa.text('SELECT count(*) FROM "case"')).scalar_one()
-            stored = dict(
-                connection.execute(sa.text('SELECT id, state FROM "case" WHERE id <= 2000'))
-                .tuples()
-                .all()
-            )
+            found = connection.execute(sa.text('SELECT id, state FROM "case" WHERE id <= 2000'))
+            stored = {int(case_id): str(state) for case_id, state in found}
         if not cases:
             return
         progress(f"  stays for {cases:,} cases (made again from the seed) …")
