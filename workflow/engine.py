@@ -2,16 +2,23 @@
 
 Each call is ONE transaction: claim the case's version (a conditional UPDATE, which
 also takes the row's write lock, and RETURNING the case with what the act needs — its
-stored deadlines, its previous row's time, the ledger's head on SQLite), run the shared
-Machine and its guards, run the effect's statements, write the case row and the changed
-deadlines, append one hash-chained history row and its ledger entry, commit. Any failure
-rolls everything back; the Machine only ever moved a throw-away token.
+stored deadlines, its previous row's time, its person, helpers and class attendance,
+the ledger's head on SQLite), run the shared Machine and its guards, run the effect's
+statements, write the case row and the changed deadlines, append one hash-chained
+history row, its ledger entry and the stay it ends, commit. Any failure rolls
+everything back; the Machine only ever moved a throw-away token.
 
 The write path is SQLAlchemy Core: statements built once (SQLAlchemy caches their
 compiled SQL), rows as plain records, no ORM unit of work. The organisation tree is
 read from a per-engine cache: the directory actions call `forget_organisations`, and
 the claim returns the admin log's newest id, so a change made by another process (every
 directory action logs) is seen at the next act.
+
+What an advance writes after its effect goes out as few statements as the dialect
+allows (bench/FINDINGS.md, "Statements per advance"): on PostgreSQL the ledger's lock,
+then ONE statement of data-modifying CTEs (`_write_statement`); on SQLite, which has no
+such CTEs, one statement per table (`_write_one_by_one`), the deadlines' changes in one
+upsert.
 """
 
 from __future__ import annotations
@@ -143,7 +150,6 @@ _PERSONS = _table(Person)
 _PERSON_COLUMNS = tuple(name for name in _PERSONS.columns.keys() if name != "id")  # noqa: SIM118
 
 _CASE_UPDATE = update(_CASES).where(_CASES.c.id == bindparam("case_id_"))
-_DEADLINE_INSERT = sa.insert(_DEADLINES)
 _DEADLINE_DELETE = sa.delete(_DEADLINES).where(_DEADLINES.c.id == bindparam("row_id"))
 _HISTORY_INSERT = sa.insert(_HISTORY)
 _STAYS = _table(CaseStay)
@@ -289,12 +295,11 @@ def _write_statement(shape: tuple[bool, int, int, int]) -> sa.TextClause:
     answering the history row's id. One per shape (stay or not, how many deadlines
     change, come and go), each built once."""
     stay, changed, added, gone = shape
-    name = {column.name: column for column in (*_CASES.columns, *_HISTORY.columns)}
     case_columns = [c for c in _CASE_COLUMNS if c != "id"]
     history_columns = [c.name for c in _HISTORY.columns if c.name != "id"]
     quote = _QUOTE
     binds: list[sa.BindParameter[Any]] = [
-        *(bindparam(f"c_{c}", type_=name[c].type) for c in case_columns),
+        *(bindparam(f"c_{c}", type_=_CASES.c[c].type) for c in case_columns),
         bindparam("c_id", type_=sa.Integer()),
         *(bindparam(f"h_{c}", type_=_HISTORY.c[c].type) for c in history_columns),
     ]
