@@ -445,7 +445,9 @@ class StepStatements:
     statements: list[str]
 
 
-def statements_along_path(engine: Engine, world: demo.World, cell: int, start: date) -> list:
+def statements_along_path(
+    engine: Engine, world: demo.World, cell: int, start: date
+) -> list[StepStatements]:
     """Nominate one case on `start` and walk it along demo.PATH (the 15 steps from
     enrol_in_class to confirm), recording the statements of each advance — what the
     engine sends to the database per transition, BEGIN and COMMIT aside (the driver's,
@@ -455,6 +457,7 @@ def statements_along_path(engine: Engine, world: demo.World, cell: int, start: d
     data["person"]["youth_union_member"] = False
     outcome = engine.nominate(data, world.secretary[cell], on=start.isoformat())
     case_id, version = outcome.case.id, outcome.case.version
+    assert case_id is not None
     actors = {
         "secretary": world.secretary,
         "committee": world.committee_officer,

@@ -547,7 +547,7 @@ def main(argv: list[str] | None = None) -> None:
             commands=[
                 "pip install -e .[bench]   # django-fsm-2, django-fsm-log, SpiffWorkflow",
                 f"python -m bench.peers --cases {args.cases} --rounds {args.rounds} "
-                f"--replay-cases {args.replay_cases} --write",
+                f"--replay-cases {args.replay_cases} --levels {args.levels} --write",
             ],
             machine=machine.describe(None),
             data=[
@@ -555,8 +555,14 @@ def main(argv: list[str] | None = None) -> None:
                 f"{args.rounds} rounds alternating in one process; SQLite WAL files; "
                 "CPU is time.process_time per transition, the median over rounds "
                 "(each round in brackets)",
-                f"import replay: {args.replay_cases} official members' histories per round, "
-                "the bulk and the one-by-one replay alternating",
+                *(
+                    [
+                        f"import replay: {args.replay_cases} official members' histories per "
+                        "round, the bulk and the one-by-one replay alternating"
+                    ]
+                    if replays
+                    else []
+                ),
             ],
             figures=figures(results) + replay_figures(replays),
         )

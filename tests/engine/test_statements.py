@@ -8,9 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bench.advance import StepStatements, statements_along_path
 from tests.engine.conftest import TODAY, Setup
+from workflow import enrolment, process
+from workflow.acts import member_ids
+from workflow.models import Organisation
 from workflow.ops import demo
 
 # Statements for the 15 advances of demo.PATH, BEGIN and COMMIT aside (issue 13 asks
@@ -68,3 +72,27 @@ def test_sqlite_writes_the_deadlines_that_replace_others_in_one_statement(
 
 
 _DEADLINE_WRITES = ("INSERT INTO casedeadline", "UPDATE casedeadline", "DELETE FROM casedeadline")
+
+
+def test_the_cached_tree_gives_enrolment_the_line_it_reads(sqlite_setup: Setup) -> None:
+    """`enrolment.line_from` (the engine's cached tree, no statement) is `line_of`'s line
+    for every organisation; an unknown one is None (line_of then names the problem)."""
+    engine = sqlite_setup.engine
+    with engine.database.connect() as connection:
+        ids = connection.execute(select(Organisation.id)).scalars().all()  # type: ignore[call-overload]
+        assert len(ids) > 5
+        for org_id in ids:
+            cached = enrolment.line_from(lambda i: engine._organisation(connection, i), org_id)
+            assert cached == enrolment.line_of(connection, org_id)
+        assert enrolment.line_from(lambda i: engine._organisation(connection, i), 10**9) is None
+
+
+def test_the_members_an_act_names_are_found_at_any_depth() -> None:
+    sponsors = process.event("assign_sponsors")
+    ceremony = process.event("hold_ceremony")
+    comment = process.event("record_helper_comment")
+    assert sponsors and ceremony and comment
+    data = {"sponsors": [{"member_id": 4, "alongside_since": None}, {"member_id": 9}]}
+    assert list(member_ids(sponsors.fields, data)) == [4, 9]
+    assert list(member_ids(ceremony.fields, {"helpers": [7, 8]})) == [7, 8]
+    assert list(member_ids(comment.fields, {"helper_id": 3, "comment": "x"})) == [3]
