@@ -489,21 +489,32 @@ def statements_along_path(
     return steps
 
 
-def statements_per_advance(url: str, today: date) -> list[StepStatements]:
-    """`statements_along_path` on a fresh database at `url` holding the demo tree."""
+def statements_per_advance(url: str, today: date, walk: int = 0) -> list[StepStatements]:
+    """`statements_along_path` on a fresh database at `url` holding the demo tree; with
+    `walk`, then `walk` more cases along the path, printing the client's CPU per advance
+    (time.process_time: this process only, not a database server's)."""
     engine = make_engine(url, today)
     db.migrate(engine.database)
     try:
         with engine.session() as session:
             world = demo.build_world(session, random.Random(7))
-        return statements_along_path(engine, world, world.cell_ids[0], path_start(today))
+        start = path_start(today)
+        steps = statements_along_path(engine, world, world.cell_ids[0], start)
+        if walk:
+            cases = nominate_many(engine, world, walk, start, seed=5)
+            began = time.process_time()
+            walk_all(engine, world, cases, start)
+            cpu = (time.process_time() - began) / (walk * len(demo.PATH))
+            print(f"  client CPU per advance over {walk} cases: {cpu * 1e6:,.0f} µs")
+        return steps
     finally:
         engine.database.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m bench.advance --statements [--verbose]`: statements per advance over
-    the 15 steps of demo.PATH, on SQLite and PostgreSQL (bench.postgres's server)."""
+    """`python -m bench.advance --statements [--verbose] [--walk N]`: statements per
+    advance over the 15 steps of demo.PATH, on SQLite and PostgreSQL (bench.postgres's
+    server); with --walk, the client's CPU per advance walking N more cases."""
     import argparse
     import tempfile
 
@@ -513,6 +524,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--statements", action="store_true", required=True)
     parser.add_argument("--verbose", action="store_true", help="print every statement")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--walk", type=int, default=0, help="cases walked for the CPU figure")
     args = parser.parse_args(argv)
     today = date(2026, 3, 2)
     with tempfile.TemporaryDirectory(prefix="ketnap-statements-") as directory:
@@ -521,10 +533,11 @@ def main(argv: list[str] | None = None) -> None:
             urls["PostgreSQL"] = postgres.create_database("ketnap_bench_statements")
         try:
             for name, url in urls.items():
-                steps = statements_per_advance(url, today)
+                print(name)
+                steps = statements_per_advance(url, today, args.walk)
                 total = sum(len(step.statements) for step in steps)
                 print(
-                    f"{name}: {total} statements for {len(steps)} advances, "
+                    f"  {total} statements for {len(steps)} advances, "
                     f"{total / len(steps):.2f} per advance"
                 )
                 for step in steps:
