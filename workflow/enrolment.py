@@ -16,6 +16,7 @@ Written against `execute` alone so a Session and a Connection both serve.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, cast
@@ -65,6 +66,21 @@ def line_of(executor: Executor, cell_id: int) -> Line:
             col(Organisation.id).in_(ids)
         )
     ).all()
+    return _line(ids, rows)
+
+
+def line_from(organisation: Callable[[int], Organisation | None], cell_id: int) -> Line | None:
+    """`line_of` from a look-up of the tree (the engine's cache): no statement. None when
+    there is no such cell (`line_of` then names the problem)."""
+    cell = organisation(cell_id)
+    if cell is None:
+        return None
+    ids = [int(part) for part in cell.path.strip("/").split("/") if part]
+    found = [org for org in map(organisation, ids) if org is not None]
+    return _line(ids, [(org.id, org.path, org.kind) for org in found])
+
+
+def _line(ids: list[int], rows: Sequence[Any]) -> Line:
     paths = {cast(int, i): str(p) for i, p, _ in rows}
     kinds = {cast(int, i): str(k) for i, _, k in rows}
     committees = [i for i in ids if kinds.get(i) == "committee"]
@@ -82,6 +98,7 @@ def class_for_enrolment(
     *,
     issuer: str = "",
     holder_id: int | None = None,
+    line: Line | None = None,
 ) -> int:
     """The id of the class a candidate of cell `cell_org` attends, act dated `on`.
 
@@ -90,7 +107,7 @@ def class_for_enrolment(
     `holder_id` (the cell or an organisation above it; default: the district).
     InvalidData names the field when the choice cannot be accepted.
     """
-    line = line_of(executor, cell_org)
+    line = line or line_of(executor, cell_org)  # `line`: the caller's, from a cached tree
     if class_id is not None:
         return _chosen(executor, kind, class_id, line)
     if not name or not name.strip():
