@@ -498,7 +498,7 @@ class CaseTally(SQLModel, table=True):
 
 # Tables the database derives from others (triggers): a copy between databases leaves
 # them to the triggers instead of copying their rows.
-DERIVED_TABLES = ("case_tally",)
+DERIVED_TABLES = ("case_tally", "ceremony_tally")
 TALLY_FILL = (
     "INSERT INTO case_tally (org_path, state, n) "
     'SELECT org_path, state, count(*) FROM "case" GROUP BY org_path, state'
@@ -565,6 +565,253 @@ def _keep_the_tally(table: Any, connection: Any, **_kw: Any) -> None:
     fill, as migration 0007_scale makes them."""
     for statement in CASE_TALLY_DDL.get(connection.dialect.name, ()):
         connection.exec_driver_sql(statement)
+
+
+class CeremonyTally(SQLModel, table=True):
+    """Ceremonies held per month under each organisation, and their new members counted
+    by each key of the breakdown: the reports over whole months read a few thousand rows
+    of this table instead of joining a decade of ceremonies to their persons.
+
+    A case whose ceremony is recorded counts, for the month of `Case.ceremony_on`, under
+    every organisation ABOVE its cell (each strict prefix of `Case.org_path`: "/1/" and
+    "/1/4/" for a cell "/1/4/9/"; a cell's own cases are few and the reports count them
+    from "case"), once per dimension: `ceremonies` (value ""), and from its person
+    `gender`, `youth` ("1"/"0"), `ethnicity`, `religion`, `education` (NULL as the
+    breakdown's query reads it: "Kinh", "", ""), `occupation` and `band` (the index in
+    AGE_BANDS of the age at the ceremony, as reports.sql.AgeBand computes it).
+
+    Kept by the database itself, like CaseTally: triggers on "case" (a ceremony recorded,
+    moved, undone; a case moved to another cell, deleted) and on person (particulars
+    corrected), in the same transaction (CEREMONY_TALLY_DDL). Rows whose count returned
+    to 0 stay (read as absent). Derived: never copied, never edited.
+    """
+
+    __tablename__ = "ceremony_tally"
+    org_path: str = Field(primary_key=True)  # an organisation above the cases' cells
+    month: int = Field(primary_key=True)  # year × 12 + month − 1 of the ceremony
+    dim: str = Field(primary_key=True)  # CEREMONY_DIMENSIONS
+    value: str = Field(primary_key=True)
+    n: int = 0
+
+
+CEREMONY_DIMENSIONS = (
+    "ceremonies",
+    "gender",
+    "youth",
+    "ethnicity",
+    "religion",
+    "education",
+    "occupation",
+    "band",
+)
+# The tally holds a prefix only up to this length (SQLite's triggers try each position);
+# a report for an organisation with a longer path counts from "case".
+CEREMONY_TALLY_MAX_PATH = 120
+
+_AGE_BOUNDS = (18, 31, 41, 51, 61)  # reports.categories.AGE_BANDS' lower bounds
+
+
+def _sqlite_band(birth: str, on: str) -> str:
+    age = (
+        f"(CAST(substr({on}, 1, 4) AS INTEGER) - CAST(substr({birth}, 1, 4) AS INTEGER)"
+        f" - (CASE WHEN substr({on}, 6, 5) < substr({birth}, 6, 5) THEN 1 ELSE 0 END))"
+    )
+    first, last = _AGE_BOUNDS[0], len(_AGE_BOUNDS)
+    return f"(CASE WHEN {age} < {first} THEN 0 ELSE min(max(({age} - 1) / 10 - 1, 1), {last}) END)"
+
+
+def _pg_band(birth: str, on: str) -> str:
+    age = (
+        f"CAST(EXTRACT(year FROM age(CAST({on} AS timestamp), CAST({birth} AS timestamp)))"
+        " AS INTEGER)"
+    )
+    return f"width_bucket({age}, ARRAY[{', '.join(map(str, _AGE_BOUNDS))}])"
+
+
+_MONTH = {
+    "sqlite": lambda d: (
+        f"(CAST(substr({d}, 1, 4) AS INTEGER) * 12 + CAST(substr({d}, 6, 2) AS INTEGER) - 1)"
+    ),
+    "postgresql": lambda d: (
+        f"CAST(EXTRACT(year FROM {d}) * 12 + EXTRACT(month FROM {d}) - 1 AS INTEGER)"
+    ),
+}
+_BAND = {"sqlite": _sqlite_band, "postgresql": _pg_band}
+
+
+def _dimension_value(dialect: str, person: str, on: str) -> str:
+    """The value of dimension d.dim for a person (alias) whose ceremony is on `on`."""
+    p = person
+    return (
+        "CASE d.dim WHEN 'ceremonies' THEN ''"
+        f" WHEN 'gender' THEN coalesce({p}.gender, '')"
+        f" WHEN 'youth' THEN CASE WHEN {p}.youth_union_member THEN '1' ELSE '0' END"
+        f" WHEN 'ethnicity' THEN coalesce({p}.ethnicity, 'Kinh')"
+        f" WHEN 'religion' THEN coalesce({p}.religion, '')"
+        f" WHEN 'education' THEN coalesce({p}.education, '')"
+        f" WHEN 'occupation' THEN coalesce({p}.occupation, '')"
+        f" ELSE CAST({_BAND[dialect](f'{p}.birth_date', on)} AS TEXT) END"
+    )
+
+
+def _dimensions(with_ceremonies: bool) -> str:
+    names = CEREMONY_DIMENSIONS if with_ceremonies else CEREMONY_DIMENSIONS[1:]
+    return "(VALUES " + ", ".join(f"('{d}')" for d in names) + ")"
+
+
+def _contributions(dialect: str, case: str, person: str | None, sign: int, source: str) -> str:
+    """One row (prefix, month, dim, value, ±1) per dimension and organisation above the
+    cell of each case `case` (an alias or NEW/OLD) with a ceremony. `person` is the
+    person's alias (None: joined from person, where the `ceremonies` row needs none)."""
+    joined = person is None
+    p = "p" if joined else person
+    assert p is not None
+    if dialect == "sqlite":
+        lengths = ", ".join(f"({i})" for i in range(2, CEREMONY_TALLY_MAX_PATH + 1))
+        prefixes, at = f"(VALUES {lengths}) l", "l.column1"
+        dims = f"(SELECT column1 AS dim FROM {_dimensions(joined)}) d"
+        where_prefix = f"{at} < length({case}.org_path) AND substr({case}.org_path, {at}, 1) = '/'"
+    else:
+        prefixes, at = f"LATERAL generate_series(2, length({case}.org_path) - 1) l(i)", "l.i"
+        dims = f"{_dimensions(joined)} d(dim)"
+        where_prefix = f"substr({case}.org_path, {at}, 1) = '/'"
+    join = f" LEFT JOIN person p ON p.id = {case}.person_id" if joined else ""
+    tables = (
+        f"{source}{join} CROSS JOIN {prefixes} CROSS JOIN {dims}"
+        if source
+        else f"{prefixes} CROSS JOIN {dims}{join}"
+    )
+    has_person = " AND (d.dim = 'ceremonies' OR p.id IS NOT NULL)" if joined else ""
+    return (
+        f"SELECT substr({case}.org_path, 1, {at}) AS org_path,"
+        f" {_MONTH[dialect](f'{case}.ceremony_on')} AS month, d.dim AS dim,"
+        f" {_dimension_value(dialect, p, f'{case}.ceremony_on')} AS value, {sign} AS n"
+        f" FROM {tables} WHERE {case}.ceremony_on IS NOT NULL AND {where_prefix}{has_person}"
+    )
+
+
+_CEREMONY_KEY = "(org_path, month, dim, value)"
+_PERSON_KEYS = (
+    "gender",
+    "youth_union_member",
+    "ethnicity",
+    "religion",
+    "education",
+    "occupation",
+    "birth_date",
+)
+
+
+def _sqlite_upsert(select: str) -> str:
+    return (
+        f"INSERT INTO ceremony_tally (org_path, month, dim, value, n) {select} "
+        f"ON CONFLICT {_CEREMONY_KEY} DO UPDATE SET n = n + excluded.n;"
+    )
+
+
+def _sqlite_ceremony_ddl() -> tuple[str, ...]:
+    def case_rows(alias: str, sign: int) -> str:
+        return _sqlite_upsert(_contributions("sqlite", alias, None, sign, ""))
+
+    def person_rows(alias: str, sign: int) -> str:
+        source = '"case" c'
+        select = _contributions("sqlite", "c", alias, sign, source)
+        return _sqlite_upsert(f"{select} AND c.person_id = {alias}.id")
+
+    moved = " OR ".join(f"OLD.{k} IS NOT NEW.{k}" for k in ("ceremony_on", "org_path", "person_id"))
+    corrected = " OR ".join(f"OLD.{k} IS NOT NEW.{k}" for k in _PERSON_KEYS)
+    fill = _contributions("sqlite", "c", None, 1, '"case" c')
+    return (
+        'CREATE TRIGGER ceremony_tally_insert AFTER INSERT ON "case" '
+        f"WHEN NEW.ceremony_on IS NOT NULL BEGIN {case_rows('NEW', 1)} END",
+        'CREATE TRIGGER ceremony_tally_delete AFTER DELETE ON "case" '
+        f"WHEN OLD.ceremony_on IS NOT NULL BEGIN {case_rows('OLD', -1)} END",
+        "CREATE TRIGGER ceremony_tally_update AFTER UPDATE OF ceremony_on, org_path, person_id "
+        f'ON "case" WHEN {moved} BEGIN {case_rows("OLD", -1)} {case_rows("NEW", 1)} END',
+        f"CREATE TRIGGER ceremony_tally_person AFTER UPDATE OF {', '.join(_PERSON_KEYS)} "
+        f"ON person WHEN {corrected} BEGIN {person_rows('OLD', -1)} {person_rows('NEW', 1)} END",
+        "INSERT INTO ceremony_tally (org_path, month, dim, value, n) "
+        f"SELECT org_path, month, dim, value, sum(n) FROM ({fill}) f "
+        "GROUP BY org_path, month, dim, value",
+    )
+
+
+def _pg_upsert(rows: str) -> str:
+    return (
+        "INSERT INTO ceremony_tally (org_path, month, dim, value, n) "
+        f"SELECT org_path, month, dim, value, sum(n) FROM ({rows}) x "
+        "GROUP BY org_path, month, dim, value HAVING sum(n) <> 0 "
+        "ORDER BY org_path, month, dim, value "
+        f"ON CONFLICT {_CEREMONY_KEY} DO UPDATE SET n = ceremony_tally.n + excluded.n"
+    )
+
+
+def _pg_ceremony_ddl() -> tuple[str, ...]:
+    def case_rows(table: str, sign: int, where: str = "") -> str:
+        return _contributions("postgresql", "c", None, sign, f"{table} c{where}")
+
+    moved_ids = (
+        "(SELECT a.* FROM added a JOIN removed r ON r.id = a.id WHERE "
+        "(a.ceremony_on, a.org_path, a.person_id) IS DISTINCT FROM "
+        "(r.ceremony_on, r.org_path, r.person_id))"
+    )
+    was = moved_ids.replace("SELECT a.*", "SELECT r.*")
+    corrected = " OR ".join(f"a.{k} IS DISTINCT FROM r.{k}" for k in _PERSON_KEYS)
+    changed = f"(SELECT a.id FROM added a JOIN removed r ON r.id = a.id WHERE {corrected})"
+
+    def person_rows(table: str, sign: int) -> str:
+        source = f'"case" c JOIN {table} q ON q.id = c.person_id AND q.id IN {changed}'
+        return _contributions("postgresql", "c", "q", sign, source)
+
+    functions = {
+        "insert": case_rows("added", 1),
+        "delete": case_rows("removed", -1),
+        "update": f"{case_rows(was, -1)} UNION ALL {case_rows(moved_ids, 1)}",
+        "person": f"{person_rows('removed', -1)} UNION ALL {person_rows('added', 1)}",
+    }
+    referencing = {
+        "insert": 'INSERT ON "case" REFERENCING NEW TABLE AS added',
+        "delete": 'DELETE ON "case" REFERENCING OLD TABLE AS removed',
+        "update": 'UPDATE ON "case" REFERENCING OLD TABLE AS removed NEW TABLE AS added',
+        "person": "UPDATE ON person REFERENCING OLD TABLE AS removed NEW TABLE AS added",
+    }
+    fill = _contributions("postgresql", "c", None, 1, '"case" c')
+    return (
+        *(
+            f"CREATE FUNCTION ceremony_tally_{op}() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {_pg_upsert(rows)}; RETURN NULL; END $$"
+            for op, rows in functions.items()
+        ),
+        *(
+            f"CREATE TRIGGER ceremony_tally_{op} AFTER {referencing[op]} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION ceremony_tally_{op}()"
+            for op in functions
+        ),
+        "INSERT INTO ceremony_tally (org_path, month, dim, value, n) "
+        f"SELECT org_path, month, dim, value, sum(n) FROM ({fill}) f "
+        "GROUP BY org_path, month, dim, value",
+    )
+
+
+CEREMONY_TALLY_DDL: dict[str, tuple[str, ...]] = {
+    "sqlite": _sqlite_ceremony_ddl(),
+    "postgresql": _pg_ceremony_ddl(),
+}
+
+
+@event.listens_for(SQLModel.metadata.tables["ceremony_tally"], "after_create")
+def _ceremony_tally_created(table: Any, connection: Any, **_kw: Any) -> None:
+    connection.info["ceremony_tally_created"] = True
+
+
+@event.listens_for(SQLModel.metadata, "after_create")
+def _keep_the_ceremony_tally(metadata: Any, connection: Any, **_kw: Any) -> None:
+    """create_all (a reused benchmark dataset, a test schema) that created the table: the
+    triggers and the first fill, as migration 0012_tallies makes them — once every table
+    exists, since they read "case" and person."""
+    if connection.info.pop("ceremony_tally_created", False):
+        for statement in CEREMONY_TALLY_DDL.get(connection.dialect.name, ()):
+            connection.exec_driver_sql(statement)
 
 
 # ── imports (workflow/exchange/jobs.py: queued by the upload page, run by the scheduler) ──

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, case, func, select, true
@@ -19,7 +20,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session, col
 
-from workflow.models import Case, Organisation
+from workflow.models import CEREMONY_TALLY_MAX_PATH, Case, CeremonyTally, Organisation
 from workflow.reports.categories import AGE_BANDS
 from workflow.reports.period import Period
 from workflow.reports.scope import Subtree
@@ -253,12 +254,16 @@ def tally(
 
 
 def admitted_by_path(
-    session: Session, org: Subtree, period: Period, date_column: Any
+    session: Session,
+    org: Subtree,
+    period: Period,
+    date_column: Any,
+    *conditions: ColumnElement[bool],
 ) -> dict[str, int]:
     """Cases of the subtree whose `date_column` falls in the period, per cell path."""
     rows = session.execute(
         select(col(Case.org_path), func.count())
-        .where(in_subtree(Case.org_path, org), between(date_column, period))
+        .where(in_subtree(Case.org_path, org), between(date_column, period), *conditions)
         .group_by(col(Case.org_path))
     ).all()
     return {str(path): int(n) for path, n in rows}
@@ -272,3 +277,127 @@ def units_of(session: Session, org: Subtree) -> list[Organisation]:
         .order_by(col(Organisation.name))
     )
     return list(session.scalars(query).all())
+
+
+def merged(*tallies: Tally) -> Tally:
+    """The counts of several disjoint parts of one subtree's cases, added up."""
+    months: dict[int, int] = defaultdict(int)
+    by_path_year: dict[tuple[str, int], int] = defaultdict(int)
+    for part in tallies:
+        for month, n in part.months.items():
+            months[month] += n
+        for key, n in part.by_path_year.items():
+            by_path_year[key] += n
+    return Tally(tallies[0].org_path, dict(months), dict(by_path_year))
+
+
+# ── whole months from the ceremony tally (models.CeremonyTally) ───────────
+@dataclass(frozen=True)
+class Split:
+    """A period cut where the tally can answer: its whole months (`whole`: their days,
+    `months`: their first and last keys), and the days of the months it cuts (`edges`:
+    at most one before, one after), which the reports count from "case"."""
+
+    whole: Period | None
+    months: tuple[int, int]
+    edges: tuple[Period, ...]
+
+
+def split(period: Period) -> Split:
+    first = period.start if period.start.day == 1 else _next_month(period.start)
+    ends_a_month = _next_month(period.end) - timedelta(days=1) == period.end
+    last_day = period.end if ends_a_month else period.end.replace(day=1) - timedelta(days=1)
+    if last_day < first:
+        return Split(None, (0, -1), (period,))
+    edges = []
+    if period.start < first:
+        edges.append(Period(period.start, first - timedelta(days=1), period.as_of))
+    if last_day < period.end:
+        edges.append(Period(last_day + timedelta(days=1), period.end, period.as_of))
+    months = (_key(first), _key(last_day))
+    return Split(Period(first, last_day, period.as_of), months, tuple(edges))
+
+
+def _key(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def tallied(*paths: str) -> bool:
+    """Whether the tally holds these organisations' ceremonies: it keeps every prefix
+    "/…/" of a cell's path up to CEREMONY_TALLY_MAX_PATH characters."""
+    return all(
+        2 < len(path) <= CEREMONY_TALLY_MAX_PATH and path[0] == path[-1] == "/" for path in paths
+    )
+
+
+def ceremony_tally(
+    session: Session, paths: list[str], months: tuple[int, int]
+) -> dict[str, dict[int, int]]:
+    """Ceremonies of the months [first, last] under each organisation path (the cases of
+    its cells BELOW it, not those of a cell at the path itself), per month."""
+    rows = session.execute(
+        select(col(CeremonyTally.org_path), col(CeremonyTally.month), col(CeremonyTally.n)).where(
+            col(CeremonyTally.org_path).in_(paths),
+            col(CeremonyTally.month).between(*months),
+            col(CeremonyTally.dim) == "ceremonies",
+            col(CeremonyTally.n) != 0,
+        )
+    ).all()
+    out: dict[str, dict[int, int]] = defaultdict(dict)
+    for path, month, n in rows:
+        out[str(path)][int(month)] = int(n)
+    return out
+
+
+def ceremony_keys(session: Session, path: str, months: tuple[int, int]) -> list[Any]:
+    """(dimension, value, count) of the ceremonies of the months [first, last] below the
+    organisation `path`, per dimension of the breakdown."""
+    return list(
+        session.execute(
+            select(col(CeremonyTally.dim), col(CeremonyTally.value), func.sum(col(CeremonyTally.n)))
+            .where(
+                col(CeremonyTally.org_path) == path,
+                col(CeremonyTally.month).between(*months),
+                col(CeremonyTally.dim) != "ceremonies",
+            )
+            .group_by(col(CeremonyTally.dim), col(CeremonyTally.value))
+        ).all()
+    )
+
+
+def ceremonies(
+    session: Session, org: Subtree, period: Period, units: list[Organisation], *, tallies: bool
+) -> Tally:
+    """`tally` of Case.ceremony_on, the same counts read from the ceremony tally for the
+    period's whole months: the subtree's months from the organisation's tally rows, its
+    units' from theirs, plus the cases of a cell at the organisation's own path, and the
+    cut months' days from "case". `units` are the organisation's children (`units_of`):
+    their counts are the only ones `Tally.by_unit` is read for."""
+    paths = [u.path for u in units]
+    parts = split(period)
+    if not tallies or not tallied(org.path, *paths) or parts.whole is None:
+        return tally(session, org, period, Case.ceremony_on)
+    edges = [tally(session, org, edge, Case.ceremony_on) for edge in parts.edges]
+    own = tally(session, org, parts.whole, Case.ceremony_on, col(Case.org_path) == org.path)
+    counts = ceremony_tally(session, [org.path, *paths], parts.months)
+    below = Tally(
+        org.path,
+        dict(counts.get(org.path, {})),
+        _per_year({path: counts[path] for path in paths if path in counts}),
+    )
+    if paths:  # the cases of a cell at a unit's own path: in the unit's count, not below it
+        at_units = tally(session, org, parts.whole, Case.ceremony_on, col(Case.org_path).in_(paths))
+        below = merged(below, Tally(org.path, {}, at_units.by_path_year))
+    return merged(below, own, *edges)
+
+
+def _per_year(per_path: dict[str, dict[int, int]]) -> dict[tuple[str, int], int]:
+    out: dict[tuple[str, int], int] = defaultdict(int)
+    for path, months in per_path.items():
+        for month, n in months.items():
+            out[path, month // 12] += n
+    return dict(out)
