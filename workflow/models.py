@@ -572,13 +572,15 @@ class CeremonyTally(SQLModel, table=True):
     by each key of the breakdown: the reports over whole months read a few thousand rows
     of this table instead of joining a decade of ceremonies to their persons.
 
-    A case whose ceremony is recorded counts, for the month of `Case.ceremony_on`, under
-    every organisation ABOVE its cell (each strict prefix of `Case.org_path`: "/1/" and
-    "/1/4/" for a cell "/1/4/9/"; a cell's own cases are few and the reports count them
-    from "case"), once per dimension: `ceremonies` (value ""), and from its person
+    A case whose ceremony is recorded counts, for the month of `Case.ceremony_on`, once
+    at its cell's own path (dimension `at`, value "") and, under every organisation ABOVE
+    its cell (each strict prefix of `Case.org_path`: "/1/" and "/1/4/" for a cell
+    "/1/4/9/"), once per dimension: `ceremonies` (value ""), and from its person
     `gender`, `youth` ("1"/"0"), `ethnicity`, `religion`, `education` (NULL as the
     breakdown's query reads it: "Kinh", "", ""), `occupation` and `band` (the index in
-    AGE_BANDS of the age at the ceremony, as reports.sql.AgeBand computes it).
+    AGE_BANDS of the age at the ceremony, as reports.sql.AgeBand computes it). So the
+    ceremonies of an organisation's subtree are its `ceremonies` plus its `at`; a cell's
+    breakdown (a few hundred cases a decade) is counted from "case".
 
     Kept by the database itself, like CaseTally: triggers on "case" (a ceremony recorded,
     moved, undone; a case moved to another cell, deleted) and on person (particulars
@@ -595,6 +597,7 @@ class CeremonyTally(SQLModel, table=True):
 
 
 CEREMONY_DIMENSIONS = (
+    "at",
     "ceremonies",
     "gender",
     "youth",
@@ -643,7 +646,7 @@ def _dimension_value(dialect: str, person: str, on: str) -> str:
     """The value of dimension d.dim for a person (alias) whose ceremony is on `on`."""
     p = person
     return (
-        "CASE d.dim WHEN 'ceremonies' THEN ''"
+        "CASE d.dim WHEN 'at' THEN '' WHEN 'ceremonies' THEN ''"
         f" WHEN 'gender' THEN coalesce({p}.gender, '')"
         f" WHEN 'youth' THEN CASE WHEN {p}.youth_union_member THEN '1' ELSE '0' END"
         f" WHEN 'ethnicity' THEN coalesce({p}.ethnicity, 'Kinh')"
@@ -655,33 +658,37 @@ def _dimension_value(dialect: str, person: str, on: str) -> str:
 
 
 def _dimensions(with_ceremonies: bool) -> str:
-    names = CEREMONY_DIMENSIONS if with_ceremonies else CEREMONY_DIMENSIONS[1:]
+    names = CEREMONY_DIMENSIONS if with_ceremonies else CEREMONY_DIMENSIONS[2:]
     return "(VALUES " + ", ".join(f"('{d}')" for d in names) + ")"
 
 
 def _contributions(dialect: str, case: str, person: str | None, sign: int, source: str) -> str:
-    """One row (prefix, month, dim, value, ±1) per dimension and organisation above the
-    cell of each case `case` (an alias or NEW/OLD) with a ceremony. `person` is the
-    person's alias (None: joined from person, where the `ceremonies` row needs none)."""
+    """One row (path, month, dim, value, ±1) per dimension and organisation above the
+    cell (`at`: the cell) of each case `case` (an alias or NEW/OLD) with a ceremony. `person` is the
+    person's alias (None: joined from person, where `at` and `ceremonies` need none)."""
     joined = person is None
     p = "p" if joined else person
     assert p is not None
+    length = f"length({case}.org_path)"
     if dialect == "sqlite":
         lengths = ", ".join(f"({i})" for i in range(2, CEREMONY_TALLY_MAX_PATH + 1))
         prefixes, at = f"(VALUES {lengths}) l", "l.column1"
         dims = f"(SELECT column1 AS dim FROM {_dimensions(joined)}) d"
-        where_prefix = f"{at} < length({case}.org_path) AND substr({case}.org_path, {at}, 1) = '/'"
     else:
-        prefixes, at = f"LATERAL generate_series(2, length({case}.org_path) - 1) l(i)", "l.i"
+        prefixes, at = f"LATERAL generate_series(2, {length}) l(i)", "l.i"
         dims = f"{_dimensions(joined)} d(dim)"
-        where_prefix = f"substr({case}.org_path, {at}, 1) = '/'"
+    # `at` at the cell's own path only, the other dimensions at the paths above it
+    where_prefix = (
+        f"substr({case}.org_path, {at}, 1) = '/' AND "
+        f"(d.dim = 'at' AND {at} = {length} OR d.dim <> 'at' AND {at} < {length})"
+    )
     join = f" LEFT JOIN person p ON p.id = {case}.person_id" if joined else ""
     tables = (
         f"{source}{join} CROSS JOIN {prefixes} CROSS JOIN {dims}"
         if source
         else f"{prefixes} CROSS JOIN {dims}{join}"
     )
-    has_person = " AND (d.dim = 'ceremonies' OR p.id IS NOT NULL)" if joined else ""
+    has_person = " AND (d.dim IN ('at', 'ceremonies') OR p.id IS NOT NULL)" if joined else ""
     return (
         f"SELECT substr({case}.org_path, 1, {at}) AS org_path,"
         f" {_MONTH[dialect](f'{case}.ceremony_on')} AS month, d.dim AS dim,"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from workflow.directory import targets
 from workflow.models import AdmissionTarget, Case, Organisation
@@ -107,21 +107,18 @@ class TargetWindows:
             counts[path] = _below(self._by_path(Period(first, last, last)), path)
         return counts[path]
 
-    def _by_path(self, window: Period, *conditions: Any) -> dict[str, int]:
-        return admitted_by_path(self.session, self.org, window, Case.ceremony_on, *conditions)
+    def _by_path(self, window: Period) -> dict[str, int]:
+        return admitted_by_path(self.session, self.org, window, Case.ceremony_on)
 
     def _count(self, window: Period) -> dict[str, int]:
         parts = split(window)
         if not self.tallies or not tallied(*self.paths) or parts.whole is None:
             by_path = self._by_path(window)
             return {path: _below(by_path, path) for path in self.paths}
-        below = ceremony_tally(self.session, self.paths, parts.months)
-        at = self._by_path(parts.whole, col(Case.org_path).in_(self.paths))
+        found = ceremony_tally(self.session, self.paths, parts.months)
         edges = [self._by_path(edge) for edge in parts.edges]
         return {
-            path: sum(below.get(path, {}).values())
-            + at.get(path, 0)
-            + sum(_below(edge, path) for edge in edges)
+            path: sum(found.subtree(path).values()) + sum(_below(edge, path) for edge in edges)
             for path in self.paths
         }
 

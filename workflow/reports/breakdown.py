@@ -37,7 +37,7 @@ def breakdown(
     if not tallies or not tallied(org.path) or parts.whole is None:
         return _breakdown_result(_groups(session, org, period))
     counts: Counts = {key: defaultdict(int) for key in KEYS}
-    for dim, value, n in ceremony_keys(session, org.path, parts.months):
+    for dim, value, n in ceremony_keys(session, org.path, parts.months, KEYS):
         counts[dim][int(value) if dim in ("youth", "band") else value] += int(n)
     own = _groups(session, org, parts.whole, col(Case.org_path) == org.path)
     edges = [_groups(session, org, edge) for edge in parts.edges]

@@ -254,16 +254,12 @@ def tally(
 
 
 def admitted_by_path(
-    session: Session,
-    org: Subtree,
-    period: Period,
-    date_column: Any,
-    *conditions: ColumnElement[bool],
+    session: Session, org: Subtree, period: Period, date_column: Any
 ) -> dict[str, int]:
     """Cases of the subtree whose `date_column` falls in the period, per cell path."""
     rows = session.execute(
         select(col(Case.org_path), func.count())
-        .where(in_subtree(Case.org_path, org), between(date_column, period), *conditions)
+        .where(in_subtree(Case.org_path, org), between(date_column, period))
         .group_by(col(Case.org_path))
     ).all()
     return {str(path): int(n) for path, n in rows}
@@ -334,35 +330,55 @@ def tallied(*paths: str) -> bool:
     )
 
 
-def ceremony_tally(
-    session: Session, paths: list[str], months: tuple[int, int]
-) -> dict[str, dict[int, int]]:
-    """Ceremonies of the months [first, last] under each organisation path (the cases of
-    its cells BELOW it, not those of a cell at the path itself), per month."""
+@dataclass
+class Ceremonies:
+    """Ceremonies per month read from the tally for some organisations: `below[path]`
+    in the cells under each, `at[path]` in a cell at the path itself."""
+
+    below: dict[str, dict[int, int]]
+    at: dict[str, dict[int, int]]
+
+    def subtree(self, path: str) -> dict[int, int]:
+        """Per month, the ceremonies of the organisation's whole subtree."""
+        months = dict(self.below.get(path, {}))
+        for month, n in self.at.get(path, {}).items():
+            months[month] = months.get(month, 0) + n
+        return months
+
+
+def ceremony_tally(session: Session, paths: list[str], months: tuple[int, int]) -> Ceremonies:
+    """The ceremonies of the months [first, last] of each organisation path."""
     rows = session.execute(
-        select(col(CeremonyTally.org_path), col(CeremonyTally.month), col(CeremonyTally.n)).where(
+        select(
+            col(CeremonyTally.org_path),
+            col(CeremonyTally.dim),
+            col(CeremonyTally.month),
+            col(CeremonyTally.n),
+        ).where(
             col(CeremonyTally.org_path).in_(paths),
             col(CeremonyTally.month).between(*months),
-            col(CeremonyTally.dim) == "ceremonies",
+            col(CeremonyTally.dim).in_(("at", "ceremonies")),
             col(CeremonyTally.n) != 0,
         )
     ).all()
-    out: dict[str, dict[int, int]] = defaultdict(dict)
-    for path, month, n in rows:
-        out[str(path)][int(month)] = int(n)
-    return out
+    found = Ceremonies(defaultdict(dict), defaultdict(dict))
+    for path, dim, month, n in rows:
+        (found.at if dim == "at" else found.below)[str(path)][int(month)] = int(n)
+    return found
 
 
-def ceremony_keys(session: Session, path: str, months: tuple[int, int]) -> list[Any]:
-    """(dimension, value, count) of the ceremonies of the months [first, last] below the
-    organisation `path`, per dimension of the breakdown."""
+def ceremony_keys(
+    session: Session, path: str, months: tuple[int, int], keys: tuple[str, ...]
+) -> list[Any]:
+    """(key, value, count) of the ceremonies of the months [first, last] below the
+    organisation `path` (not in a cell at the path itself), per value of each key."""
     return list(
         session.execute(
             select(col(CeremonyTally.dim), col(CeremonyTally.value), func.sum(col(CeremonyTally.n)))
             .where(
                 col(CeremonyTally.org_path) == path,
                 col(CeremonyTally.month).between(*months),
-                col(CeremonyTally.dim) != "ceremonies",
+                col(CeremonyTally.dim).in_(keys),
             )
             .group_by(col(CeremonyTally.dim), col(CeremonyTally.value))
         ).all()
@@ -373,26 +389,19 @@ def ceremonies(
     session: Session, org: Subtree, period: Period, units: list[Organisation], *, tallies: bool
 ) -> Tally:
     """`tally` of Case.ceremony_on, the same counts read from the ceremony tally for the
-    period's whole months: the subtree's months from the organisation's tally rows, its
-    units' from theirs, plus the cases of a cell at the organisation's own path, and the
-    cut months' days from "case". `units` are the organisation's children (`units_of`):
-    their counts are the only ones `Tally.by_unit` is read for."""
+    period's whole months — the subtree's months from the organisation's rows, each
+    unit's from its own, a cell at the organisation's path from its `at` rows — and the
+    days of the months the period cuts from "case". `units` are the organisation's
+    children (`units_of`): the only ones `Tally.by_unit` is read for."""
     paths = [u.path for u in units]
     parts = split(period)
     if not tallies or not tallied(org.path, *paths) or parts.whole is None:
         return tally(session, org, period, Case.ceremony_on)
-    edges = [tally(session, org, edge, Case.ceremony_on) for edge in parts.edges]
-    own = tally(session, org, parts.whole, Case.ceremony_on, col(Case.org_path) == org.path)
-    counts = ceremony_tally(session, [org.path, *paths], parts.months)
-    below = Tally(
-        org.path,
-        dict(counts.get(org.path, {})),
-        _per_year({path: counts[path] for path in paths if path in counts}),
-    )
-    if paths:  # the cases of a cell at a unit's own path: in the unit's count, not below it
-        at_units = tally(session, org, parts.whole, Case.ceremony_on, col(Case.org_path).in_(paths))
-        below = merged(below, Tally(org.path, {}, at_units.by_path_year))
-    return merged(below, own, *edges)
+    found = ceremony_tally(session, [org.path, *paths], parts.months)
+    per_path = {path: found.subtree(path) for path in paths}
+    per_path[org.path] = found.at.get(org.path, {})  # unit_of(org.path) is None: direct
+    whole = Tally(org.path, found.subtree(org.path), _per_year(per_path))
+    return merged(whole, *(tally(session, org, edge, Case.ceremony_on) for edge in parts.edges))
 
 
 def _per_year(per_path: dict[str, dict[int, int]]) -> dict[tuple[str, int], int]:
