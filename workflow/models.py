@@ -589,9 +589,10 @@ class CeremonyTally(SQLModel, table=True):
     """
 
     __tablename__ = "ceremony_tally"
+    # Key order: a report reads one organisation's few dimensions over a range of months
     org_path: str = Field(primary_key=True)  # an organisation above the cases' cells
-    month: int = Field(primary_key=True)  # year × 12 + month − 1 of the ceremony
     dim: str = Field(primary_key=True)  # CEREMONY_DIMENSIONS
+    month: int = Field(primary_key=True)  # year × 12 + month − 1 of the ceremony
     value: str = Field(primary_key=True)
     n: int = 0
 
@@ -697,7 +698,7 @@ def _contributions(dialect: str, case: str, person: str | None, sign: int, sourc
     )
 
 
-_CEREMONY_KEY = "(org_path, month, dim, value)"
+_CEREMONY_KEY = "(org_path, dim, month, value)"
 _PERSON_KEYS = (
     "gender",
     "youth_union_member",
@@ -747,8 +748,8 @@ def _pg_upsert(rows: str) -> str:
     return (
         "INSERT INTO ceremony_tally (org_path, month, dim, value, n) "
         f"SELECT org_path, month, dim, value, sum(n) FROM ({rows}) x "
-        "GROUP BY org_path, month, dim, value HAVING sum(n) <> 0 "
-        "ORDER BY org_path, month, dim, value "
+        "GROUP BY org_path, dim, month, value HAVING sum(n) <> 0 "
+        "ORDER BY org_path, dim, month, value "
         f"ON CONFLICT {_CEREMONY_KEY} DO UPDATE SET n = ceremony_tally.n + excluded.n"
     )
 
