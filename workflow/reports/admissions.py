@@ -17,7 +17,7 @@ from sqlmodel import Session
 from workflow.directory import targets
 from workflow.models import AdmissionTarget, Case, Organisation
 from workflow.reports.figures import NO_FIGURE, percent, vi_percent
-from workflow.reports.period import Period
+from workflow.reports.period import FIRST_DAY, LAST_DAY, Period
 from workflow.reports.scope import Subtree
 from workflow.reports.sql import (
     Tally,
@@ -75,9 +75,9 @@ def _months_of_year_in(period: Period, year: int) -> int:
 class TargetWindows:
     """Admissions of the subtree counted over a target's own days, for the subtree and
     each unit: per distinct window (a year, or a resolution's span) one count per path,
-    shared by the subtree's row and every unit's. The window's whole months come from the
-    ceremony tally (each path's rows, plus a cell at the path itself), the days of the
-    months it cuts from "case"; without tallies, every day from "case"."""
+    shared by the subtree's row and every unit's. The windows' whole months come from the
+    ceremony tally (each path's months, read once for all windows), the days of the
+    months a window cuts from "case"; without tallies, every day from "case"."""
 
     def __init__(
         self,
@@ -91,6 +91,7 @@ class TargetWindows:
         self.session, self.org, self.period = session, org, period
         self.paths, self.tallies = [org.path, *unit_paths], tallies
         self._counts: dict[tuple[date, date], dict[str, int]] = {}
+        self._months: dict[str, dict[int, int]] | None = None
 
     def span(self, start: date, end: date) -> tuple[date, date]:
         """The days a target of [start, end] is measured over in this report."""
@@ -115,12 +116,21 @@ class TargetWindows:
         if not self.tallies or not tallied(*self.paths) or parts.whole is None:
             by_path = self._by_path(window)
             return {path: _below(by_path, path) for path in self.paths}
-        found = ceremony_tally(self.session, self.paths, parts.months)
+        if self._months is None:
+            every = (_key(FIRST_DAY), _key(LAST_DAY))
+            found = ceremony_tally(self.session, self.paths, every)
+            self._months = {path: found.subtree(path) for path in self.paths}
+        first, last = parts.months
         edges = [self._by_path(edge) for edge in parts.edges]
         return {
-            path: sum(found.subtree(path).values()) + sum(_below(edge, path) for edge in edges)
+            path: sum(n for month, n in self._months[path].items() if first <= month <= last)
+            + sum(_below(edge, path) for edge in edges)
             for path in self.paths
         }
+
+
+def _key(day: date) -> int:
+    return day.year * 12 + day.month - 1
 
 
 def _below(by_path: dict[str, int], path: str) -> int:
