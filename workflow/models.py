@@ -498,7 +498,7 @@ class CaseTally(SQLModel, table=True):
 
 # Tables the database derives from others (triggers): a copy between databases leaves
 # them to the triggers instead of copying their rows.
-DERIVED_TABLES = ("case_tally", "ceremony_tally")
+DERIVED_TABLES = ("case_tally", "ceremony_tally", "outcome_tally")
 TALLY_FILL = (
     "INSERT INTO case_tally (org_path, state, n) "
     'SELECT org_path, state, count(*) FROM "case" GROUP BY org_path, state'
@@ -807,18 +807,154 @@ CEREMONY_TALLY_DDL: dict[str, tuple[str, ...]] = {
 }
 
 
+class OutcomeTally(SQLModel, table=True):
+    """Confirmations as official members and removals per month under each organisation:
+    report 3 over whole months reads these rows instead of counting a decade of cases.
+
+    A case counts in `confirmed` for the month of `Case.official_on`, and in `removed`
+    for the month of `Case.closed_on` while its state is "removed": under every
+    organisation above its cell (each strict prefix of `Case.org_path`), and as
+    `confirmed_at` / `removed_at` at its cell's own path — so an organisation's subtree
+    counts its `confirmed` plus its `confirmed_at`. Kept by triggers on "case" like
+    CeremonyTally (OUTCOME_TALLY_DDL); derived: never copied, never edited.
+    """
+
+    __tablename__ = "outcome_tally"
+    org_path: str = Field(primary_key=True)
+    measure: str = Field(primary_key=True)  # confirmed | removed, each also …_at
+    month: int = Field(primary_key=True)  # year × 12 + month − 1
+    n: int = 0
+
+
+# Each measure: the date whose month it counts in, and when a case counts at all.
+_OUTCOMES = (("confirmed", "official_on", ""), ("removed", "closed_on", "state = 'removed'"))
+
+
+def _outcome_rows(dialect: str, case: str, sign: int, source: str) -> str:
+    """One row (path, measure, month, ±1) per measure a case `case` counts in and per
+    organisation above its cell (…_at: the cell itself)."""
+    length = f"length({case}.org_path)"
+    if dialect == "sqlite":
+        lengths = ", ".join(f"({i})" for i in range(2, CEREMONY_TALLY_MAX_PATH + 1))
+        prefixes, at = f"(VALUES {lengths}) l", "l.column1"
+    else:
+        prefixes, at = f"LATERAL generate_series(2, {length}) l(i)", "l.i"
+    tables = f"{source} CROSS JOIN {prefixes}" if source else prefixes
+    selects = []
+    for measure, day, only in _OUTCOMES:
+        condition = f" AND {case}.{only}" if only else ""
+        selects.append(
+            f"SELECT substr({case}.org_path, 1, {at}) AS org_path, CASE WHEN {at} = {length} "
+            f"THEN '{measure}_at' ELSE '{measure}' END AS measure, "
+            f"{_MONTH[dialect](f'{case}.{day}')} AS month, {sign} AS n FROM {tables} "
+            f"WHERE {case}.{day} IS NOT NULL{condition} AND substr({case}.org_path, {at}, 1) = '/'"
+        )
+    return " UNION ALL ".join(selects)
+
+
+_OUTCOME_KEY = "(org_path, measure, month)"
+_OUTCOME_COLUMNS = ("official_on", "closed_on", "state", "org_path")
+
+
+def _outcome_fill(dialect: str) -> str:
+    rows = _outcome_rows(dialect, "c", 1, '"case" c')
+    return (
+        "INSERT INTO outcome_tally (org_path, measure, month, n) "
+        f"SELECT org_path, measure, month, sum(n) FROM ({rows}) f "
+        "GROUP BY org_path, measure, month"
+    )
+
+
+def _sqlite_outcome_ddl() -> tuple[str, ...]:
+    def rows(alias: str, sign: int) -> str:
+        return (
+            "INSERT INTO outcome_tally (org_path, measure, month, n) SELECT * FROM "
+            f"({_outcome_rows('sqlite', alias, sign, '')}) WHERE true "
+            f"ON CONFLICT {_OUTCOME_KEY} DO UPDATE SET n = n + excluded.n;"
+        )
+
+    # a change of state counts only to or from "removed"
+    moved = (
+        " OR ".join(f"OLD.{k} IS NOT NEW.{k}" for k in ("official_on", "closed_on", "org_path"))
+        + " OR (OLD.state = 'removed') IS NOT (NEW.state = 'removed')"
+    )
+    return (
+        'CREATE TRIGGER outcome_tally_insert AFTER INSERT ON "case" '
+        "WHEN NEW.official_on IS NOT NULL OR NEW.closed_on IS NOT NULL "
+        f"BEGIN {rows('NEW', 1)} END",
+        'CREATE TRIGGER outcome_tally_delete AFTER DELETE ON "case" '
+        "WHEN OLD.official_on IS NOT NULL OR OLD.closed_on IS NOT NULL "
+        f"BEGIN {rows('OLD', -1)} END",
+        f"CREATE TRIGGER outcome_tally_update AFTER UPDATE OF {', '.join(_OUTCOME_COLUMNS)} "
+        f'ON "case" WHEN {moved} BEGIN {rows("OLD", -1)} {rows("NEW", 1)} END',
+        _outcome_fill("sqlite"),
+    )
+
+
+def _pg_outcome_ddl() -> tuple[str, ...]:
+    def upsert(rows: str) -> str:
+        return (
+            "INSERT INTO outcome_tally (org_path, measure, month, n) "
+            f"SELECT org_path, measure, month, sum(n) FROM ({rows}) x "
+            "GROUP BY org_path, measure, month HAVING sum(n) <> 0 "
+            "ORDER BY org_path, measure, month "
+            f"ON CONFLICT {_OUTCOME_KEY} DO UPDATE SET n = outcome_tally.n + excluded.n"
+        )
+
+    changed = (
+        "(SELECT {side}.* FROM added a JOIN removed r ON r.id = a.id WHERE "
+        "(a.official_on, a.closed_on, a.org_path, a.state = 'removed') IS DISTINCT FROM "
+        "(r.official_on, r.closed_on, r.org_path, r.state = 'removed'))"
+    )
+    was, now = changed.format(side="r"), changed.format(side="a")
+    functions = {
+        "insert": _outcome_rows("postgresql", "c", 1, "added c"),
+        "delete": _outcome_rows("postgresql", "c", -1, "removed c"),
+        "update": f"{_outcome_rows('postgresql', 'c', -1, f'{was} c')} UNION ALL "
+        f"{_outcome_rows('postgresql', 'c', 1, f'{now} c')}",
+    }
+    referencing = {
+        "insert": 'INSERT ON "case" REFERENCING NEW TABLE AS added',
+        "delete": 'DELETE ON "case" REFERENCING OLD TABLE AS removed',
+        "update": 'UPDATE ON "case" REFERENCING OLD TABLE AS removed NEW TABLE AS added',
+    }
+    return (
+        *(
+            f"CREATE FUNCTION outcome_tally_{op}() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {upsert(rows)}; RETURN NULL; END $$"
+            for op, rows in functions.items()
+        ),
+        *(
+            f"CREATE TRIGGER outcome_tally_{op} AFTER {referencing[op]} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION outcome_tally_{op}()"
+            for op in functions
+        ),
+        _outcome_fill("postgresql"),
+    )
+
+
+OUTCOME_TALLY_DDL: dict[str, tuple[str, ...]] = {
+    "sqlite": _sqlite_outcome_ddl(),
+    "postgresql": _pg_outcome_ddl(),
+}
+
+
+_DERIVED_DDL = {"ceremony_tally": CEREMONY_TALLY_DDL, "outcome_tally": OUTCOME_TALLY_DDL}
+
+
 @event.listens_for(SQLModel.metadata.tables["ceremony_tally"], "after_create")
-def _ceremony_tally_created(table: Any, connection: Any, **_kw: Any) -> None:
-    connection.info["ceremony_tally_created"] = True
+@event.listens_for(SQLModel.metadata.tables["outcome_tally"], "after_create")
+def _monthly_tally_created(table: Any, connection: Any, **_kw: Any) -> None:
+    connection.info.setdefault("monthly_tallies_created", []).append(table.name)
 
 
 @event.listens_for(SQLModel.metadata, "after_create")
-def _keep_the_ceremony_tally(metadata: Any, connection: Any, **_kw: Any) -> None:
-    """create_all (a reused benchmark dataset, a test schema) that created the table: the
-    triggers and the first fill, as migration 0012_tallies makes them — once every table
-    exists, since they read "case" and person."""
-    if connection.info.pop("ceremony_tally_created", False):
-        for statement in CEREMONY_TALLY_DDL.get(connection.dialect.name, ()):
+def _keep_the_monthly_tallies(metadata: Any, connection: Any, **_kw: Any) -> None:
+    """create_all (a reused benchmark dataset, a test schema) that created a monthly
+    tally: its triggers and first fill, as migration 0012_tallies makes them — once every
+    table exists, since they read "case" and person."""
+    for name in connection.info.pop("monthly_tallies_created", []):
+        for statement in _DERIVED_DDL[name].get(connection.dialect.name, ()):
             connection.exec_driver_sql(statement)
 
 

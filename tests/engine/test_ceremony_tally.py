@@ -1,8 +1,9 @@
-"""The ceremony tally (models.CeremonyTally) is kept by the database: whatever writes a
-case or a person — the engine's acts (a ceremony recorded, a transfer, particulars
-corrected), the bulk replay of an import, plain statements (several rows at once on
-PostgreSQL's statement triggers), deletes — the tally equals a recount from "case"
-afterwards. Migration 0012 fills it from the ceremonies already recorded."""
+"""The monthly tallies (models.CeremonyTally, models.OutcomeTally) are kept by the
+database: whatever writes a case or a person — the engine's acts (a ceremony recorded, a
+transfer, particulars corrected, a confirmation, a removal), the bulk replay of an
+import, plain statements (several rows at once on PostgreSQL's statement triggers),
+deletes — each tally equals a recount from "case" afterwards. Migration 0012 fills them
+from the cases already recorded."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlmodel import Session
 from tests.engine.conftest import TODAY, Setup, sqlite_url
 from tests.engine.test_bulk_replay import histories
 from workflow import db
-from workflow.models import CEREMONY_TALLY_DDL
+from workflow.models import CEREMONY_TALLY_DDL, OUTCOME_TALLY_DDL
 
 Rows = dict[tuple[str, int, str, str], int]
 
@@ -35,6 +36,27 @@ def tally(connection: Connection | Session) -> Rows:
     return {key: n for key, n in kept.items() if n}
 
 
+def outcome_recount(connection: Connection | Session) -> dict[tuple[str, str, int], int]:
+    fill = OUTCOME_TALLY_DDL[_dialect(connection)][-1]
+    query = fill[fill.index("SELECT") :]
+    return {(p, m, int(month)): int(n) for p, m, month, n in connection.execute(text(query))}
+
+
+def outcome_tally(connection: Connection | Session) -> dict[tuple[str, str, int], int]:
+    rows = connection.execute(text("SELECT org_path, measure, month, n FROM outcome_tally"))
+    kept = {(p, m, int(month)): int(n) for p, m, month, n in rows}
+    assert all(n >= 0 for n in kept.values()), "a count below zero"
+    return {key: n for key, n in kept.items() if n}
+
+
+def checked(connection: Connection | Session) -> Rows:
+    """Both tallies equal their recounts; the ceremony tally's rows."""
+    assert outcome_tally(connection) == outcome_recount(connection)
+    kept = tally(connection)
+    assert kept == recount(connection)
+    return kept
+
+
 def _dialect(connection: Connection | Session) -> str:
     bind = connection.get_bind() if isinstance(connection, Session) else connection
     return bind.dialect.name
@@ -42,9 +64,7 @@ def _dialect(connection: Connection | Session) -> str:
 
 def assert_kept(setup: Setup) -> Rows:
     with setup.engine.session() as session:
-        kept, counted = tally(session), recount(session)
-    assert kept == counted
-    return kept
+        return checked(session)
 
 
 def ceremonies_under(rows: Rows, path: str) -> int:
@@ -83,6 +103,11 @@ def test_the_engines_acts_keep_the_tally(setup: Setup) -> None:
     removal = setup.plausible_data("remove", other, TODAY, "probationary")
     setup.advance(second, "remove", removal, setup.actor_for("remove", other), TODAY)
     assert_kept(setup)
+    setup.case_in("official", cell)
+    assert_kept(setup)
+    with setup.engine.session() as session:
+        measures = {m for (_, m, _) in outcome_tally(session)}
+    assert {"confirmed", "confirmed_at", "removed", "removed_at"} <= measures
 
 
 def test_the_bulk_replay_keeps_the_tally(setup: Setup) -> None:
@@ -136,6 +161,18 @@ def test_statements_on_many_rows_and_deletes_keep_the_tally(setup: Setup) -> Non
             f'(SELECT min(id) FROM "case" WHERE ceremony_on IS NOT NULL AND {copies})',
             {},
         ),
+        # confirmed, then removed: official_on and closed_on set, the state changed
+        (
+            f"UPDATE \"case\" SET official_on = :day, state = 'official' WHERE {copies}",
+            {"day": date(2026, 1, 2)},
+        ),
+        (
+            "UPDATE \"case\" SET state = 'removed', closed_on = :day, open = :no "
+            f'WHERE id IN (SELECT id FROM "case" WHERE {copies} ORDER BY id LIMIT 2)',
+            {"day": date(2026, 2, 3), "no": False},
+        ),
+        # a state changed neither to nor from "removed"
+        (f"UPDATE \"case\" SET state = 'withdrawn' WHERE {copies} AND state = 'official'", {}),
         # one copy deleted, then all of them
         (f'DELETE FROM "case" WHERE id = (SELECT max(id) FROM "case" WHERE {copies})', {}),
         (f'DELETE FROM "case" WHERE {copies}', {}),
@@ -144,8 +181,7 @@ def test_statements_on_many_rows_and_deletes_keep_the_tally(setup: Setup) -> Non
     for statement, values in statements:
         with setup.engine.database.begin() as connection:
             connection.execute(text(statement), values)
-            kept = tally(connection)
-            assert kept == recount(connection), statement
+            kept = checked(connection)
             counts.append(sum(n for (_, _, d, _), n in kept.items() if d == "ceremonies"))
     inserted, *_, one_deleted, all_deleted = counts
     assert inserted > one_deleted > all_deleted > 0
@@ -170,10 +206,10 @@ def test_the_migration_fills_the_tally_from_the_ceremonies_recorded(tmp_path: Pa
                 "(1, 'A', '2000-05-03', 'female', 'Kinh', 'farmer', 1, 0, 'a'), "
                 "(2, 'B', '1990-01-01', 'male', 'Tày', 'teacher', 0, 0, 'b')",
                 'INSERT INTO "case" (person_id, cell_id, org_path, state, nominated_on, '
-                "ceremony_on, version, head_hash, open, nominated_by, nomination_ref, "
+                "ceremony_on, official_on, version, head_hash, open, nominated_by, nomination_ref, "
                 "failed_confirm_votes, escalated, extensions, imported) VALUES "
-                "(1, 3, '/1/2/3/', 'probationary', '2024-01-01', '2024-05-03', 1, '', 1, '', "
-                "'', 0, 0, '{}', 0), (2, 3, '/1/2/3/', 'nominated', '2024-01-01', NULL, 1, '', "
+                "(1, 3, '/1/2/3/', 'probationary', '2024-01-01', '2024-05-03', '2025-05-03', 1, '', 1, '', "
+                "'', 0, 0, '{}', 0), (2, 3, '/1/2/3/', 'nominated', '2024-01-01', NULL, NULL, 1, '', "
                 "1, '', '', 0, 0, '{}', 0)",
             ):
                 connection.execute(text(statement))
@@ -186,5 +222,9 @@ def test_the_migration_fills_the_tally_from_the_ceremonies_recorded(tmp_path: Pa
             assert {p for (p, _, d, _) in kept if d != "at"} == {"/1/", "/1/2/"}
             assert kept[("/1/2/3/", 2024 * 12 + 4, "at", "")] == 1
             assert sum(n for (p, _, d, _), n in kept.items() if d == "ceremonies") == 2
+            outcomes = outcome_tally(connection)
+            assert outcomes == outcome_recount(connection)
+            assert outcomes[("/1/2/3/", "confirmed_at", 2025 * 12 + 4)] == 1
+            assert outcomes[("/1/", "confirmed", 2025 * 12 + 4)] == 1
     finally:
         database.dispose()

@@ -1,10 +1,10 @@
-"""The reports read from the ceremony tally say, byte for byte, what they say counted
-from "case": admissions (with targets whose windows cut months) and the breakdown, for
-the district, its communes, a cell, and a commune with a case of its own, over periods
-of whole months, cut months, a day, a decade — on generated new members with every
-kind of key (blank and padded ethnicities, religions spelled as "none", ages on their
-birthday), after transfers, corrections, ceremonies moved and undone, removals and
-deletes.
+"""The reports read from the monthly tallies say, byte for byte, what they say counted
+from "case": admissions (with targets whose windows cut months), the breakdown, and
+confirmations and removals, for the district, its communes, a cell, and a commune with
+a case of its own, over periods of whole months, cut months, a day, a decade — on
+generated new members with every kind of key (blank and padded ethnicities, religions
+spelled as "none", ages on their birthday), after transfers, corrections, ceremonies
+moved and undone, removals and deletes.
 
 Fixture rows bypass the engine (tests/reports/conftest.py); the triggers keep the tally
 whatever writes the rows (tests/engine/test_ceremony_tally.py).
@@ -28,12 +28,17 @@ from workflow.engine import Engine
 from workflow.models import AdmissionTarget, Organisation
 from workflow.reports.admissions import admissions
 from workflow.reports.breakdown import KEYS, breakdown
+from workflow.reports.confirmations import confirmations
 from workflow.reports.period import period
 from workflow.reports.scope import subtree_of
 from workflow.reports.sql import ceremony_keys, split
 
 Report = Callable[..., dict[str, Any]]
-REPORTS: dict[str, Report] = {"admissions": admissions, "breakdown": breakdown}
+REPORTS: dict[str, Report] = {
+    "admissions": admissions,
+    "breakdown": breakdown,
+    "confirmations": confirmations,
+}
 PERIODS = (
     (date(2016, 7, 1), TODAY),  # a decade of whole months
     (date(2016, 6, 30), date(2026, 6, 29)),  # a decade cut at both ends
@@ -196,7 +201,8 @@ def test_the_tallies_give_the_reports_byte_for_byte(data: Data, name: str, org: 
 
 def test_the_fixture_has_what_the_tallies_must_get_right(data: Data) -> None:
     """Not an empty comparison: the decade holds hundreds of ceremonies, minorities,
-    several age bands, a case at a commune's own path, targets cut mid-month."""
+    several age bands, a case at a commune's own path, targets cut mid-month,
+    confirmations and removals."""
     tallied, _ = both_ways(data, "breakdown", "district", *PERIODS[1])
     result = json.loads(tallied)
     assert result["admitted"] > 300
@@ -206,21 +212,24 @@ def test_the_fixture_has_what_the_tallies_must_get_right(data: Data) -> None:
     targets, _ = both_ways(data, "admissions", "district", *PERIODS[0])
     resolution = next(t for t in json.loads(targets)["targets"] if t["kind"] == "resolution")
     assert resolution["counted_from"] == "2023-03-15" and resolution["admitted"] > 0
+    outcomes, _ = both_ways(data, "confirmations", "district", *PERIODS[1])
+    assert json.loads(outcomes)["confirmed"] > 100 and json.loads(outcomes)["removed"] > 10
 
 
 def test_the_reports_do_read_the_tallies(data: Data) -> None:
-    """A count changed in the tally alone changes the report read from it, not the one
-    counted from "case" (rolled back after)."""
+    """A count changed in the tallies alone changes each report read from them, not the
+    ones counted from "case" (rolled back after)."""
     start, end = PERIODS[2]
     span = period(start, end, TODAY)
     with data.engine.session() as session:
         district = subtree_of(session, data.orgs["district"])
         assert ceremony_keys(session, district.path, split(span).months, KEYS)
         honest = [json.dumps(r(session, district, span)) for r in REPORTS.values()]
-        session.execute(
-            text("UPDATE ceremony_tally SET n = n + 1 WHERE org_path = :path AND month = :month"),
-            {"path": district.path, "month": 2024 * 12 + 5},
-        )
+        for table in ("ceremony_tally", "outcome_tally"):
+            session.execute(
+                text(f"UPDATE {table} SET n = n + 1 WHERE org_path = :path AND month = :month"),
+                {"path": district.path, "month": 2024 * 12 + 5},
+            )
         bent = [json.dumps(r(session, district, span)) for r in REPORTS.values()]
         counted = [json.dumps(r(session, district, span, tallies=False)) for r in REPORTS.values()]
         session.rollback()

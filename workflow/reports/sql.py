@@ -10,6 +10,7 @@ recognise two separately bound copies of one expression as equal.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -20,7 +21,13 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session, col
 
-from workflow.models import CEREMONY_TALLY_MAX_PATH, Case, CeremonyTally, Organisation
+from workflow.models import (
+    CEREMONY_TALLY_MAX_PATH,
+    Case,
+    CeremonyTally,
+    Organisation,
+    OutcomeTally,
+)
 from workflow.reports.categories import AGE_BANDS
 from workflow.reports.period import Period
 from workflow.reports.scope import Subtree
@@ -331,22 +338,22 @@ def tallied(*paths: str) -> bool:
 
 
 @dataclass
-class Ceremonies:
-    """Ceremonies per month read from the tally for some organisations: `below[path]`
-    in the cells under each, `at[path]` in a cell at the path itself."""
+class Counted:
+    """Cases per month read from a tally for some organisations: `below[path]` in the
+    cells under each, `at[path]` in a cell at the path itself."""
 
     below: dict[str, dict[int, int]]
     at: dict[str, dict[int, int]]
 
     def subtree(self, path: str) -> dict[int, int]:
-        """Per month, the ceremonies of the organisation's whole subtree."""
+        """Per month, the cases of the organisation's whole subtree."""
         months = dict(self.below.get(path, {}))
         for month, n in self.at.get(path, {}).items():
             months[month] = months.get(month, 0) + n
         return months
 
 
-def ceremony_tally(session: Session, paths: list[str], months: tuple[int, int]) -> Ceremonies:
+def ceremony_tally(session: Session, paths: list[str], months: tuple[int, int]) -> Counted:
     """The ceremonies of the months [first, last] of each organisation path."""
     rows = session.execute(
         select(
@@ -361,9 +368,29 @@ def ceremony_tally(session: Session, paths: list[str], months: tuple[int, int]) 
             col(CeremonyTally.n) != 0,
         )
     ).all()
-    found = Ceremonies(defaultdict(dict), defaultdict(dict))
+    found = Counted(defaultdict(dict), defaultdict(dict))
     for path, dim, month, n in rows:
         (found.at if dim == "at" else found.below)[str(path)][int(month)] = int(n)
+    return found
+
+
+def outcome_tally(
+    session: Session, paths: list[str], months: tuple[int, int], measure: str
+) -> Counted:
+    """Confirmations or removals (`measure`) of the months [first, last] of each path."""
+    rows = session.execute(
+        select(col(OutcomeTally.org_path), col(OutcomeTally.measure), col(OutcomeTally.month))
+        .add_columns(col(OutcomeTally.n))
+        .where(
+            col(OutcomeTally.org_path).in_(paths),
+            col(OutcomeTally.measure).in_((measure, f"{measure}_at")),
+            col(OutcomeTally.month).between(*months),
+            col(OutcomeTally.n) != 0,
+        )
+    ).all()
+    found = Counted(defaultdict(dict), defaultdict(dict))
+    for path, kind, month, n in rows:
+        (found.below if kind == measure else found.at)[str(path)][int(month)] = int(n)
     return found
 
 
@@ -385,23 +412,70 @@ def ceremony_keys(
     )
 
 
-def ceremonies(
-    session: Session, org: Subtree, period: Period, units: list[Organisation], *, tallies: bool
+Reader = Callable[[list[str], tuple[int, int]], Counted]
+
+
+def from_tallies(
+    session: Session,
+    org: Subtree,
+    period: Period,
+    units: list[Organisation],
+    read: Reader | None,
+    date_column: Any,
+    *conditions: ColumnElement[bool],
 ) -> Tally:
-    """`tally` of Case.ceremony_on, the same counts read from the ceremony tally for the
-    period's whole months — the subtree's months from the organisation's rows, each
-    unit's from its own, a cell at the organisation's path from its `at` rows — and the
-    days of the months the period cuts from "case". `units` are the organisation's
-    children (`units_of`): the only ones `Tally.by_unit` is read for."""
+    """`tally(…, date_column, *conditions)`, the same counts read by `read` from a
+    monthly tally for the period's whole months — the subtree's months from the
+    organisation's rows, each unit's from its own, a cell at the organisation's path
+    from its `at` rows — and the days of the months the period cuts from "case".
+    `units` are the organisation's children (`units_of`): the only ones `Tally.by_unit`
+    is read for. Without `read` (or a path the tallies do not keep), all from "case"."""
     paths = [u.path for u in units]
     parts = split(period)
-    if not tallies or not tallied(org.path, *paths) or parts.whole is None:
-        return tally(session, org, period, Case.ceremony_on)
-    found = ceremony_tally(session, [org.path, *paths], parts.months)
+    if read is None or not tallied(org.path, *paths) or parts.whole is None:
+        return tally(session, org, period, date_column, *conditions)
+    found = read([org.path, *paths], parts.months)
     per_path = {path: found.subtree(path) for path in paths}
     per_path[org.path] = found.at.get(org.path, {})  # unit_of(org.path) is None: direct
     whole = Tally(org.path, found.subtree(org.path), _per_year(per_path))
-    return merged(whole, *(tally(session, org, edge, Case.ceremony_on) for edge in parts.edges))
+    edges = [tally(session, org, edge, date_column, *conditions) for edge in parts.edges]
+    return merged(whole, *edges)
+
+
+def ceremonies(
+    session: Session, org: Subtree, period: Period, units: list[Organisation], *, tallies: bool
+) -> Tally:
+    """The subtree's ceremonies (Case.ceremony_on) per month and per unit."""
+
+    def read(paths: list[str], months: tuple[int, int]) -> Counted:
+        return ceremony_tally(session, paths, months)
+
+    return from_tallies(session, org, period, units, read if tallies else None, Case.ceremony_on)
+
+
+def outcomes(
+    session: Session,
+    org: Subtree,
+    period: Period,
+    units: list[Organisation],
+    measure: str,
+    *,
+    tallies: bool,
+) -> Tally:
+    """The subtree's confirmations (Case.official_on) or removals (Case.closed_on of the
+    cases removed) per month and per unit."""
+
+    def read(paths: list[str], months: tuple[int, int]) -> Counted:
+        return outcome_tally(session, paths, months, measure)
+
+    if measure == "confirmed":
+        return from_tallies(
+            session, org, period, units, read if tallies else None, Case.official_on
+        )
+    removed = col(Case.state) == "removed"
+    return from_tallies(
+        session, org, period, units, read if tallies else None, Case.closed_on, removed
+    )
 
 
 def _per_year(per_path: dict[str, dict[int, int]]) -> dict[tuple[str, int], int]:
