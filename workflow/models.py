@@ -658,6 +658,19 @@ def _dimension_value(dialect: str, person: str, on: str) -> str:
     )
 
 
+# SQLite has no generate_series: the positions a prefix may end at, and the dimensions,
+# are rows of json_each over one constant — a trigger holding them as VALUES lists took
+# milliseconds to compile into every statement that writes "case".
+_SQLITE_POSITIONS = (
+    f"json_each('[{','.join(str(i) for i in range(2, CEREMONY_TALLY_MAX_PATH + 1))}]') l"
+)
+
+
+def _json_names(with_ceremonies: bool) -> str:
+    names = CEREMONY_DIMENSIONS if with_ceremonies else CEREMONY_DIMENSIONS[2:]
+    return "[" + ",".join(f'"{d}"' for d in names) + "]"
+
+
 def _dimensions(with_ceremonies: bool) -> str:
     names = CEREMONY_DIMENSIONS if with_ceremonies else CEREMONY_DIMENSIONS[2:]
     return "(VALUES " + ", ".join(f"('{d}')" for d in names) + ")"
@@ -672,9 +685,8 @@ def _contributions(dialect: str, case: str, person: str | None, sign: int, sourc
     assert p is not None
     length = f"length({case}.org_path)"
     if dialect == "sqlite":
-        lengths = ", ".join(f"({i})" for i in range(2, CEREMONY_TALLY_MAX_PATH + 1))
-        prefixes, at = f"(VALUES {lengths}) l", "l.column1"
-        dims = f"(SELECT column1 AS dim FROM {_dimensions(joined)}) d"
+        prefixes, at = _SQLITE_POSITIONS, "l.value"
+        dims = f"(SELECT value AS dim FROM json_each('{_json_names(joined)}')) d"
     else:
         prefixes, at = f"LATERAL generate_series(2, {length}) l(i)", "l.i"
         dims = f"{_dimensions(joined)} d(dim)"
@@ -835,8 +847,7 @@ def _outcome_rows(dialect: str, case: str, sign: int, source: str) -> str:
     organisation above its cell (…_at: the cell itself)."""
     length = f"length({case}.org_path)"
     if dialect == "sqlite":
-        lengths = ", ".join(f"({i})" for i in range(2, CEREMONY_TALLY_MAX_PATH + 1))
-        prefixes, at = f"(VALUES {lengths}) l", "l.column1"
+        prefixes, at = _SQLITE_POSITIONS, "l.value"
     else:
         prefixes, at = f"LATERAL generate_series(2, {length}) l(i)", "l.i"
     tables = f"{source} CROSS JOIN {prefixes}" if source else prefixes
