@@ -7,15 +7,18 @@ from the cases already recorded."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, text
 from sqlmodel import Session
 
-from tests.engine.conftest import TODAY, Setup, sqlite_url
+from tests.engine.conftest import BOTH, TODAY, Setup, sqlite_url
 from tests.engine.test_bulk_replay import histories
+from tests.support.postgres import temporary_database
 from workflow import db
 from workflow.models import CEREMONY_TALLY_DDL, OUTCOME_TALLY_DDL
 
@@ -187,10 +190,19 @@ def test_statements_on_many_rows_and_deletes_keep_the_tally(setup: Setup) -> Non
     assert inserted > one_deleted > all_deleted > 0
 
 
-def test_the_migration_fills_the_tally_from_the_ceremonies_recorded(tmp_path: Path) -> None:
+@pytest.fixture(params=BOTH)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    with temporary_database() as url:
+        yield url
+
+
+def test_the_migration_fills_the_tallies_from_the_cases_recorded(empty_url: str) -> None:
     from alembic import command
 
-    database = db.connect(sqlite_url(tmp_path))
+    database = db.connect(empty_url)
     try:
         config = db.alembic_config(database)
         with database.begin() as connection:
@@ -199,18 +211,18 @@ def test_the_migration_fills_the_tally_from_the_ceremonies_recorded(tmp_path: Pa
         with database.begin() as connection:
             for statement in (
                 "INSERT INTO organisation (id, name, kind, may_admit, path) VALUES "
-                "(1, 'Huyện', 'committee', 1, '/1/'), (2, 'Xã', 'grassroots_committee', 1, "
-                "'/1/2/'), (3, 'Chi bộ', 'cell', 0, '/1/2/3/')",
+                "(1, 'Huyện', 'committee', true, '/1/'), (2, 'Xã', 'grassroots_committee', "
+                "true, '/1/2/'), (3, 'Chi bộ', 'cell', false, '/1/2/3/')",
                 "INSERT INTO person (id, full_name, birth_date, gender, ethnicity, occupation, "
                 "youth_union_member, trade_union_member, name_key) VALUES "
-                "(1, 'A', '2000-05-03', 'female', 'Kinh', 'farmer', 1, 0, 'a'), "
-                "(2, 'B', '1990-01-01', 'male', 'Tày', 'teacher', 0, 0, 'b')",
+                "(1, 'A', '2000-05-03', 'female', 'Kinh', 'farmer', true, false, 'a'), "
+                "(2, 'B', '1990-01-01', 'male', 'Tày', 'teacher', false, false, 'b')",
                 'INSERT INTO "case" (person_id, cell_id, org_path, state, nominated_on, '
                 "ceremony_on, official_on, version, head_hash, open, nominated_by, nomination_ref, "
                 "failed_confirm_votes, escalated, extensions, imported) VALUES "
-                "(1, 3, '/1/2/3/', 'probationary', '2024-01-01', '2024-05-03', '2025-05-03', 1, '', 1, '', "
-                "'', 0, 0, '{}', 0), (2, 3, '/1/2/3/', 'nominated', '2024-01-01', NULL, NULL, 1, '', "
-                "1, '', '', 0, 0, '{}', 0)",
+                "(1, 3, '/1/2/3/', 'probationary', '2024-01-01', '2024-05-03', '2025-05-03', 1, '', "
+                "true, '', '', 0, false, '{}', false), (2, 3, '/1/2/3/', 'nominated', "
+                "'2024-01-01', NULL, NULL, 1, '', true, '', '', 0, false, '{}', false)",
             ):
                 connection.execute(text(statement))
         db.migrate(database)
