@@ -42,13 +42,13 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import String, and_, func, literal_column, or_, select
+from sqlalchemy import BigInteger, String, and_, case, cast, func, literal_column, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
 from workflow import process
-from workflow.models import Case, CaseDeadline, CaseStay, Organisation, Person
+from workflow.models import Case, CaseStay, Organisation, Person
 from workflow.reports.figures import vi_fixed
 from workflow.reports.period import Period
 from workflow.reports.scope import Subtree
@@ -171,28 +171,40 @@ Grid = dict[int | None, dict[str, Cell]]  # child unit (None: the organisation i
 
 
 # ── the queries ───────────────────────────────────────────────────────────
+STEP = 100_000  # above any stay's length in days (dates lie within 1930–2100)
+
+
+def _state_number() -> Any:
+    """The index of the stay's state in process.OPEN_STATES, in SQL."""
+    return case(
+        {state: n for n, state in enumerate(process.OPEN_STATES)},
+        value=col(CaseStay.state),
+        else_=len(process.OPEN_STATES),
+    )
+
+
 def _read_stays(session: Session, org: Subtree, period: Period, grid: Grid) -> None:
     """Stays that ended in the period, counted per (child, state, days, working days):
-    one range of the (left_on, org_path, state, …, days, working_days) index."""
+    one range of the (left_on, org_path, state, …, days, working_days) index. State,
+    days and working days are folded into one integer, the key SQLite sorts on (it
+    groups by sorting: one integer compares faster than three columns)."""
+    key = (cast(_state_number(), BigInteger) * STEP + col(CaseStay.days)) * STEP + col(
+        CaseStay.working_days
+    )
     inner = (
-        select(
-            child_of(CaseStay.org_path, org).label("unit"),
-            col(CaseStay.state).label("state"),
-            col(CaseStay.days).label("days"),
-            col(CaseStay.working_days).label("working_days"),
-        )
+        select(child_of(CaseStay.org_path, org).label("unit"), key.label("k"))
         .where(between(CaseStay.left_on, period), in_subtree(CaseStay.org_path, org))
         .subquery()
     )
-    c = inner.c
-    query = select(c.unit, c.state, c.days, c.working_days, func.count()).group_by(
-        c.unit, c.state, c.days, c.working_days
-    )
-    for unit, state, days, working_days, n in session.execute(query):
-        cell = _cell(grid, _unit(unit), state)
-        if cell is not None:
-            cell.days[int(days)] += int(n)
-            cell.working_days[int(working_days)] += int(n)
+    query = select(inner.c.unit, inner.c.k, func.count()).group_by(inner.c.unit, inner.c.k)
+    states = len(process.OPEN_STATES)
+    for unit, k, n in session.execute(query):
+        number, rest = divmod(int(k), STEP * STEP)
+        if number < states:
+            cell = grid[_unit(unit)].setdefault(process.OPEN_STATES[number], Cell())
+            days, working_days = divmod(rest, STEP)
+            cell.days[days] += int(n)
+            cell.working_days[working_days] += int(n)
 
 
 def _waiting_where(org: Subtree, period: Period) -> tuple[Any, ...]:
@@ -233,37 +245,22 @@ def _as_date(value: Any) -> date:
 
 
 def _read_past_deadline(session: Session, org: Subtree, period: Period, grid: Grid) -> None:
-    """Waiting cases with a live deadline of their state due before `as_of`, per
-    (child, state): the overdue deadlines (few) joined to their cases."""
-    of_state = [
-        and_(col(Case.state) == s, col(CaseDeadline.deadline).in_(ids))
-        for s, ids in deadlines_by_state().items()
-    ]
+    """Waiting cases with a live deadline due before `as_of`, per (child, state).
+
+    A case's live deadlines are those of the state it is in (process.DEADLINES'
+    `states`: the engine recomputes them at every transition) and Case.next_due is the
+    earliest of them, so "a deadline of its step is past" is next_due < as_of: one
+    range of the next_due index, rather than every overdue deadline joined to its case."""
     inner = (
-        select(
-            child_of(Case.org_path, org).label("unit"),
-            col(Case.state).label("state"),
-            col(Case.id).label("case_id"),
-        )
-        .join(CaseDeadline, col(CaseDeadline.case_id) == col(Case.id))
-        .where(col(CaseDeadline.due) < period.as_of, or_(*of_state), *_waiting_where(org, period))
+        select(child_of(Case.org_path, org).label("unit"), col(Case.state).label("state"))
+        .where(col(Case.next_due) < period.as_of, *_waiting_where(org, period))
         .subquery()
     )
-    c = inner.c
-    query = select(c.unit, c.state, func.count(func.distinct(c.case_id))).group_by(c.unit, c.state)
+    query = select(inner.c.unit, inner.c.state, func.count()).group_by(inner.c.unit, inner.c.state)
     for unit, state, n in session.execute(query):
         cell = _cell(grid, _unit(unit), state)
         if cell is not None:
             cell.past_deadline += int(n)
-
-
-def deadlines_by_state() -> dict[str, tuple[str, ...]]:
-    """Each open state's deadlines (process.DEADLINES' `states`), in process order."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for deadline in process.DEADLINES:
-        for state in deadline.states:
-            out[state].append(deadline.id)
-    return {s: tuple(out[s]) for s in process.OPEN_STATES if out[s]}
 
 
 def _cell(grid: Grid, unit: int | None, state: str) -> Cell | None:
