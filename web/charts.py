@@ -242,7 +242,7 @@ def duration_chart(
     """Per step, its median and its 90th percentile as two horizontal bars under the
     step's name (drawn 390 wide so a phone shows it near full size); steps without a
     figure are left out."""
-    width, left, value_room, row = 390, 8, 64, 50
+    width, left, value_room, row = 390, 8, 72, 50
     shown = [(label, m, p) for label, m, p in steps if m is not None and p is not None]
     top = max((p for _, _, p in shown), default=0) or 1
     bar_width = width - left - value_room

@@ -69,6 +69,7 @@ BOTTLENECK_NOTE = (
     f"khi có từ {MIN_COUNT} lượt hoặc {MIN_COUNT} hồ sơ trở lên."
 )
 DIRECT = "Trực thuộc trực tiếp"
+OPEN = frozenset(process.OPEN_STATES)
 
 
 # ── the child unit of a path, in SQL ──────────────────────────────────────
@@ -197,14 +198,14 @@ def _read_stays(session: Session, org: Subtree, period: Period, grid: Grid) -> N
         .subquery()
     )
     query = select(inner.c.unit, inner.c.k, func.count()).group_by(inner.c.unit, inner.c.k)
-    states = len(process.OPEN_STATES)
-    for unit, k, n in session.execute(query):
-        number, rest = divmod(int(k), STEP * STEP)
+    states, square = len(process.OPEN_STATES), STEP * STEP
+    for unit, k, n in session.connection().execute(query):
+        number, rest = divmod(k, square)
         if number < states:
-            cell = grid[_unit(unit)].setdefault(process.OPEN_STATES[number], Cell())
+            cell = _known(grid, unit, process.OPEN_STATES[number])
             days, working_days = divmod(rest, STEP)
-            cell.days[days] += int(n)
-            cell.working_days[working_days] += int(n)
+            cell.days[days] += n
+            cell.working_days[working_days] += n
 
 
 def _waiting_where(org: Subtree, period: Period) -> tuple[Any, ...]:
@@ -230,14 +231,14 @@ def _read_waiting(session: Session, org: Subtree, period: Period, grid: Grid) ->
     )
     c = inner.c
     query = select(c.unit, c.state, c.since, func.count()).group_by(c.unit, c.state, c.since)
-    for unit, state, since, n in session.execute(query):
-        cell = _cell(grid, _unit(unit), state)
-        if cell is None:
-            continue
-        if since is None:
-            cell.unaged += int(n)
-        else:
-            cell.waiting[(period.as_of - _as_date(since)).days] += int(n)
+    as_of = period.as_of
+    for unit, state, since, n in session.connection().execute(query):
+        if state in OPEN:
+            cell = _known(grid, unit, state)
+            if since is None:
+                cell.unaged += n
+            else:
+                cell.waiting[(as_of - _as_date(since)).days] += n
 
 
 def _as_date(value: Any) -> date:
@@ -257,17 +258,18 @@ def _read_past_deadline(session: Session, org: Subtree, period: Period, grid: Gr
         .subquery()
     )
     query = select(inner.c.unit, inner.c.state, func.count()).group_by(inner.c.unit, inner.c.state)
-    for unit, state, n in session.execute(query):
-        cell = _cell(grid, _unit(unit), state)
-        if cell is not None:
-            cell.past_deadline += int(n)
+    for unit, state, n in session.connection().execute(query):
+        if state in OPEN:
+            _known(grid, unit, state).past_deadline += n
 
 
-def _cell(grid: Grid, unit: int | None, state: str) -> Cell | None:
-    """The unit's cell of `state` (None for a state the process no longer has open)."""
-    if state not in process.OPEN_STATES:
-        return None
-    return grid[unit].setdefault(state, Cell())
+def _known(grid: Grid, unit_text: str | None, state: str) -> Cell:
+    """The cell of (child, open state), made on first use."""
+    cells = grid[_unit(unit_text)]
+    cell = cells.get(state)
+    if cell is None:
+        cell = cells[state] = Cell()
+    return cell
 
 
 # ── the report ────────────────────────────────────────────────────────────
