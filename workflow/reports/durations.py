@@ -42,7 +42,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import BigInteger, String, and_, case, cast, func, literal_column, or_, select
+from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
@@ -73,36 +73,41 @@ OPEN = frozenset(process.OPEN_STATES)
 
 
 # ── the child unit of a path, in SQL ──────────────────────────────────────
-class _Child(FunctionElement[str]):
-    """The id (as text) of the child of an organisation, of path length n, whose subtree
-    holds `path`: the path's segment after the first n characters ("" for the
-    organisation itself). `_Child(path, literal_column("n + 1"))`: the start is a
-    literal, so the compiled statement is cached per organisation depth."""
+class _Child(FunctionElement[Any]):
+    """The child of an organisation whose subtree holds `path`, from the path alone: on
+    SQLite the integer the path's rest starts with (CAST reads the leading digits of
+    "4/17/": 4; 0 for the organisation itself), elsewhere the path's field after the
+    organisation's own (split_part: "4"; "" for the organisation itself). Both are one
+    cheap call per row — the report computes it for every stay of the period. The
+    position is a literal (`literal_column`), so a compiled statement is cached per
+    organisation depth."""
 
-    type = String()
     inherit_cache = True
     name = "child_unit"
 
 
 @compiles(_Child)
 def _child(element: _Child, compiler: Any, **kw: Any) -> str:
-    path, start = (compiler.process(c, **kw) for c in element.clauses)
-    return f"split_part(substr({path}, {start}), '/', 1)"
+    path, _, field = (compiler.process(c, **kw) for c in element.clauses)
+    return f"split_part({path}, '/', {field})"
 
 
 @compiles(_Child, "sqlite")
 def _child_sqlite(element: _Child, compiler: Any, **kw: Any) -> str:
-    path, start = (compiler.process(c, **kw) for c in element.clauses)
-    rest = f"substr({path}, {start})"
-    return f"substr({rest}, 1, instr({rest} || '/', '/') - 1)"
+    path, start, _ = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(substr({path}, {start}) AS INTEGER)"
 
 
 def child_of(path_column: Any, org: Subtree) -> Any:
-    return _Child(col(path_column), literal_column(str(len(org.path) + 1)))
+    """The child of `org` a path lies under (see _Child; `_unit` reads it)."""
+    start: Any = literal_column(str(len(org.path) + 1))
+    field: Any = literal_column(str(org.path.count("/") + 1))
+    return _Child(col(path_column), start, field)
 
 
-def _unit(text: Any) -> int | None:
-    return int(text) if text else None
+def _unit(value: Any) -> int | None:
+    """The child's id from `child_of` (None: the organisation itself)."""
+    return int(value) if value else None
 
 
 # ── percentiles from histograms ───────────────────────────────────────────
@@ -175,35 +180,27 @@ Grid = dict[int | None, dict[str, Cell]]  # child unit (None: the organisation i
 STEP = 100_000  # above any stay's length in days (dates lie within 1930–2100)
 
 
-def _state_number() -> Any:
-    """The index of the stay's state in process.OPEN_STATES, in SQL."""
-    return case(
-        {state: n for n, state in enumerate(process.OPEN_STATES)},
-        value=col(CaseStay.state),
-        else_=len(process.OPEN_STATES),
-    )
-
-
 def _read_stays(session: Session, org: Subtree, period: Period, grid: Grid) -> None:
     """Stays that ended in the period, counted per (child, state, days, working days):
-    one range of the (left_on, org_path, state, …, days, working_days) index. State,
-    days and working days are folded into one integer, the key SQLite sorts on (it
-    groups by sorting: one integer compares faster than three columns)."""
-    key = (cast(_state_number(), BigInteger) * STEP + col(CaseStay.days)) * STEP + col(
-        CaseStay.working_days
-    )
+    one range of the (left_on, org_path, state, …, days, working_days) index. Days and
+    working days are folded into one integer: SQLite groups by sorting, and sorts on
+    fewer, cheaper keys faster."""
+    key = col(CaseStay.days) * STEP + col(CaseStay.working_days)
     inner = (
-        select(child_of(CaseStay.org_path, org).label("unit"), key.label("k"))
+        select(
+            child_of(CaseStay.org_path, org).label("unit"),
+            col(CaseStay.state).label("state"),
+            key.label("k"),
+        )
         .where(between(CaseStay.left_on, period), in_subtree(CaseStay.org_path, org))
         .subquery()
     )
-    query = select(inner.c.unit, inner.c.k, func.count()).group_by(inner.c.unit, inner.c.k)
-    states, square = len(process.OPEN_STATES), STEP * STEP
-    for unit, k, n in session.connection().execute(query):
-        number, rest = divmod(k, square)
-        if number < states:
-            cell = _known(grid, unit, process.OPEN_STATES[number])
-            days, working_days = divmod(rest, STEP)
+    c = inner.c
+    query = select(c.unit, c.state, c.k, func.count()).group_by(c.unit, c.state, c.k)
+    for unit, state, k, n in session.connection().execute(query):
+        if state in OPEN:
+            cell = _known(grid, unit, state)
+            days, working_days = divmod(k, STEP)
             cell.days[days] += n
             cell.working_days[working_days] += n
 
@@ -263,9 +260,9 @@ def _read_past_deadline(session: Session, org: Subtree, period: Period, grid: Gr
             _known(grid, unit, state).past_deadline += n
 
 
-def _known(grid: Grid, unit_text: str | None, state: str) -> Cell:
+def _known(grid: Grid, unit_value: Any, state: str) -> Cell:
     """The cell of (child, open state), made on first use."""
-    cells = grid[_unit(unit_text)]
+    cells = grid[_unit(unit_value)]
     cell = cells.get(state)
     if cell is None:
         cell = cells[state] = Cell()
