@@ -197,12 +197,13 @@ def _read_stays(session: Session, org: Subtree, period: Period, grid: Grid) -> N
     )
     c = inner.c
     query = select(c.unit, c.state, c.k, func.count()).group_by(c.unit, c.state, c.k)
-    for unit, state, k, n in session.connection().execute(query):
-        if state in OPEN:
-            cell = _known(grid, unit, state)
-            days, working_days = divmod(k, STEP)
-            cell.days[days] += n
-            cell.working_days[working_days] += n
+    cell, last = Cell(), None
+    for unit, state, k, n in session.connection().execute(query.order_by(c.unit, c.state)).all():
+        if (unit, state) != last:  # rows come per (child, state): one lookup per step
+            last, cell = (unit, state), _known(grid, unit, state) if state in OPEN else Cell()
+        days, working_days = divmod(k, STEP)
+        cell.days[days] += n
+        cell.working_days[working_days] += n
 
 
 def _waiting_where(org: Subtree, period: Period) -> tuple[Any, ...]:
@@ -228,14 +229,16 @@ def _read_waiting(session: Session, org: Subtree, period: Period, grid: Grid) ->
     )
     c = inner.c
     query = select(c.unit, c.state, c.since, func.count()).group_by(c.unit, c.state, c.since)
-    as_of = period.as_of
-    for unit, state, since, n in session.connection().execute(query):
-        if state in OPEN:
-            cell = _known(grid, unit, state)
-            if since is None:
-                cell.unaged += n
-            else:
-                cell.waiting[(as_of - _as_date(since)).days] += n
+    as_of, cell, last = period.as_of, Cell(), None
+    for unit, state, since, n in (
+        session.connection().execute(query.order_by(c.unit, c.state)).all()
+    ):
+        if (unit, state) != last:  # rows come per (child, state): one lookup per step
+            last, cell = (unit, state), _known(grid, unit, state) if state in OPEN else Cell()
+        if since is None:
+            cell.unaged += n
+        else:
+            cell.waiting[(as_of - _as_date(since)).days] += n
 
 
 def _as_date(value: Any) -> date:
