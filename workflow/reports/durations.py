@@ -20,8 +20,9 @@ histograms the database groups (per child unit, state, days and working days), n
 from the stays one by one — the database returns one row per distinct length.
 
 The same per child organisation (the direct children, sql.units_of; a stay belongs to
-the child whose subtree held the case when it left it — a transferred case's earlier
-stays count where they were spent), and the bottlenecks: for each (step, child) pair
+the child whose subtree held the case when it left the step, models.CaseStay.org_path:
+a stay across a transfer counts, whole, for the receiving cell; one that ended before
+it, for the cell it ended in), and the bottlenecks: for each (step, child) pair
 with at least MIN_COUNT stays or waiting cases, two ratios to the subtree —
 
 - duration: the child's median over the subtree's median for the step (stays that
