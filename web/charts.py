@@ -234,3 +234,41 @@ def share_bars(rows: Sequence[dict[str, Any]]) -> list[Bar]:
 
 def count_bars(rows: Sequence[tuple[str, int]]) -> list[Bar]:
     return [Bar(label, n, vi_number(n)) for label, n in rows]
+
+
+def duration_chart(
+    title: str, steps: Sequence[tuple[str, int | None, int | None]], key: str, unit: str = "ngày"
+) -> Chart:
+    """Per step, its median and its 90th percentile as two horizontal bars under the
+    step's name (drawn 390 wide so a phone shows it near full size); steps without a
+    figure are left out."""
+    width, left, value_room, row = 390, 8, 72, 50
+    shown = [(label, m, p) for label, m, p in steps if m is not None and p is not None]
+    top = max((p for _, _, p in shown), default=0) or 1
+    bar_width = width - left - value_room
+    body = [
+        f'<rect x="{left}" y="6" width="12" height="12" fill="{RED}"/>',
+        _text(left + 16, 16, "Trung vị"),
+        f'<rect x="{left + 100}" y="6" width="12" height="12" fill="{GOLD}"/>',
+        _text(left + 116, 16, "Phân vị 90 (P90)"),
+    ]
+    for n, (label, median, p90) in enumerate(shown):
+        y = 28 + n * row
+        body.append(_text(left, y + 12, _clip(label, 52), size=13))
+        for offset, value, colour in ((17, median, RED), (31, p90, GOLD)):
+            length = max(bar_width * value / top, 1)
+            body.append(
+                f'<rect x="{left}" y="{y + offset}" width="{length:.1f}" height="11" '
+                f'fill="{colour}" rx="2"/>'
+            )
+            body.append(_text(left + length + 5, y + offset + 10, f"{vi_number(value)} {unit}"))
+    if not shown:
+        body.append(_text(left, 44, "Không có số liệu", fill=MUTED))
+    desc = (
+        "; ".join(
+            f"{label}: trung vị {vi_number(m)}, P90 {vi_number(p)} {unit}" for label, m, p in shown
+        )
+        or "Không có số liệu"
+    )
+    height = 36 + row * max(len(shown), 1)
+    return _svg(width, height, title, desc, body, key, "durations")

@@ -271,7 +271,25 @@ def _charts(result: dict[str, Any]) -> list[charts.Chart]:
                 "overdue",
             ),
         ]
+    if name == "step_durations":
+        return _duration_charts(result)
     return _village_charts(result)
+
+
+def _duration_charts(result: dict[str, Any]) -> list[charts.Chart]:
+    steps = result["steps"]
+    return [
+        charts.duration_chart(
+            "Trung vị và P90 theo bước (ngày)",
+            [(s["label"], s["left"]["days"]["median"], s["left"]["days"]["p90"]) for s in steps],
+            "durations",
+        ),
+        charts.bar_chart(
+            f"Hồ sơ đang chờ theo bước đến ngày {iso_dmy(result['as_of'])}",
+            charts.count_bars([(s["label"], s["waiting"]["count"]) for s in steps]),
+            "waiting",
+        ),
+    ]
 
 
 def _admission_charts(result: dict[str, Any]) -> list[charts.Chart]:

@@ -120,7 +120,13 @@ def report_catalogue() -> ResponseReturnValue:
     "(34.27 for 110 of 321), a change between two dates is computed from the exact "
     'shares; `text` fields print them as the reports do ("56,8%", "0,64%" under 1 %, '
     'two decimals with `precision=2`), "—" when there is no target or nothing to '
-    "divide by.",
+    "divide by. `step_durations` counts whole days: per open state in process order "
+    "(`steps`), the stays that ended in the period (`left`: `count`; `days` and "
+    "`working_days`, each `median` and `p90` by nearest rank, null when none), the cases "
+    "waiting on `as_of` (`waiting`: `count`, `median_days`, `max_days`, "
+    "`past_deadline`), the same per child organisation (`by_unit`), and `bottlenecks` "
+    "(state, organisation, `reason` duration|waiting, `score` — the ratio to the "
+    "subtree —, and the longest-waiting `cases`).",
     query=PERIOD_QUERY,
     response=REPORT,
     roles=READERS,

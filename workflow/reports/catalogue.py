@@ -16,6 +16,7 @@ from workflow.reports.admissions import admissions
 from workflow.reports.breakdown import breakdown
 from workflow.reports.classes import classes
 from workflow.reports.confirmations import confirmations
+from workflow.reports.durations import step_durations
 from workflow.reports.figures import PRECISIONS, restate
 from workflow.reports.period import Period, period
 from workflow.reports.pipeline import pipeline
@@ -53,6 +54,7 @@ REPORTS: tuple[Report, ...] = (
         "Villages without a party member; heads and deputies who are members",
         villages,
     ),
+    Report("step_durations", "Thời gian giải quyết từng bước", "Step durations", step_durations),
 )
 _BY_NAME = {r.name: r for r in REPORTS}
 NAMES = tuple(_BY_NAME)
