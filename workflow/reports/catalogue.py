@@ -17,6 +17,7 @@ from workflow.reports.breakdown import breakdown
 from workflow.reports.classes import classes
 from workflow.reports.confirmations import confirmations
 from workflow.reports.figures import PRECISIONS, restate
+from workflow.reports.forecast import forecast
 from workflow.reports.period import Period, period
 from workflow.reports.pipeline import pipeline
 from workflow.reports.scope import Subtree, subtree_of
@@ -52,6 +53,12 @@ REPORTS: tuple[Report, ...] = (
         "Thôn chưa có đảng viên; trưởng, phó thôn là đảng viên",
         "Villages without a party member; heads and deputies who are members",
         villages,
+    ),
+    Report(
+        "forecast",
+        "Dự báo kết nạp so với chỉ tiêu",
+        "Admissions forecast against targets",
+        forecast,
     ),
 )
 _BY_NAME = {r.name: r for r in REPORTS}
