@@ -66,7 +66,10 @@ class History:
 
 def forecast(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     as_of = period.as_of
-    open_targets = targets.applicable(session, [org.id], as_of, as_of)[org.id]
+    open_targets = sorted(
+        targets.applicable(session, [org.id], as_of, as_of)[org.id],
+        key=lambda t: (targets.KIND_NAMES.index(t.kind), t.period_start, t.period_end),
+    )
     history = read_history(session, org, as_of, with_stays=bool(open_targets))
     thin = thin_history(history) if open_targets else None
     model = None if thin or not open_targets else Model(PATH, GOAL, history.observations)
