@@ -9,6 +9,7 @@ engine-driven test."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from workflow.directory import targets
 from workflow.engine import Engine
 from workflow.models import Organisation
 from workflow.ops import demo
-from workflow.reports import catalogue, forecast
+from workflow.reports import catalogue, forecast, narrative
 from workflow.reports.projection import Model, Observations, interval, poisson_interval
 from workflow.reports.scope import subtree_of
 
@@ -258,6 +259,91 @@ def test_targets_whose_period_is_not_open_are_not_forecast(
     assert none["targets"] == []
     assert none["message"] == "Không có chỉ tiêu nào đang trong kỳ vào ngày 30/06/2026."
     assert none["tables"] and sum(p["cases"] for p in none["pipeline"]) == 4
+
+
+# ── the terminal and the page ─────────────────────────────────────────────
+def test_the_terminal_prints_the_forecast_as_of_any_day(
+    known: tuple[Engine, dict[str, int]], database_url: str
+) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    _, ids = known
+
+    def run(*args: str) -> Any:
+        options = ["--database", database_url, "--now", "2026-06-30"]
+        return CliRunner().invoke(main, ["report", "forecast", "--org", str(ids["a"]), *args, *options])
+
+    printed = run("--from", "2026-01-01", "--to", "2026-12-31")
+    assert printed.exit_code == 0, printed.output
+    assert "Dự kiến kết nạp đến hết kỳ chỉ tiêu (tính đến ngày 30/06/2026)" in printed.output
+    assert "Chỉ tiêu năm 2026" in printed.output and "9 – 9" in printed.output
+    earlier = run("--from", "2026-01-01", "--to", "2026-12-31", "--as-of", "2026-06-29", "--format", "json")
+    assert earlier.exit_code == 0, earlier.output
+    figures = json.loads(earlier.output)
+    assert figures["as_of"] == "2026-06-29" and figures["targets"][0]["days_left"] == 185
+    refused = run("--as-of", "2026-02-30")
+    assert refused.exit_code == 2 and "as-of" in refused.output
+
+
+def test_the_page_shows_the_expected_figure_and_its_chart(
+    known: tuple[Engine, dict[str, int]],
+) -> None:
+    from web.app import create_app
+    from workflow.config import Config
+
+    engine, ids = known
+    with engine.session() as session:
+        org = session.get(Organisation, ids["top"])
+        assert org is not None
+        demo.add_user(session, "officer-forecast", "officer", org, "Ban Tổ chức")
+        session.commit()
+    app = create_app(
+        engine, Config(), SECRET_KEY="test", TESTING=True, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False
+    )
+    client = app.test_client()
+    client.post("/login", data={"username": "officer-forecast", "password": demo.DEMO_PASSWORD})
+    query = {"org": str(ids["a"]), "from": "2026-01-01", "to": "2026-12-31"}
+    page = client.get("/reports/forecast", query_string=query)
+    assert page.status_code == 200
+    html = page.data.decode()
+    assert "dự kiến 9 (9 – 9) / chỉ tiêu 20" in html  # the chart's description
+    assert "stroke-dasharray" in html and "<svg" in html
+    thin = client.get("/reports/forecast", query_string=query | {"org": str(ids["b"])})
+    assert "Chưa đủ số liệu để dự báo" in thin.data.decode()
+    answer = client.get("/api/v1/reports/forecast", query_string=query)
+    assert answer.status_code == 200 and answer.json["targets"][0]["expected"] == 8.95
+
+
+# ── the narrative's forward sentence ──────────────────────────────────────
+def test_the_narrative_states_the_forecast_only_when_the_period_reaches_today(
+    known: tuple[Engine, dict[str, int]],
+) -> None:
+    engine, ids = known
+    with engine.session() as session:
+        told = narrative.narrative(
+            session, ids["a"], date(2026, 1, 1), date(2026, 12, 31), today=TODAY
+        )
+        past = narrative.narrative(
+            session, ids["a"], date(2025, 1, 1), date(2025, 12, 31), today=TODAY
+        )
+        thin = narrative.narrative(
+            session, ids["b"], date(2026, 1, 1), date(2026, 12, 31), today=TODAY
+        )
+    sentence = next(p["text"] for p in told["paragraphs"] if p["topic"] == "forecast")
+    assert sentence == (
+        "Với tiến độ hiện nay, dự kiến đến hết năm 2026 kết nạp được khoảng 09 đảng viên "
+        "(09 – 09), đạt khoảng 44,8% chỉ tiêu năm 2026, số hồ sơ giới thiệu mới từ nay "
+        "không còn kịp kết nạp trước khi hết kỳ; đến ngày 05/07/2026 kết nạp được khoảng "
+        "08 đảng viên (08 – 08), đạt khoảng 99,6% so với mục tiêu Nghị quyết số NQ 01, số "
+        "hồ sơ giới thiệu mới từ nay không còn kịp kết nạp trước khi hết kỳ."
+    )
+    assert "forecast" not in past["figures"]  # not computed for a period in the past
+    assert "forecast" not in [p["topic"] for p in past["paragraphs"]]
+    assert set(told["figures"]) == {*narrative.PARAGRAPH_REPORTS, "forecast"}
+    (reason,) = [p["text"] for p in thin["paragraphs"] if p["topic"] == "forecast"]
+    assert reason.startswith("Chưa đủ số liệu để dự báo")
 
 
 # ── the back-test ─────────────────────────────────────────────────────────
