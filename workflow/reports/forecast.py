@@ -73,6 +73,8 @@ def forecast(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     history = read_history(session, org, as_of, with_stays=bool(open_targets))
     thin = thin_history(history) if open_targets else None
     model = None if thin or not open_targets else Model(PATH, GOAL, history.observations)
+    if model is not None:  # the longest horizon first: the others are its prefixes
+        model.first_passage(max((t.period_end - as_of).days for t in open_targets))
     nominations = _nominations(session, org, as_of)
     rows = [
         _target_forecast(session, org, history, model, target, nominations)

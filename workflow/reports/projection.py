@@ -130,8 +130,9 @@ class Model:
 
         F_i(t) = Σ_d f_{i→goal}(d) [d ≤ t] + Σ_j Σ_{d≤t} f_{i→j}(d) F_j(t − d). The
         same-day moves (d = 0) are solved exactly at each t: F(t) = (I − M₀)⁻¹ (…)."""
-        if horizon in self._cache:
-            return self._cache[horizon]
+        longest = max(self._cache, default=-1)
+        if horizon <= longest:  # F(t) does not depend on the horizon: a prefix serves
+            return self._cache[longest][:, : horizon + 1]
         size = len(self.states)
         moves, to_goal = self._kernels(horizon + 1)
         reach_goal = np.cumsum(to_goal, axis=0)  # [t, i]: directly to the goal by t
@@ -145,7 +146,7 @@ class Model:
             )
             history[t] = solve @ (reach_goal[t] + later)
         result: Array = np.clip(history.T, 0.0, 1.0)
-        self._cache[horizon] = result
+        self._cache = {horizon: result}
         return result
 
     def reach(self, state: str, ages: Sequence[int], horizon: int) -> Array:
