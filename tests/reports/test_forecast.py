@@ -408,6 +408,8 @@ def test_stays_the_engine_writes_feed_the_forecast(
     assert by_end[end.isoformat()]["expected"] == 1.0  # just in time
     assert by_end[(end - timedelta(days=1)).isoformat()]["expected"] == 0.0  # a day late
     assert report["pipeline"][process_index("verified")]["cases"] == 1
+    assert report["method"]["usual_days_to_admission"] == to_ceremony
+    assert by_end[end.isoformat()]["chance_of_a_nomination_now"] == 0.0  # 72 < 207 days
     engine.database.dispose()
 
 

@@ -43,6 +43,7 @@ from workflow.reports.sql import between, in_subtree
 from workflow.reports.tables import table
 
 GOAL = "probationary"  # the ceremony moves a case here: an admission
+ENTRY = process.STATE_NAMES[0]  # a nomination opens a case here
 PATH = process.BEFORE_PROBATION  # the states a case can still be admitted from
 WINDOW_YEARS = 5  # the history the model is estimated from
 MIN_STAYS = 20  # ended stays a state holding pipeline cases needs
@@ -51,6 +52,7 @@ PACE_DAYS = 365  # the nominations the pace is measured over
 UNREACHABLE = 0.01  # below this chance a nomination made now is "not in time"
 SAMPLE_STAYS = 100_000  # ended stays read at most (about), sampled by end day beyond
 RATE_DAYS = 28  # the recent days the volume of stays is judged from
+USUAL_SPAN = 3 * 365  # the usual time to admission: the median of those admitted by then
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ def forecast(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
     thin = thin_history(history) if open_targets else None
     model = None if thin or not open_targets else Model(PATH, GOAL, history.observations)
     if model is not None:  # the longest horizon first: the others are its prefixes
-        model.first_passage(max((t.period_end - as_of).days for t in open_targets))
+        longest = max((t.period_end - as_of).days for t in open_targets)
+        model.first_passage(max(longest, USUAL_SPAN))
     nominations = _nominations(session, org, as_of)
     rows = [
         _target_forecast(session, org, history, model, target, nominations)
@@ -92,6 +95,7 @@ def forecast(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
             "min_admissions": MIN_ADMISSIONS,
             "admissions_in_window": history.observations.ended_in(GOAL),
             "sampled_every_days": history.step,
+            "usual_days_to_admission": model.usual_days(ENTRY, USUAL_SPAN) if model else None,
         },
         "message": message,
         "pipeline": _pipeline_rows(history, model),
@@ -279,11 +283,11 @@ def _projected(
     from_pipeline = sum(p * history.pipeline[key] for key, p in chances.items())
     band = interval((p, history.pipeline[key]) for key, p in chances.items())
     expected = recorded + from_pipeline
-    fresh = model.fresh(process.STATE_NAMES[0], horizon)
+    fresh = model.fresh(ENTRY, horizon)
     short = target.number - expected
     reachable = short <= 0 or fresh >= UNREACHABLE
     needed = math.ceil(short / fresh) if short > 0 and reachable else 0
-    pace = model.from_pace(process.STATE_NAMES[0], nominations / PACE_DAYS, horizon)
+    pace = model.from_pace(ENTRY, nominations / PACE_DAYS, horizon)
     pace_band = poisson_interval(pace)
     share = _share(expected, target.number)
     return {
@@ -297,6 +301,7 @@ def _projected(
         "text": vi_share(share),
         "by_state": _by_state(chances, history.pipeline),
         "chance_of_a_nomination_now": round(fresh, 4),
+        "chance_of_a_nomination_now_percent": Share(Fraction(round(fresh * 10_000), 100)),
         "reachable": reachable,
         "nominations_needed": needed if reachable else None,
         "needed_text": _needed_text(short, fresh, needed),
@@ -389,6 +394,7 @@ def _tables(result: dict[str, Any]) -> list[dict[str, Any]]:
             ("Dự kiến cả kỳ", "int"),
             ("Khoảng 80%", "text"),
             ("Đạt", "percent"),
+            ("Khả năng hồ sơ giới thiệu hôm nay kịp kết nạp", "percent"),
             ("Cần giới thiệu thêm ngay", "text"),
         ],
         [
@@ -403,6 +409,7 @@ def _tables(result: dict[str, Any]) -> list[dict[str, Any]]:
                 if r["low"] is not None
                 else NO_FIGURE,
                 r["percent"],
+                r.get("chance_of_a_nomination_now_percent"),
                 r.get("needed_text", NO_FIGURE),
             ]
             for r in rows
@@ -447,7 +454,35 @@ def _tables(result: dict[str, Any]) -> list[dict[str, Any]]:
             if "pace" in r
         ],
     )
-    return [target_table, pipeline_table, pace_table]
+    return [target_table, pipeline_table, pace_table, _basis_table(result)]
+
+
+def _basis_table(result: dict[str, Any]) -> dict[str, Any]:
+    method = result["method"]
+    usual = method["usual_days_to_admission"]
+    sampled = method["sampled_every_days"]
+    return table(
+        "Căn cứ dự báo",
+        [("Nội dung", "text"), ("Giá trị", "text")],
+        [
+            ["Ngày dự báo", _dmy(result["as_of"])],
+            [
+                "Số liệu các bước từ ngày",
+                _dmy(method["window_from"])
+                + (f" (lấy mẫu 1 trên {sampled} ngày)" if sampled > 1 else ""),
+            ],
+            ["Lượt kết nạp trong thời gian đó", vi_number(method["admissions_in_window"])],
+            [
+                "Thời gian thường cần từ giới thiệu đến kết nạp (trung vị)",
+                f"{vi_number(usual)} ngày" if usual is not None else NO_FIGURE,
+            ],
+            ["Giới thiệu mới trong 12 tháng qua", vi_number(result["nominations_last_12_months"])],
+            [
+                "Ghi chú",
+                result["message"] or "Khoảng 80%: kết quả nằm trong khoảng với xác suất 80%",
+            ],
+        ],
+    )
 
 
 def _dmy(iso: str) -> str:

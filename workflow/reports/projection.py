@@ -183,6 +183,18 @@ class Model:
             return 0.0
         return float(self.first_passage(horizon)[self._index[state], horizon])
 
+    def usual_days(self, state: str, span: int) -> int | None:
+        """The median time, in days, from entering `state` to the goal among the cases
+        that reach it within `span` days (the usual time from a nomination to the
+        ceremony); None when none does."""
+        if state not in self._index:
+            return None
+        passage = self.first_passage(span)[self._index[state]]
+        reached = float(passage[-1])
+        if reached <= 0:
+            return None
+        return int(np.searchsorted(passage, reached / 2))
+
     def from_pace(self, state: str, per_day: float, horizon: int) -> float:
         """Expected goals by the horizon from cases entering `state` at `per_day` a day
         from tomorrow on: Σ_{u=1..h} per_day · F(h − u)."""
