@@ -250,60 +250,71 @@ class Projection:
 
 
 def forecast_chart(title: str, rows: Sequence[Projection], key: str) -> Chart:
-    """Per target, a bar of the admissions recorded, the expected rest stacked on it
-    (lighter), the 80 % interval as a whisker and the target as a dashed mark — each
-    scaled to its own target, so a year and a term share one chart."""
-    label_width, bar_width, row = 150, 250, 46
-    height = 30 + row * max(len(rows), 1)
+    """Per target, its name on a line of its own, then a bar of the admissions recorded,
+    the expected rest stacked on it (gold), the 80 % interval as a whisker and the
+    target as a dashed mark — each scaled to its own target, so a year and a term share
+    one chart — and the figures in words under it. Drawn narrow (400 wide) with the
+    labels above the bars, so a phone shows it at nearly full size."""
+    left, bar_width, row = 8, 370, 66
+    height = 34 + row * max(len(rows), 1)
     body: list[str] = []
     for n, target in enumerate(rows):
-        y = 8 + n * row
-        top = max(target.number, target.high or 0, target.recorded, 1) * 1.1
-
-        def x_of(value: float, top: float = top) -> float:
-            return label_width + bar_width * value / top
-
-        body.append(_text(label_width - 8, y + 16, _clip(target.label, 22), "end"))
-        body.append(
-            f'<rect x="{label_width}" y="{y + 6}" width="{x_of(target.recorded) - label_width:.1f}" '
-            f'height="16" fill="{RED}" rx="2"/>'
-        )
-        if target.expected is not None and target.low is not None and target.high is not None:
-            body.append(
-                f'<rect x="{x_of(target.recorded):.1f}" y="{y + 6}" '
-                f'width="{max(x_of(target.expected) - x_of(target.recorded), 0):.1f}" '
-                f'height="16" fill="{GOLD}" rx="2"/>'
-            )
-            body.append(
-                f'<line x1="{x_of(target.low):.1f}" y1="{y + 14}" x2="{x_of(target.high):.1f}" '
-                f'y2="{y + 14}" stroke="{INK}" stroke-width="2"/>'
-            )
-            for end in (target.low, target.high):
-                body.append(
-                    f'<line x1="{x_of(end):.1f}" y1="{y + 8}" x2="{x_of(end):.1f}" '
-                    f'y2="{y + 20}" stroke="{INK}" stroke-width="2"/>'
-                )
-        mark = x_of(target.number)
-        body.append(
-            f'<line x1="{mark:.1f}" y1="{y + 2}" x2="{mark:.1f}" y2="{y + 26}" '
-            f'stroke="{TARGET_COLOURS[0]}" stroke-width="2" stroke-dasharray="4 3"/>'
-        )
-        body.append(_text(label_width, y + 40, _projection_text(target), fill=MUTED, size=11))
+        body += _projection_row(target, left, bar_width, 8 + n * row)
     if not rows:
-        body.append(_text(12, 24, "Không có chỉ tiêu đang trong kỳ", fill=MUTED))
-    legend_y = height - 6
-    body += [
-        f'<rect x="{label_width}" y="{legend_y - 10}" width="12" height="12" fill="{RED}"/>',
-        _text(label_width + 16, legend_y, "Đã kết nạp", size=11),
-        f'<rect x="{label_width + 96}" y="{legend_y - 10}" width="12" height="12" fill="{GOLD}"/>',
-        _text(label_width + 112, legend_y, "Dự kiến thêm", size=11),
-        f'<line x1="{label_width + 200}" y1="{legend_y - 10}" x2="{label_width + 200}" '
-        f'y2="{legend_y + 2}" stroke="{TARGET_COLOURS[0]}" stroke-width="2" '
-        'stroke-dasharray="4 3"/>',
-        _text(label_width + 206, legend_y, "Chỉ tiêu", size=11),
-    ]
+        body.append(_text(left, 24, "Không có chỉ tiêu đang trong kỳ", fill=MUTED))
+    body += _projection_legend(left, height - 8)
     desc = "; ".join(f"{t.label}: {_projection_text(t)}" for t in rows) or "Không có chỉ tiêu"
-    return _svg(label_width + bar_width + 40, height, title, desc, body, key)
+    return _svg(left + bar_width + 22, height, title, desc, body, key)
+
+
+def _projection_row(target: Projection, left: int, width: int, y: int) -> list[str]:
+    top = max(target.number, target.high or 0, target.recorded, 1) * 1.08
+
+    def x_of(value: float) -> float:
+        return left + width * value / top
+
+    body = [
+        _text(left, y + 13, _clip(target.label, 56), size=13),
+        f'<rect x="{left}" y="{y + 20}" width="{x_of(target.recorded) - left:.1f}" '
+        f'height="16" fill="{RED}" rx="2"/>',
+    ]
+    if target.expected is not None and target.low is not None and target.high is not None:
+        body.append(
+            f'<rect x="{x_of(target.recorded):.1f}" y="{y + 20}" '
+            f'width="{max(x_of(target.expected) - x_of(target.recorded), 0):.1f}" '
+            f'height="16" fill="{GOLD}" rx="2"/>'
+        )
+        body.append(
+            f'<line x1="{x_of(target.low):.1f}" y1="{y + 28}" x2="{x_of(target.high):.1f}" '
+            f'y2="{y + 28}" stroke="{INK}" stroke-width="2"/>'
+        )
+        body += [
+            f'<line x1="{x_of(end):.1f}" y1="{y + 22}" x2="{x_of(end):.1f}" y2="{y + 34}" '
+            f'stroke="{INK}" stroke-width="2"/>'
+            for end in (target.low, target.high)
+        ]
+    mark = x_of(target.number)
+    body.append(
+        f'<line x1="{mark:.1f}" y1="{y + 16}" x2="{mark:.1f}" y2="{y + 40}" '
+        f'stroke="{TARGET_COLOURS[0]}" stroke-width="2" stroke-dasharray="4 3"/>'
+    )
+    body.append(_text(left, y + 54, _projection_text(target), fill=MUTED, size=12))
+    return body
+
+
+def _projection_legend(x: int, y: int) -> list[str]:
+    return [
+        f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{RED}"/>',
+        _text(x + 16, y, "Đã kết nạp"),
+        f'<rect x="{x + 100}" y="{y - 10}" width="12" height="12" fill="{GOLD}"/>',
+        _text(x + 116, y, "Dự kiến thêm"),
+        f'<line x1="{x + 214}" y1="{y - 11}" x2="{x + 214}" y2="{y + 2}" '
+        f'stroke="{TARGET_COLOURS[0]}" stroke-width="2" stroke-dasharray="4 3"/>',
+        _text(x + 220, y, "Chỉ tiêu"),
+        f'<line x1="{x + 284}" y1="{y - 4}" x2="{x + 304}" y2="{y - 4}" stroke="{INK}" '
+        'stroke-width="2"/>',
+        _text(x + 308, y, "Khoảng 80%"),
+    ]
 
 
 def _projection_text(target: Projection) -> str:
