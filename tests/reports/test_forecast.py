@@ -261,6 +261,32 @@ def test_targets_whose_period_is_not_open_are_not_forecast(
     assert none["tables"] and sum(p["cases"] for p in none["pipeline"]) == 4
 
 
+def test_large_histories_are_read_as_weighted_samples(
+    known: tuple[Engine, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A subtree's stays are read for one case in k (ids that are multiples of k), the
+    whole tree's on one end day in k; either way the counts are weighted by k."""
+    engine, ids = known
+    monkeypatch.setattr(forecast, "SAMPLE_CASES", 10)
+    monkeypatch.setattr(forecast, "SAMPLE_STAYS", 1)
+    with engine.session() as session:
+        commune = session.get(Organisation, ids["a"])
+        top = session.get(Organisation, ids["top"])
+        assert commune is not None and top is not None
+        by_case = forecast.read_history(session, subtree_of(session, commune), TODAY)
+        # 40 cases in commune A: one in 4 is read (ids 4, 8, …)
+        assert (by_case.sampled_by, by_case.step) == ("case", 4)
+        ended = by_case.observations.ended["admission_decided"]
+        assert all(n % 4 == 0 for n in ended.values())
+        assert by_case.pipeline == {("admission_decided", a): 1 for a in (2, 5, 15)}  # all
+        on = date(2026, 4, 25)  # two stays ended in the 28 days before: 2/28 a day
+        by_day = forecast.read_history(session, subtree_of(session, top), on)
+        assert (by_day.sampled_by, by_day.step) == ("day", math.ceil(2 / 28 * 1826))
+        assert by_day.observations.ended_in("probationary") % by_day.step == 0
+    report = _report(engine, ids["a"], date(2026, 1, 1), date(2026, 12, 31))
+    assert report["method"]["sample"] == {"by": "case", "every": 4}
+
+
 # ── the terminal and the page ─────────────────────────────────────────────
 def test_the_terminal_prints_the_forecast_as_of_any_day(
     known: tuple[Engine, dict[str, int]], database_url: str

@@ -50,7 +50,8 @@ MIN_STAYS = 20  # ended stays a state holding pipeline cases needs
 MIN_ADMISSIONS = 20  # ceremonies the window needs
 PACE_DAYS = 365  # the nominations the pace is measured over
 UNREACHABLE = 0.01  # below this chance a nomination made now is "not in time"
-SAMPLE_STAYS = 100_000  # ended stays read at most (about), sampled by end day beyond
+SAMPLE_STAYS = 100_000  # the whole tree: ended stays read (about), sampled by end day beyond
+SAMPLE_CASES = 5_000  # a subtree: cases whose stays are read, sampled by case id beyond
 RATE_DAYS = 28  # the recent days the volume of stays is judged from
 USUAL_SPAN = 3 * 365  # the usual time to admission: the median of those admitted by then
 
@@ -63,7 +64,8 @@ class History:
     window_start: date  # stays that ended after this day and on or before T
     observations: Observations
     pipeline: dict[tuple[str, int], int]  # (state, days waited on T) → cases
-    step: int = 1  # the ended stays were read on every `step`th day (sampling_step)
+    step: int = 1  # one ended stay in `step` was read, its count weighted by `step`
+    sampled_by: str = "day"  # every `step`th end day (the whole tree) or case (a subtree)
 
 
 def forecast(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
@@ -94,7 +96,7 @@ def forecast(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
             "min_stays": MIN_STAYS,
             "min_admissions": MIN_ADMISSIONS,
             "admissions_in_window": history.observations.ended_in(GOAL),
-            "sampled_every_days": history.step,
+            "sample": {"by": history.sampled_by, "every": history.step},
             "usual_days_to_admission": model.usual_days(ENTRY, USUAL_SPAN) if model else None,
         },
         "message": message,
@@ -122,12 +124,18 @@ def read_history(
     observations = Observations()
     stays_subtree = in_subtree(CaseStay.org_path, org)
     on_path = col(CaseStay.state).in_(PATH)
-    step = 1
+    step, sampled_by = 1, "day"
     if with_stays:
-        step = sampling_step(session, org, start, as_of)
+        if org.whole:
+            step = sampling_step(session, org, start, as_of)
+            which = _ended_in(start, as_of, step)
+        else:
+            sampled_by = "case"
+            step, cases = _case_sample(session, org)
+            which = and_(_ended_in(start, as_of, 1), col(CaseStay.case_id).in_(cases))
         ended = (
             select(col(CaseStay.state), col(CaseStay.next_state), col(CaseStay.days), func.count())
-            .where(_ended_in(start, as_of, step), stays_subtree, on_path)
+            .where(which, stays_subtree, on_path)
             .group_by(col(CaseStay.state), col(CaseStay.next_state), col(CaseStay.days))
         )
         for state, next_state, days, n in session.execute(ended).all():
@@ -151,7 +159,22 @@ def read_history(
             pipeline[key] = pipeline.get(key, 0) + int(n)
     for (state, age), n in pipeline.items():
         observations.add_waiting(state, age, n)
-    return History(as_of, start, observations, pipeline, step)
+    return History(as_of, start, observations, pipeline, step, sampled_by)
+
+
+def _case_sample(session: Session, org: Subtree) -> tuple[int, Any]:
+    """For a subtree: (k, its cases whose id is a multiple of k) — every case when it
+    has up to SAMPLE_CASES, else about SAMPLE_CASES of them. Its stays are then read by
+    case (ix_case_stay_case_id) rather than by scanning every cell's stays of the window
+    along ix_case_stay_left; a case's id says nothing of how long its steps took, so the
+    sample is unbiased."""
+    subtree = in_subtree(Case.org_path, org)
+    cases = session.execute(select(func.count()).select_from(Case).where(subtree)).scalar_one()
+    step = max(1, math.ceil(int(cases) / SAMPLE_CASES))
+    chosen = select(col(Case.id)).where(subtree)
+    if step > 1:
+        chosen = chosen.where(col(Case.id) % step == 0)
+    return step, chosen
 
 
 def sampling_step(session: Session, org: Subtree, start: date, as_of: date) -> int:
@@ -457,10 +480,13 @@ def _tables(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [target_table, pipeline_table, pace_table, _basis_table(result)]
 
 
+_SAMPLED_BY = {"day": "ngày", "case": "hồ sơ"}
+
+
 def _basis_table(result: dict[str, Any]) -> dict[str, Any]:
     method = result["method"]
     usual = method["usual_days_to_admission"]
-    sampled = method["sampled_every_days"]
+    sample = method["sample"]
     return table(
         "Căn cứ dự báo",
         [("Nội dung", "text"), ("Giá trị", "text")],
@@ -469,7 +495,11 @@ def _basis_table(result: dict[str, Any]) -> dict[str, Any]:
             [
                 "Số liệu các bước từ ngày",
                 _dmy(method["window_from"])
-                + (f" (lấy mẫu 1 trên {sampled} ngày)" if sampled > 1 else ""),
+                + (
+                    f" (lấy mẫu 1 trên {sample['every']} {_SAMPLED_BY[sample['by']]})"
+                    if sample["every"] > 1
+                    else ""
+                ),
             ],
             ["Lượt kết nạp trong thời gian đó", vi_number(method["admissions_in_window"])],
             [

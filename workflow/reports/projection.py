@@ -137,14 +137,15 @@ class Model:
         moves, to_goal = self._kernels(horizon + 1)
         reach_goal = np.cumsum(to_goal, axis=0)  # [t, i]: directly to the goal by t
         solve = np.linalg.inv(np.eye(size) - moves[0])
+        # moves as one matrix [i, d·size + j], and F kept newest-first in `reverse`, so
+        # Σ_{d=1..t} M_d F(t − d) is one matrix-vector product of two contiguous slices.
+        flat = moves.transpose(1, 0, 2).reshape(size, (horizon + 1) * size)
+        reverse = np.zeros((horizon + 1) * size)
         history = np.zeros((horizon + 1, size))  # [t, j] = F_j(t)
         for t in range(horizon + 1):
-            later = (
-                np.einsum("dij,dj->i", moves[1 : t + 1], history[t - 1 :: -1][:t])
-                if t
-                else np.zeros(size)
-            )
+            later = flat[:, size : (t + 1) * size] @ reverse[(horizon - t + 1) * size :]
             history[t] = solve @ (reach_goal[t] + later)
+            reverse[(horizon - t) * size : (horizon - t + 1) * size] = history[t]
         result: Array = np.clip(history.T, 0.0, 1.0)
         self._cache = {horizon: result}
         return result
