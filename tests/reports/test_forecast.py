@@ -299,13 +299,17 @@ def test_the_terminal_prints_the_forecast_as_of_any_day(
 
     def run(*args: str) -> Any:
         options = ["--database", database_url, "--now", "2026-06-30"]
-        return CliRunner().invoke(main, ["report", "forecast", "--org", str(ids["a"]), *args, *options])
+        return CliRunner().invoke(
+            main, ["report", "forecast", "--org", str(ids["a"]), *args, *options]
+        )
 
     printed = run("--from", "2026-01-01", "--to", "2026-12-31")
     assert printed.exit_code == 0, printed.output
     assert "Dự kiến kết nạp đến hết kỳ chỉ tiêu (tính đến ngày 30/06/2026)" in printed.output
     assert "Chỉ tiêu năm 2026" in printed.output and "9 – 9" in printed.output
-    earlier = run("--from", "2026-01-01", "--to", "2026-12-31", "--as-of", "2026-06-29", "--format", "json")
+    earlier = run(
+        "--from", "2026-01-01", "--to", "2026-12-31", "--as-of", "2026-06-29", "--format", "json"
+    )
     assert earlier.exit_code == 0, earlier.output
     figures = json.loads(earlier.output)
     assert figures["as_of"] == "2026-06-29" and figures["targets"][0]["days_left"] == 185
@@ -326,7 +330,12 @@ def test_the_page_shows_the_expected_figure_and_its_chart(
         demo.add_user(session, "officer-forecast", "officer", org, "Ban Tổ chức")
         session.commit()
     app = create_app(
-        engine, Config(), SECRET_KEY="test", TESTING=True, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False
+        engine,
+        Config(),
+        SECRET_KEY="test",
+        TESTING=True,
+        WTF_CSRF_ENABLED=False,
+        RATELIMIT_ENABLED=False,
     )
     client = app.test_client()
     client.post("/login", data={"username": "officer-forecast", "password": demo.DEMO_PASSWORD})
