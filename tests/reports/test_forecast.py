@@ -366,6 +366,9 @@ def test_the_narrative_states_the_forecast_only_when_the_period_reaches_today(
         thin = narrative.narrative(
             session, ids["b"], date(2026, 1, 1), date(2026, 12, 31), today=TODAY
         )
+        untargeted = narrative.narrative(
+            session, ids["top"], date(2026, 1, 1), date(2026, 12, 31), today=TODAY
+        )
     sentence = next(p["text"] for p in told["paragraphs"] if p["topic"] == "forecast")
     assert sentence == (
         "Với tiến độ hiện nay, dự kiến đến hết năm 2026 kết nạp được khoảng 09 đảng viên "
@@ -377,6 +380,7 @@ def test_the_narrative_states_the_forecast_only_when_the_period_reaches_today(
     assert "forecast" not in past["figures"]  # not computed for a period in the past
     assert "forecast" not in [p["topic"] for p in past["paragraphs"]]
     assert set(told["figures"]) == {*narrative.PARAGRAPH_REPORTS, "forecast"}
+    assert set(untargeted["figures"]) == set(narrative.PARAGRAPH_REPORTS)  # none open
     (reason,) = [p["text"] for p in thin["paragraphs"] if p["topic"] == "forecast"]
     assert reason.startswith("Chưa đủ số liệu để dự báo")
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from workflow.directory import targets
 from workflow.directory.organisations import party_organisation_name
 from workflow.models import AdmissionTarget, Organisation
 from workflow.reports.catalogue import compute
@@ -319,7 +320,8 @@ def _change(points: Any, precision: int) -> str:
 
 
 # The reports the paragraphs are made of: only these are computed (the forecast only
-# when the period reaches today), whatever else the catalogue holds.
+# when the period reaches today and a target of the organisation is open then),
+# whatever else the catalogue holds.
 PARAGRAPH_REPORTS = ("admissions", "breakdown", "confirmations", "classes", "pipeline", "villages")
 
 
@@ -335,7 +337,8 @@ def narrative(
     """{"title", "paragraphs": [{"topic", "text"}], "figures": the reports used}. Shares
     print one decimal, two under 1 % or with `precision=2` (figures.vi_share)."""
     reaches_today = date_to >= today
-    used = [*PARAGRAPH_REPORTS, *(["forecast"] if reaches_today else [])]
+    forward = reaches_today and bool(targets.applicable(session, [org_id], today, today)[org_id])
+    used = [*PARAGRAPH_REPORTS, *(["forecast"] if forward else [])]
     figures = {
         name: compute(session, name, org_id, date_from, date_to, as_of=today, precision=precision)
         for name in used
@@ -353,7 +356,7 @@ def narrative(
         ("confirmations", confirmations_paragraph(figures["confirmations"], min(today, date_to))),
         ("classes", classes_paragraph(figures["classes"])),
         ("pipeline", pipeline_paragraph(figures["pipeline"]) if reaches_today else ""),
-        ("forecast", forecast_paragraph(figures["forecast"]) if reaches_today else ""),
+        ("forecast", forecast_paragraph(figures["forecast"]) if forward else ""),
         ("villages", villages_paragraph(figures["villages"], org)),
     ]
     return {
