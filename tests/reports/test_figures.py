@@ -148,6 +148,7 @@ def test_every_report_is_listed_with_a_title() -> None:
         "classes",
         "pipeline",
         "villages",
+        "forecast",
     ]
     assert all(r["title"] for r in listed)
 
