@@ -29,7 +29,9 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Date, and_, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
 from workflow import process
@@ -141,11 +143,12 @@ def read_history(
         for state, next_state, days, n in session.execute(ended).all():
             observations.add_ended(state, next_state, int(days), int(n) * step)
     pipeline: dict[tuple[str, int], int] = {}
+    entered = _Entered(col(CaseStay.left_on), col(CaseStay.days))
     going_on = (
-        select(col(CaseStay.state), col(CaseStay.entered_on), func.count())
-        .where(col(CaseStay.left_on) > as_of, col(CaseStay.entered_on) <= as_of)
+        select(col(CaseStay.state), entered, func.count())
+        .where(col(CaseStay.left_on) > as_of, entered <= as_of)
         .where(stays_subtree, on_path)
-        .group_by(col(CaseStay.state), col(CaseStay.entered_on))
+        .group_by(col(CaseStay.state), entered)
     )
     waiting = (
         select(col(Case.state), col(Case.state_since), func.count())
@@ -203,6 +206,29 @@ def _ended_in(start: date, as_of: date, step: int) -> Any:
         return and_(col(CaseStay.left_on) > start, col(CaseStay.left_on) <= as_of)
     days = [as_of - timedelta(days=n) for n in range(0, (as_of - start).days, step)]
     return col(CaseStay.left_on).in_(days)
+
+
+class _Entered(FunctionElement[date]):
+    """A stay's first day as left_on − days: the covering index ix_case_stay_left holds
+    both, so the stays going on at a past day are found without reading a row each
+    (entered_on is not in the index). Date arithmetic differs: PostgreSQL subtracts an
+    integer from a date; SQLite keeps "YYYY-MM-DD" text and shifts it with date()."""
+
+    type = Date()
+    inherit_cache = True
+    name = "entered"
+
+
+@compiles(_Entered)
+def _entered(element: _Entered, compiler: Any, **kw: Any) -> str:
+    left_on, days = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({left_on} - {days})"
+
+
+@compiles(_Entered, "sqlite")
+def _entered_sqlite(element: _Entered, compiler: Any, **kw: Any) -> str:
+    left_on, days = (compiler.process(c, **kw) for c in element.clauses)
+    return f"date({left_on}, '-' || {days} || ' days')"
 
 
 def _day(value: Any) -> date:
