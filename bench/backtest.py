@@ -264,13 +264,18 @@ def build(url: str, per_day: float = 2.0, seed: int = SEED) -> tuple[Any, Subtre
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        database, org, walks = build(f"sqlite:///{Path(folder) / 'backtest.db'}")
-        with Session(database) as session:
-            checks = backtest(session, org, walks)
-        database.dispose()
-    print(f"{len(walks)} simulated cases, seed {SEED}; 80 % intervals")
-    print(table(checks))
+    """The coverage table at two sizes: a large cell (2 nominations a day) and a small
+    one (one every other day), where the intervals are relatively wider."""
+    for per_day in (2.0, 0.5):
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{Path(folder) / 'backtest.db'}"
+            database, org, walks = build(url, per_day)
+            with Session(database) as session:
+                checks = backtest(session, org, walks)
+            database.dispose()
+        print(f"{len(walks)} simulated cases ({per_day:g} a day), seed {SEED}; 80 % intervals")
+        print(table(checks))
+        print()
 
 
 if __name__ == "__main__":
