@@ -253,9 +253,9 @@ def forecast_chart(title: str, rows: Sequence[Projection], key: str) -> Chart:
     """Per target, its name on a line of its own, then a bar of the admissions recorded,
     the expected rest stacked on it (gold), the 80 % interval as a whisker and the
     target as a dashed mark — each scaled to its own target, so a year and a term share
-    one chart — and the figures in words under it. Drawn narrow (400 wide) with the
+    one chart — and the figures in words under it. Drawn narrow (360 wide) with the
     labels above the bars, so a phone shows it at nearly full size."""
-    left, bar_width, row = 8, 370, 66
+    left, bar_width, row = 4, 330, 66
     height = 34 + row * max(len(rows), 1)
     body: list[str] = []
     for n, target in enumerate(rows):
@@ -264,7 +264,7 @@ def forecast_chart(title: str, rows: Sequence[Projection], key: str) -> Chart:
         body.append(_text(left, 24, "Không có chỉ tiêu đang trong kỳ", fill=MUTED))
     body += _projection_legend(left, height - 8)
     desc = "; ".join(f"{t.label}: {_projection_text(t)}" for t in rows) or "Không có chỉ tiêu"
-    return _svg(left + bar_width + 22, height, title, desc, body, key)
+    return _svg(left + bar_width + 26, height, title, desc, body, key, "forecast")
 
 
 def _projection_row(target: Projection, left: int, width: int, y: int) -> list[str]:
@@ -274,7 +274,14 @@ def _projection_row(target: Projection, left: int, width: int, y: int) -> list[s
         return left + width * value / top
 
     body = [
-        _text(left, y + 13, _clip(target.label, 56), size=13),
+        _text(left, y + 13, _clip(target.label, 34), size=13),
+        _text(
+            left + width + 20,
+            y + 13,
+            f"chỉ tiêu {vi_number(target.number)}",
+            "end",
+            fill=TARGET_COLOURS[0],
+        ),
         f'<rect x="{left}" y="{y + 20}" width="{x_of(target.recorded) - left:.1f}" '
         f'height="16" fill="{RED}" rx="2"/>',
     ]
@@ -298,22 +305,32 @@ def _projection_row(target: Projection, left: int, width: int, y: int) -> list[s
         f'<line x1="{mark:.1f}" y1="{y + 16}" x2="{mark:.1f}" y2="{y + 40}" '
         f'stroke="{TARGET_COLOURS[0]}" stroke-width="2" stroke-dasharray="4 3"/>'
     )
-    body.append(_text(left, y + 54, _projection_text(target), fill=MUTED, size=12))
+    body.append(_text(left, y + 54, _projection_caption(target), fill=MUTED))
     return body
+
+
+def _projection_caption(target: Projection) -> str:
+    recorded = f"đã kết nạp {vi_number(target.recorded)}"
+    if target.expected is None or target.low is None or target.high is None:
+        return f"{recorded}; chưa đủ số liệu để dự báo"
+    return (
+        f"{recorded}; dự kiến {vi_number(round(target.expected))} "
+        f"({vi_number(target.low)} – {vi_number(target.high)})"
+    )
 
 
 def _projection_legend(x: int, y: int) -> list[str]:
     return [
         f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{RED}"/>',
         _text(x + 16, y, "Đã kết nạp"),
-        f'<rect x="{x + 100}" y="{y - 10}" width="12" height="12" fill="{GOLD}"/>',
-        _text(x + 116, y, "Dự kiến thêm"),
-        f'<line x1="{x + 214}" y1="{y - 11}" x2="{x + 214}" y2="{y + 2}" '
+        f'<rect x="{x + 88}" y="{y - 10}" width="12" height="12" fill="{GOLD}"/>',
+        _text(x + 104, y, "Dự kiến thêm"),
+        f'<line x1="{x + 192}" y1="{y - 11}" x2="{x + 192}" y2="{y + 2}" '
         f'stroke="{TARGET_COLOURS[0]}" stroke-width="2" stroke-dasharray="4 3"/>',
-        _text(x + 220, y, "Chỉ tiêu"),
-        f'<line x1="{x + 284}" y1="{y - 4}" x2="{x + 304}" y2="{y - 4}" stroke="{INK}" '
+        _text(x + 198, y, "Chỉ tiêu"),
+        f'<line x1="{x + 254}" y1="{y - 4}" x2="{x + 272}" y2="{y - 4}" stroke="{INK}" '
         'stroke-width="2"/>',
-        _text(x + 308, y, "Khoảng 80%"),
+        _text(x + 276, y, "Khoảng 80%"),
     ]
 
 
