@@ -43,6 +43,17 @@ def _period(engine: Engine, date_from: str | None, date_to: str | None) -> tuple
     return start, end
 
 
+def _as_of(engine: Engine, text: str | None) -> date:
+    from workflow.schema import InvalidData, parse_date
+
+    if text is None:
+        return engine.clock.today()
+    try:
+        return parse_date(text, "as_of")
+    except InvalidData as error:
+        raise click.UsageError(f"[as-of] {error.message_vi}") from error
+
+
 def _organisation(session: Session, org_id: int | None) -> int:
     from workflow.access import Actor
     from workflow.reports.scope import organisation_for
@@ -92,6 +103,13 @@ def precision_option(command: Callable[..., Any]) -> Callable[..., Any]:
     default="text",
     show_default=True,
 )
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="The day the figures are judged on, YYYY-MM-DD (default: today; the period's "
+    "last day if sooner): overdue deadlines, and the forecast made as of that day.",
+)
 def report_command(
     engine: Engine,
     name: str,
@@ -100,6 +118,7 @@ def report_command(
     date_to: str | None,
     precision: int,
     output: str,
+    as_of: str | None,
 ) -> None:
     """Print report NAME for an organisation's subtree over a period."""
     from workflow.engine import NotFound
@@ -107,6 +126,7 @@ def report_command(
     from workflow.reports.files import to_csv, to_text
 
     start, end = _period(engine, date_from, date_to)
+    day = _as_of(engine, as_of)
     with engine.session() as session:
         try:
             result = compute(
@@ -115,7 +135,7 @@ def report_command(
                 _organisation(session, org_id),
                 start,
                 end,
-                as_of=engine.clock.today(),
+                as_of=day,
                 precision=precision,
             )
         except NotFound as error:

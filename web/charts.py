@@ -272,3 +272,112 @@ def duration_chart(
     )
     height = 36 + row * max(len(shown), 1)
     return _svg(width, height, title, desc, body, key, "durations")
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One target's forecast as the chart draws it: recorded, the expected total and its
+    80 % interval (None when the history was too thin), against the target."""
+
+    label: str
+    number: int
+    recorded: int
+    expected: float | None
+    low: int | None
+    high: int | None
+
+
+def forecast_chart(title: str, rows: Sequence[Projection], key: str) -> Chart:
+    """Per target, its name on a line of its own, then a bar of the admissions recorded,
+    the expected rest stacked on it (gold), the 80 % interval as a whisker and the
+    target as a dashed mark — each scaled to its own target, so a year and a term share
+    one chart — and the figures in words under it. Drawn narrow (360 wide) with the
+    labels above the bars, so a phone shows it at nearly full size."""
+    left, bar_width, row = 4, 330, 66
+    height = 34 + row * max(len(rows), 1)
+    body: list[str] = []
+    for n, target in enumerate(rows):
+        body += _projection_row(target, left, bar_width, 8 + n * row)
+    if not rows:
+        body.append(_text(left, 24, "Không có chỉ tiêu đang trong kỳ", fill=MUTED))
+    body += _projection_legend(left, height - 8)
+    desc = "; ".join(f"{t.label}: {_projection_text(t)}" for t in rows) or "Không có chỉ tiêu"
+    return _svg(left + bar_width + 26, height, title, desc, body, key, "forecast")
+
+
+def _projection_row(target: Projection, left: int, width: int, y: int) -> list[str]:
+    top = max(target.number, target.high or 0, target.recorded, 1) * 1.08
+
+    def x_of(value: float) -> float:
+        return left + width * value / top
+
+    body = [
+        _text(left, y + 13, _clip(target.label, 34), size=13),
+        _text(
+            left + width + 20,
+            y + 13,
+            f"chỉ tiêu {vi_number(target.number)}",
+            "end",
+            fill=TARGET_COLOURS[0],
+        ),
+        f'<rect x="{left}" y="{y + 20}" width="{x_of(target.recorded) - left:.1f}" '
+        f'height="16" fill="{RED}" rx="2"/>',
+    ]
+    if target.expected is not None and target.low is not None and target.high is not None:
+        body.append(
+            f'<rect x="{x_of(target.recorded):.1f}" y="{y + 20}" '
+            f'width="{max(x_of(target.expected) - x_of(target.recorded), 0):.1f}" '
+            f'height="16" fill="{GOLD}" rx="2"/>'
+        )
+        body.append(
+            f'<line x1="{x_of(target.low):.1f}" y1="{y + 28}" x2="{x_of(target.high):.1f}" '
+            f'y2="{y + 28}" stroke="{INK}" stroke-width="2"/>'
+        )
+        body += [
+            f'<line x1="{x_of(end):.1f}" y1="{y + 22}" x2="{x_of(end):.1f}" y2="{y + 34}" '
+            f'stroke="{INK}" stroke-width="2"/>'
+            for end in (target.low, target.high)
+        ]
+    mark = x_of(target.number)
+    body.append(
+        f'<line x1="{mark:.1f}" y1="{y + 16}" x2="{mark:.1f}" y2="{y + 40}" '
+        f'stroke="{TARGET_COLOURS[0]}" stroke-width="2" stroke-dasharray="4 3"/>'
+    )
+    body.append(_text(left, y + 54, _projection_caption(target), fill=MUTED))
+    return body
+
+
+def _projection_caption(target: Projection) -> str:
+    recorded = f"đã kết nạp {vi_number(target.recorded)}"
+    if target.expected is None or target.low is None or target.high is None:
+        return f"{recorded}; chưa đủ số liệu để dự báo"
+    return (
+        f"{recorded}; dự kiến {vi_number(round(target.expected))} "
+        f"({vi_number(target.low)} – {vi_number(target.high)})"
+    )
+
+
+def _projection_legend(x: int, y: int) -> list[str]:
+    return [
+        f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{RED}"/>',
+        _text(x + 16, y, "Đã kết nạp"),
+        f'<rect x="{x + 88}" y="{y - 10}" width="12" height="12" fill="{GOLD}"/>',
+        _text(x + 104, y, "Dự kiến thêm"),
+        f'<line x1="{x + 192}" y1="{y - 11}" x2="{x + 192}" y2="{y + 2}" '
+        f'stroke="{TARGET_COLOURS[0]}" stroke-width="2" stroke-dasharray="4 3"/>',
+        _text(x + 198, y, "Chỉ tiêu"),
+        f'<line x1="{x + 254}" y1="{y - 4}" x2="{x + 272}" y2="{y - 4}" stroke="{INK}" '
+        'stroke-width="2"/>',
+        _text(x + 276, y, "Khoảng 80%"),
+    ]
+
+
+def _projection_text(target: Projection) -> str:
+    recorded = f"đã kết nạp {vi_number(target.recorded)}"
+    if target.expected is None or target.low is None or target.high is None:
+        return f"{recorded} / chỉ tiêu {vi_number(target.number)}; chưa đủ số liệu để dự báo"
+    return (
+        f"{recorded}, dự kiến {vi_number(round(target.expected))} "
+        f"({vi_number(target.low)} – {vi_number(target.high)}) / chỉ tiêu "
+        f"{vi_number(target.number)}"
+    )

@@ -256,6 +256,8 @@ def _charts(result: dict[str, Any]) -> list[charts.Chart]:
                 "Số học viên", charts.count_bars([(k["label"], k["attendees"]) for k in kinds]), "c"
             )
         ]
+    if name == "forecast":
+        return [_forecast_chart(result)]
     if name == "pipeline":
         return [
             charts.bar_chart(
@@ -312,6 +314,16 @@ def _admission_charts(result: dict[str, Any]) -> list[charts.Chart]:
         units = [(u["name"], u["admitted"]) for u in result["by_unit"]]
         shown.append(charts.bar_chart("Theo đơn vị", charts.count_bars(units), "units"))
     return shown
+
+
+def _forecast_chart(result: dict[str, Any]) -> charts.Chart:
+    rows = [
+        charts.Projection(
+            r["title"], r["number"], r["recorded"], r["expected"], r["low"], r["high"]
+        )
+        for r in result["targets"]
+    ]
+    return charts.forecast_chart("Dự kiến kết nạp so với chỉ tiêu", rows, "forecast")
 
 
 def _village_charts(result: dict[str, Any]) -> list[charts.Chart]:

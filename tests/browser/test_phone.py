@@ -125,3 +125,22 @@ def test_month_labels_do_not_overlap_on_a_phone(phone: Page, live_server: LiveSe
         else:
             assert b["left"] > a["right"], (a, b)
     assert fits_the_width(phone)
+
+
+def test_the_forecast_chart_reads_on_a_phone(phone: Page, live_server: LiveServer) -> None:
+    """The forecast's chart (web/charts.forecast_chart) within the screen's width, its
+    smallest text at least 10 px."""
+    log_in(phone, live_server, "officer")
+    phone.goto(f"{live_server.url}/reports/forecast?org=2")
+    chart = phone.locator("svg.chart-forecast")
+    expect(chart).to_be_visible()
+    box: Any = chart.bounding_box()
+    assert box["width"] <= PHONE["width"] and fits_the_width(phone)
+    smallest = chart.evaluate(
+        """svg => {
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            return Math.min(...[...svg.querySelectorAll("text")].map(
+                t => parseFloat(t.getAttribute("font-size")) * scale));
+        }"""
+    )
+    assert smallest >= 10, smallest

@@ -149,6 +149,7 @@ def test_every_report_is_listed_with_a_title() -> None:
         "pipeline",
         "villages",
         "step_durations",
+        "forecast",
     ]
     assert all(r["title"] for r in listed)
 

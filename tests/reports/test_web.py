@@ -170,6 +170,20 @@ def test_bad_query_parameters_are_a_400_naming_the_field(
     assert page.status_code == 400 and words in text(page.data)
 
 
+@pytest.mark.parametrize("name", catalogue.NAMES)
+@pytest.mark.parametrize("username", ["secretary", "officer", "auditor", "admin"])
+def test_every_role_that_reads_reports_reads_each_one_and_a_sponsor_none(
+    app: Flask, name: str, username: str
+) -> None:
+    client = login(app, username)
+    assert client.get(f"/reports/{name}", query_string=YEAR).status_code == 200
+    for suffix in ("", ".csv", ".xlsx"):
+        assert client.get(f"/api/v1/reports/{name}{suffix}", query_string=YEAR).status_code == 200
+    sponsor = login(app, "sponsor")
+    assert sponsor.get(f"/api/v1/reports/{name}", query_string=YEAR).status_code == 403
+    assert sponsor.get(f"/reports/{name}", query_string=YEAR).status_code == 403
+
+
 def test_an_unknown_report_is_a_404_and_a_sponsor_reads_no_figures(app: Flask) -> None:
     client = login(app, "officer-tinh")
     assert client.get("/api/v1/reports/nothing").status_code == 404

@@ -18,6 +18,7 @@ from workflow.reports.classes import classes
 from workflow.reports.confirmations import confirmations
 from workflow.reports.durations import step_durations
 from workflow.reports.figures import PRECISIONS, restate
+from workflow.reports.forecast import forecast
 from workflow.reports.period import Period, period
 from workflow.reports.pipeline import pipeline
 from workflow.reports.scope import Subtree, subtree_of
@@ -55,6 +56,12 @@ REPORTS: tuple[Report, ...] = (
         villages,
     ),
     Report("step_durations", "Thời gian giải quyết từng bước", "Step durations", step_durations),
+    Report(
+        "forecast",
+        "Dự báo kết nạp so với chỉ tiêu",
+        "Admissions forecast against targets",
+        forecast,
+    ),
 )
 _BY_NAME = {r.name: r for r in REPORTS}
 NAMES = tuple(_BY_NAME)

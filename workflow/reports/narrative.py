@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from workflow.directory import targets
 from workflow.directory.organisations import party_organisation_name
 from workflow.models import AdmissionTarget, Organisation
-from workflow.reports.catalogue import NAMES, compute
+from workflow.reports.catalogue import compute
 from workflow.reports.categories import NO_RELIGION, NOT_RECORDED, OCCUPATION_LABELS
 from workflow.reports.figures import exact, vi_number, vi_share
 
@@ -230,6 +231,49 @@ def pipeline_paragraph(pipeline: dict[str, Any]) -> str:
     return sentence + "."
 
 
+def forecast_paragraph(forecast: dict[str, Any]) -> str:
+    """ "Với tiến độ hiện nay, dự kiến đến hết năm 2026 kết nạp được khoảng 118 đảng viên
+    (110 – 126), đạt khoảng 98,3% chỉ tiêu năm 2026." — one clause per open target; the
+    report's reason when the history is too thin to forecast from."""
+    rows = forecast["targets"]
+    if not rows:
+        return ""
+    if forecast["message"]:
+        return str(forecast["message"])
+    clauses = [_forecast_clause(row) for row in rows]
+    return f"Với tiến độ hiện nay, dự kiến {'; '.join(clauses)}."
+
+
+def _forecast_clause(row: dict[str, Any]) -> str:
+    end = date.fromisoformat(row["period_end"])
+    if row["kind"] == "year" and end == date(end.year, 12, 31):
+        until = f"đến hết năm {end.year}"
+    elif (end + timedelta(days=1)).day == 1:
+        until = f"đến hết tháng {end.month}/{end.year}"
+    else:
+        until = f"đến ngày {end:%d/%m/%Y}"
+    if row["kind"] == "year":
+        measured = f"chỉ tiêu {row['label']}"
+    else:
+        ref = row["ref"].strip()
+        if row["kind"] == "resolution" and ref and not ref.casefold().startswith("nghị quyết"):
+            ref = f"Nghị quyết số {ref}"
+        measured = f"so với mục tiêu {ref or row['label']}"
+    clause = (
+        f"{until} kết nạp được khoảng {count(row['expected_count'])} đảng viên "
+        f"({count(row['low'])} – {count(row['high'])}), đạt khoảng {row['text']} "
+        f"{measured}"
+    )
+    if row["nominations_needed"]:
+        clause += (
+            f", cần giới thiệu thêm ngay khoảng {count(row['nominations_needed'])} quần chúng "
+            "để đạt chỉ tiêu"
+        )
+    elif not row["reachable"]:
+        clause += ", số hồ sơ giới thiệu mới từ nay không còn kịp kết nạp trước khi hết kỳ"
+    return clause
+
+
 def villages_paragraph(villages: dict[str, Any], org: Organisation) -> str:
     first, last = villages["at"][0], villages["at"][-1]
     if not last["villages"]:
@@ -275,6 +319,12 @@ def _change(points: Any, precision: int) -> str:
     return f", {'tăng' if moved > 0 else 'giảm'} {vi_share(abs(moved), precision)}"
 
 
+# The reports the paragraphs are made of: only these are computed (the forecast only
+# when the period reaches today and a target of the organisation is open then),
+# whatever else the catalogue holds.
+PARAGRAPH_REPORTS = ("admissions", "breakdown", "confirmations", "classes", "pipeline", "villages")
+
+
 def narrative(
     session: Session,
     org_id: int,
@@ -286,9 +336,12 @@ def narrative(
 ) -> dict[str, Any]:
     """{"title", "paragraphs": [{"topic", "text"}], "figures": the reports used}. Shares
     print one decimal, two under 1 % or with `precision=2` (figures.vi_share)."""
+    reaches_today = date_to >= today
+    forward = reaches_today and bool(targets.applicable(session, [org_id], today, today)[org_id])
+    used = [*PARAGRAPH_REPORTS, *(["forecast"] if forward else [])]
     figures = {
         name: compute(session, name, org_id, date_from, date_to, as_of=today, precision=precision)
-        for name in NAMES
+        for name in used
     }
     org = session.get(Organisation, org_id)
     assert org is not None
@@ -302,7 +355,8 @@ def narrative(
         ("breakdown", breakdown_paragraph(figures["breakdown"])),
         ("confirmations", confirmations_paragraph(figures["confirmations"], min(today, date_to))),
         ("classes", classes_paragraph(figures["classes"])),
-        ("pipeline", pipeline_paragraph(figures["pipeline"]) if date_to >= today else ""),
+        ("pipeline", pipeline_paragraph(figures["pipeline"]) if reaches_today else ""),
+        ("forecast", forecast_paragraph(figures["forecast"]) if forward else ""),
         ("villages", villages_paragraph(figures["villages"], org)),
     ]
     return {
