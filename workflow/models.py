@@ -227,16 +227,24 @@ class CaseStay(SQLModel, table=True):
     working_days: int  # as deadlines count them: Vietnam's holidays and weekends off
 
 
-# Stays that ended in a period, per subtree — the step durations' histograms and the
-# forecast's estimates, read from the index alone.
+# Stays that ended in a period — the step durations' histograms and the forecast's
+# estimates, read from an index alone: by day for the whole tree (or a wide one), by
+# path first for a subtree (its stays of ten years, not every cell's of the period).
+_STAY_COLUMNS = (col(CaseStay.state), col(CaseStay.next_state), col(CaseStay.days))
 Index(
     "ix_case_stay_left",
     col(CaseStay.left_on),
     col(CaseStay.org_path),
-    col(CaseStay.state),
-    col(CaseStay.next_state),
-    col(CaseStay.days),
+    *_STAY_COLUMNS,
     col(CaseStay.working_days),
+)
+Index(
+    "ix_case_stay_path",
+    col(CaseStay.org_path),
+    col(CaseStay.left_on),
+    *_STAY_COLUMNS,
+    col(CaseStay.working_days),
+    postgresql_ops={"org_path": "text_pattern_ops"},  # served by a LIKE 'path%' prefix
 )
 
 
@@ -515,8 +523,16 @@ Index("ix_case_state_probation_end", col(Case.state), col(Case.probation_end), c
 # first, cut by (next_due, id) cursors.
 Index("ix_case_state_due", col(Case.state), col(Case.next_due), col(Case.id), col(Case.org_path))
 Index("ix_case_due_id", col(Case.next_due), col(Case.id), col(Case.org_path))
-# The cases waiting in each step, by the day they entered it (step durations, forecast).
-Index("ix_case_state_since", col(Case.state), col(Case.org_path), col(Case.state_since))
+# The cases waiting in each step, by the day they entered it, and whether a deadline is
+# past (step durations, forecast): read in this order, nothing sorted, no row visited.
+Index(
+    "ix_case_state_since",
+    col(Case.state),
+    col(Case.org_path),
+    col(Case.state_since),
+    col(Case.next_due),
+    col(Case.id),
+)
 
 
 class CaseTally(SQLModel, table=True):

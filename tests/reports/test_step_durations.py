@@ -321,6 +321,28 @@ def test_the_waiting_cases_their_age_and_the_overdue(dataset: Dataset) -> None:
     assert step(unit(report, dataset.bang_lung), "admission_decided")["waiting"]["count"] == 0
 
 
+def test_a_period_with_too_many_stays_is_read_from_a_sample_and_says_so(
+    dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the sample sizes (lowered here to this small world's scale) the stays are
+    read on every k-th end day, each counted k times, and the ages of every k-th
+    waiting case: the notes say so; the waiting counts, the longest wait and the past
+    deadlines stay exact."""
+    exact = dataset.report(dataset.province)
+    assert exact["sample"] == {"stays_every_days": 1, "waiting_every_cases": 1}
+    monkeypatch.setattr(durations, "SAMPLE_STAYS", 3)
+    monkeypatch.setattr(durations, "SAMPLE_WAITING", 4)
+    sampled = dataset.report(dataset.province)
+    stays_every, cases_every = sampled["sample"].values()
+    assert stays_every > 1 and stays_every % 7 and cases_every > 1
+    assert any(f"1 trong {stays_every} ngày" in note for note in sampled["notes"])
+    assert any(f"1 trong {cases_every} hồ sơ" in note for note in sampled["notes"])
+    for before, after in zip(exact["steps"], sampled["steps"], strict=True):
+        assert after["left"]["count"] % stays_every == 0
+        for figure in ("count", "max_days", "past_deadline"):
+            assert after["waiting"][figure] == before["waiting"][figure]
+
+
 def test_cases_that_entered_a_step_after_as_of_are_not_waiting(dataset: Dataset) -> None:
     with dataset.engine.session() as session:
         report = catalogue.compute(
@@ -356,12 +378,12 @@ def test_one_slow_case_is_no_bottleneck() -> None:
     from collections import Counter
 
     whole = durations.Cell(days=Counter({30: 40, 300: 1}))
-    one = durations.Cell(days=Counter({300: 1}), waiting=Counter({200: 4}))
+    one = durations.Cell(days=Counter({300: 1}), waiting=Counter({200: 4}), waiting_count=4)
     assert durations._score(one, whole, 4) is None  # 1 stay, 4 waiting: too few
     few = durations.Cell(days=Counter({300: durations.MIN_COUNT}))
     assert durations._score(few, whole, 4) == (10, "duration")
-    crowded = durations.Cell(days=Counter({30: 9}), waiting=Counter({5: 6}))
-    subtree = durations.Cell(days=Counter({30: 9}), waiting=Counter({5: 8}))
+    crowded = durations.Cell(days=Counter({30: 9}), waiting=Counter({5: 6}), waiting_count=6)
+    subtree = durations.Cell(days=Counter({30: 9}), waiting=Counter({5: 8}), waiting_count=8)
     assert durations._score(crowded, subtree, 2) == (Fraction(12, 8), "waiting")
     assert durations._score(subtree, subtree, 1) is None  # the subtree itself: not above
 

@@ -19,6 +19,16 @@ value of rank ⌈p·n/100⌉ — an actual stay, never an interpolation; the med
 histograms the database groups (per child unit, state, days and working days), never
 from the stays one by one — the database returns one row per distinct length.
 
+Wide scopes are read from a sample, said in the report's notes and its `sample`: a
+province's year is about two million stays, more than a page may read (issue 14: both
+reports under 2 s at a million cases). Above SAMPLE_STAYS stays (estimated from a few
+days' counts), the stays that ended on every k-th day of the period, each counted k
+times — the counts become estimates, the medians and P90s those of a sample of whole
+days (k coprime with 7, so every weekday is sampled alike); above SAMPLE_WAITING
+waiting cases, the ages of every k-th case by id, for the median wait. The waiting
+counts, the longest wait and the past deadlines are always exact. A district's year,
+or a commune's decade, is read whole.
+
 The same per child organisation (the direct children, sql.units_of; a stay belongs to
 the child whose subtree held the case when it left the step, models.CaseStay.org_path:
 a stay across a transfer counts, whole, for the receiving cell; one that ended before
@@ -39,11 +49,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
@@ -133,24 +143,22 @@ class Cell:
 
     days: Counter[int] = field(default_factory=Counter)
     working_days: Counter[int] = field(default_factory=Counter)
-    waiting: Counter[int] = field(default_factory=Counter)  # age in days → cases
-    unaged: int = 0  # waiting cases whose entry day is unknown
+    waiting: Counter[int] = field(default_factory=Counter)  # age in days → cases (sampled)
+    waiting_count: int = 0  # every waiting case, its entry day known or not
+    oldest: int | None = None  # the longest wait in days
     past_deadline: int = 0
 
     def add(self, other: Cell) -> None:
         self.days.update(other.days)
         self.working_days.update(other.working_days)
         self.waiting.update(other.waiting)
-        self.unaged += other.unaged
+        self.waiting_count += other.waiting_count
+        self.oldest = _larger(self.oldest, other.oldest)
         self.past_deadline += other.past_deadline
 
     @property
     def count(self) -> int:
         return sum(self.days.values())
-
-    @property
-    def waiting_count(self) -> int:
-        return sum(self.waiting.values()) + self.unaged
 
     def figures(self, state: str) -> dict[str, Any]:
         return {
@@ -164,10 +172,14 @@ class Cell:
             "waiting": {
                 "count": self.waiting_count,
                 "median_days": nearest_rank(self.waiting, 50),
-                "max_days": max(self.waiting, default=None),
+                "max_days": self.oldest,
                 "past_deadline": self.past_deadline,
             },
         }
+
+
+def _larger(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _spread(histogram: Counter[int]) -> dict[str, int | None]:
@@ -179,13 +191,46 @@ Grid = dict[int | None, dict[str, Cell]]  # child unit (None: the organisation i
 
 # ── the queries ───────────────────────────────────────────────────────────
 STEP = 100_000  # above any stay's length in days (dates lie within 1930–2100)
+# Beyond these, a report reads a sample (said in its notes): a province's year is ~2
+# million stays, more than a page may read (issue 14: under 2 s at a million cases).
+SAMPLE_STAYS = 150_000  # stays read at most (about): every k-th end day beyond
+SAMPLE_WAITING = 50_000  # waiting cases whose age is read: every k-th case id beyond
+PROBES = 24  # days counted to estimate a period's stays
 
 
-def _read_stays(session: Session, org: Subtree, period: Period, grid: Grid) -> None:
-    """Stays that ended in the period, counted per (child, state, days, working days):
-    one range of the (left_on, org_path, state, …, days, working_days) index. Days and
-    working days are folded into one integer: SQLite groups by sorting, and sorts on
-    fewer, cheaper keys faster."""
+def stay_stride(session: Session, org: Subtree, period: Period) -> int:
+    """1, or every how many end days the period's stays are read: above about
+    SAMPLE_STAYS stays (estimated from PROBES days spread over the period), every k-th
+    day counting back from the period's last — k coprime with 7, so the sampled days
+    rotate through the weekdays (a stay's working days depend on them)."""
+    days = (period.end - period.start).days + 1
+    gap = max(days // PROBES, 1)
+    probes = [period.start + timedelta(days=n) for n in range(0, days, gap)]
+    counted = session.execute(
+        select(func.count())
+        .select_from(CaseStay)
+        .where(col(CaseStay.left_on).in_(probes), in_subtree(CaseStay.org_path, org))
+    ).scalar_one()
+    stride = -(-int(counted) * gap // SAMPLE_STAYS)
+    if stride <= 1:
+        return 1
+    return stride + 1 if stride % 7 == 0 else stride
+
+
+def _sampled_days(period: Period, stride: int) -> Any:
+    if stride == 1:
+        return between(CaseStay.left_on, period)
+    last, days = period.end, (period.end - period.start).days
+    return col(CaseStay.left_on).in_([last - timedelta(days=n) for n in range(0, days + 1, stride)])
+
+
+def _read_stays(
+    session: Session, org: Subtree, period: Period, grid: Grid, stride: int = 1
+) -> None:
+    """Stays that ended in the period (every `stride`th day of it, each counted
+    `stride` times), per (child, state, days, working days): ranges of the (left_on,
+    org_path, state, …, days, working_days) index. Days and working days are folded
+    into one integer: SQLite groups by sorting, and sorts on fewer, cheaper keys faster."""
     key = col(CaseStay.days) * STEP + col(CaseStay.working_days)
     inner = (
         select(
@@ -193,7 +238,7 @@ def _read_stays(session: Session, org: Subtree, period: Period, grid: Grid) -> N
             col(CaseStay.state).label("state"),
             key.label("k"),
         )
-        .where(between(CaseStay.left_on, period), in_subtree(CaseStay.org_path, org))
+        .where(_sampled_days(period, stride), in_subtree(CaseStay.org_path, org))
         .subquery()
     )
     c = inner.c
@@ -203,8 +248,8 @@ def _read_stays(session: Session, org: Subtree, period: Period, grid: Grid) -> N
         if (unit, state) != last:  # rows come per (child, state): one lookup per step
             last, cell = (unit, state), _known(grid, unit, state) if state in OPEN else Cell()
         days, working_days = divmod(k, STEP)
-        cell.days[days] += n
-        cell.working_days[working_days] += n
+        cell.days[days] += n * stride
+        cell.working_days[working_days] += n * stride
 
 
 def _waiting_where(org: Subtree, period: Period) -> tuple[Any, ...]:
@@ -216,16 +261,53 @@ def _waiting_where(org: Subtree, period: Period) -> tuple[Any, ...]:
     )
 
 
-def _read_waiting(session: Session, org: Subtree, period: Period, grid: Grid) -> None:
-    """Open cases per (child, state, day they entered it): the (state, org_path,
-    state_since) index alone."""
+def _read_waiting(session: Session, org: Subtree, period: Period, grid: Grid) -> int:
+    """The waiting cases per (child, state), exact: how many, the longest wait, how
+    many past a deadline of their step — grouped per (state, cell) in the order of the
+    (state, org_path, state_since, next_due, id) index, so nothing is sorted. Returns
+    how many wait in all.
+
+    "Past a deadline of its step" is next_due < as_of: a case's live deadlines are
+    those of the state it is in (process.DEADLINES' `states`: the engine recomputes them
+    at every transition), and Case.next_due is the earliest of them."""
+    entered, due = col(Case.state_since), col(Case.next_due)
+    past = func.sum(case((due < period.as_of, 1), else_=0))
+    query = (
+        select(col(Case.state), col(Case.org_path), func.count(), func.min(entered), past)
+        .where(*_waiting_where(org, period))
+        .group_by(col(Case.state), col(Case.org_path))
+    )
+    total = 0
+    for state, path, n, first, late in session.connection().execute(query):
+        cell = _known(grid, _unit_of_path(path, org), state)
+        cell.waiting_count += int(n)
+        cell.past_deadline += int(late or 0)
+        if first is not None:
+            cell.oldest = _larger(cell.oldest, (period.as_of - _as_date(first)).days)
+        total += int(n)
+    return total
+
+
+def _unit_of_path(path: str, org: Subtree) -> int | None:
+    """The child of the organisation whose subtree holds the cell at `path`."""
+    rest = path[len(org.path) :].strip("/")
+    return int(rest.split("/")[0]) if rest else None
+
+
+def _read_ages(session: Session, org: Subtree, period: Period, grid: Grid, stride: int = 1) -> None:
+    """How long the waiting cases have waited, per (child, state, day they entered
+    it), for the median wait: every case, or every `stride`th by id above
+    SAMPLE_WAITING (ages are what is sampled; the counts are _read_waiting's)."""
+    where = [*_waiting_where(org, period), col(Case.state_since).is_not(None)]
+    if stride > 1:
+        where.append(col(Case.id) % stride == 0)
     inner = (
         select(
             child_of(Case.org_path, org).label("unit"),
             col(Case.state).label("state"),
             col(Case.state_since).label("since"),
         )
-        .where(*_waiting_where(org, period))
+        .where(*where)
         .subquery()
     )
     c = inner.c
@@ -236,32 +318,11 @@ def _read_waiting(session: Session, org: Subtree, period: Period, grid: Grid) ->
     ):
         if (unit, state) != last:  # rows come per (child, state): one lookup per step
             last, cell = (unit, state), _known(grid, unit, state) if state in OPEN else Cell()
-        if since is None:
-            cell.unaged += n
-        else:
-            cell.waiting[(as_of - _as_date(since)).days] += n
+        cell.waiting[(as_of - _as_date(since)).days] += n
 
 
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _read_past_deadline(session: Session, org: Subtree, period: Period, grid: Grid) -> None:
-    """Waiting cases with a live deadline due before `as_of`, per (child, state).
-
-    A case's live deadlines are those of the state it is in (process.DEADLINES'
-    `states`: the engine recomputes them at every transition) and Case.next_due is the
-    earliest of them, so "a deadline of its step is past" is next_due < as_of: one
-    range of the next_due index, rather than every overdue deadline joined to its case."""
-    inner = (
-        select(child_of(Case.org_path, org).label("unit"), col(Case.state).label("state"))
-        .where(col(Case.next_due) < period.as_of, *_waiting_where(org, period))
-        .subquery()
-    )
-    query = select(inner.c.unit, inner.c.state, func.count()).group_by(inner.c.unit, inner.c.state)
-    for unit, state, n in session.connection().execute(query):
-        if state in OPEN:
-            _known(grid, unit, state).past_deadline += n
 
 
 def _known(grid: Grid, unit_value: Any, state: str) -> Cell:
@@ -278,9 +339,11 @@ def step_durations(session: Session, org: Subtree, period: Period) -> dict[str, 
     """Step durations of the subtree over the period, the cases waiting on `as_of`
     and the bottlenecks (see the module's docstring for every definition)."""
     grid: Grid = defaultdict(dict)
-    _read_stays(session, org, period, grid)
-    _read_waiting(session, org, period, grid)
-    _read_past_deadline(session, org, period, grid)
+    stays_every = stay_stride(session, org, period)
+    _read_stays(session, org, period, grid, stays_every)
+    waiting = _read_waiting(session, org, period, grid)
+    cases_every = max(-(-waiting // SAMPLE_WAITING), 1)
+    _read_ages(session, org, period, grid, cases_every)
     units = units_of(session, org)
     whole = {state: Cell() for state in process.OPEN_STATES}
     for cells in grid.values():
@@ -297,10 +360,28 @@ def step_durations(session: Session, org: Subtree, period: Period) -> dict[str, 
         "steps": steps,
         "by_unit": by_unit,
         "bottlenecks": bottlenecks,
-        "notes": [PERCENTILE_NOTE, BOTTLENECK_NOTE],
+        "sample": {"stays_every_days": stays_every, "waiting_every_cases": cases_every},
+        "notes": [PERCENTILE_NOTE, BOTTLENECK_NOTE, *_sample_notes(stays_every, cases_every)],
     }
     result["tables"] = _tables(result, period)
     return result
+
+
+def _sample_notes(stays_every: int, cases_every: int) -> list[str]:
+    """What was estimated from a sample, said where the figures are shown."""
+    notes = []
+    if stays_every > 1:
+        notes.append(
+            f"Số lượt rời bước, trung vị và P90 ước tính từ các lượt rời bước vào 1 trong "
+            f"{stays_every} ngày của kỳ (mỗi lượt tính {stays_every} lần): kỳ có quá nhiều "
+            f"lượt để đọc hết trong thời gian chờ của một trang."
+        )
+    if cases_every > 1:
+        notes.append(
+            f"Trung vị số ngày chờ ước tính từ 1 trong {cases_every} hồ sơ đang chờ; số hồ "
+            f"sơ đang chờ, số quá hạn và thời gian chờ lâu nhất là số đầy đủ."
+        )
+    return notes
 
 
 def _unit_rows(grid: Grid, units: list[Organisation]) -> list[dict[str, Any]]:

@@ -38,17 +38,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_case_stay_case_id", "case_stay", ["case_id"])
+    for name, first in (("ix_case_stay_left", "left_on"), ("ix_case_stay_path", "org_path")):
+        second = "org_path" if first == "left_on" else "left_on"
+        columns = [first, second, "state", "next_state", "days", "working_days"]
+        ops = {"org_path": "text_pattern_ops"} if first == "org_path" else {}
+        op.create_index(name, "case_stay", columns, postgresql_ops=ops)
     op.create_index(
-        "ix_case_stay_left",
-        "case_stay",
-        ["left_on", "org_path", "state", "next_state", "days", "working_days"],
+        "ix_case_state_since", "case", ["state", "org_path", "state_since", "next_due", "id"]
     )
-    op.create_index("ix_case_state_since", "case", ["state", "org_path", "state_since"])
     stays.rebuild(op.get_bind())
 
 
 def downgrade() -> None:
     op.drop_index("ix_case_state_since", table_name="case")
+    op.drop_index("ix_case_stay_path", table_name="case_stay")
     op.drop_index("ix_case_stay_left", table_name="case_stay")
     op.drop_index("ix_case_stay_case_id", table_name="case_stay")
     op.drop_table("case_stay")
