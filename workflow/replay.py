@@ -4,10 +4,12 @@ Each case is replayed exactly as `nominate` and one `advance` per act would: the
 process table, data parsing, access checks, Machine and guards, effects, deadlines,
 recorded times and hash chain (the engine's own methods do each part). What differs is
 where the rows go: a case's rows are built in memory while its acts run (a guard reads
-the case's own sponsors, helpers and person from there), and the accepted cases of a
-call are written at the end in one batch per table (executemany; multi-row INSERTs on
-PostgreSQL), with the ledger chained over them in order. A case whose act is refused is
-not written at all, and the others go on.
+the case's own sponsors, helpers and person from there; a class is resolved by
+workflow.enrolment's one resolution against the stored classes, read once per call, and
+those this call's cases made), and the accepted cases of a call are written at the end
+in one batch per table — by the driver itself: one executemany on SQLite, one COPY on
+PostgreSQL, the values bound as SQLAlchemy binds them — with the ledger chained over
+them in order. A case whose act is refused is not written at all, and the others go on.
 
 Row ids are taken before the rows are written: on SQLite from each table's largest id
 (the caller's transaction holds the database's write lock, see `Engine.replay`), on
@@ -279,6 +281,7 @@ def write_rows(connection: Connection, table: sa.Table, rows: list[dict[str, Any
             values[number] = changed
     driver = connection.connection.driver_connection
     assert driver is not None
+    failure = connection.dialect.loaded_dbapi.Error
     cursor = driver.cursor()
     try:
         if connection.dialect.name == "postgresql":
@@ -287,6 +290,8 @@ def write_rows(connection: Connection, table: sa.Table, rows: list[dict[str, Any
                     copy.write_row(row)
         else:
             cursor.executemany(sql, values)
+    except failure as error:  # as SQLAlchemy raises it: the import's fallback catches it
+        raise sa.exc.DBAPIError.instance(sql, None, error, failure) from error
     finally:
         cursor.close()
 
