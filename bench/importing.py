@@ -75,6 +75,7 @@ class Sample:
     rejected: int
     seconds: float
     cpu: float
+    server_cpu: float | None = None  # PostgreSQL: its processes' CPU meanwhile
 
     @property
     def per_second(self) -> float:
@@ -83,6 +84,40 @@ class Sample:
     @property
     def per_cpu_second(self) -> float:
         return self.written / self.cpu
+
+    @property
+    def per_total_cpu_second(self) -> float | None:
+        """Per CPU-second of the importer and the database server together."""
+        return None if self.server_cpu is None else self.written / (self.cpu + self.server_cpu)
+
+
+def _server_processes(url: str) -> Any:
+    """The PostgreSQL server's processes, when it runs on this machine from a data
+    directory that holds its socket (the private server): its postmaster and children."""
+    import psutil
+    from sqlalchemy.engine import make_url
+
+    host = make_url(url).query.get("host")
+    pid_file = Path(str(host or ""), "postmaster.pid")
+    if not host or not pid_file.exists():
+        return None
+    return psutil.Process(int(pid_file.read_text().split()[0]))
+
+
+def _server_cpu(postmaster: Any) -> dict[int, float]:
+    """CPU seconds so far of each server process (the postmaster's counting the
+    children it has reaped)."""
+    times = postmaster.cpu_times()
+    found = {
+        postmaster.pid: times.user + times.system + times.children_user + times.children_system
+    }
+    for child in postmaster.children():
+        try:
+            child_times = child.cpu_times()
+        except Exception:  # ended meanwhile: the postmaster counts it
+            continue
+        found[child.pid] = child_times.user + child_times.system
+    return found
 
 
 def measure(database: str, url: str, workdir: Path, rows: int, seed: int, today: date) -> Sample:
@@ -116,12 +151,18 @@ def measure(database: str, url: str, workdir: Path, rows: int, seed: int, today:
     csv_path = workdir / f"import-{database}-{seed}.csv"
     write_file(csv_path, layouts.columns("cases"), data)
     admin = Actor("admin", "admin", None, "")
+    postmaster = _server_processes(url) if database == "postgresql" else None
+    server_before = _server_cpu(postmaster) if postmaster is not None else {}
     began, cpu = time.perf_counter(), time.process_time()
     report = importer.import_file(engine, csv_path, admin, kind="cases")
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    server_cpu = None
+    if postmaster is not None:
+        after = _server_cpu(postmaster)
+        server_cpu = sum(t - server_before.get(pid, 0.0) for pid, t in after.items())
     engine.database.dispose()
     csv_path.unlink()
-    return Sample(database, report.written, report.rejected, seconds, cpu)
+    return Sample(database, report.written, report.rejected, seconds, cpu, server_cpu)
 
 
 def _fresh(database: str, workdir: Path, name: str) -> str:
@@ -232,7 +273,12 @@ def _compare(args: argparse.Namespace) -> None:
                 print(
                     f"[{time.strftime('%H:%M:%S')}] round {round_ + 1} {database:10} {tree}: "
                     f"{sample.written} cases ({sample.rejected} rejected), "
-                    f"{sample.per_second:,.0f}/s wall, {sample.per_cpu_second:,.0f}/CPU-s",
+                    f"{sample.per_second:,.0f}/s wall, {sample.per_cpu_second:,.0f}/CPU-s"
+                    + (
+                        f" ({sample.per_total_cpu_second:,.0f}/CPU-s with the server's)"
+                        if sample.per_total_cpu_second
+                        else ""
+                    ),
                     flush=True,
                 )
     print(f"load: {os.getloadavg()}")
@@ -244,6 +290,12 @@ def _compare(args: argparse.Namespace) -> None:
             f"{[round(w) for w in wall]}, {statistics.median(cpu):,.0f} per CPU-second "
             f"{[round(c) for c in cpu]}"
         )
+        total = [t for s in found if (t := s.per_total_cpu_second)]
+        if total:
+            print(
+                f"{'':10} {tree}: with the server's CPU, median "
+                f"{statistics.median(total):,.0f} per CPU-second {[round(t) for t in total]}"
+            )
 
 
 def main(argv: list[str]) -> None:
