@@ -434,3 +434,120 @@ def raw_postgres_concurrent(url: str, writers: int, per_writer: int = 200, round
     for worker in workers:
         worker.join()
     return sum(r[2] for r in results) / (max(r[1] for r in results) - min(r[0] for r in results))
+
+
+# ── statements per advance ────────────────────────────────────────────────
+@dataclass(frozen=True)
+class StepStatements:
+    """The statements one advance sent (every cursor execution: an executemany is one)."""
+
+    event: str
+    statements: list[str]
+
+
+def statements_along_path(
+    engine: Engine, world: demo.World, cell: int, start: date
+) -> list[StepStatements]:
+    """Nominate one case on `start` and walk it along demo.PATH (the 15 steps from
+    enrol_in_class to confirm), recording the statements of each advance — what the
+    engine sends to the database per transition, BEGIN and COMMIT aside (the driver's,
+    not statements of the act). Returns one StepStatements per step."""
+    rng = random.Random(11)
+    data = demo.nomination(rng, cell, start)
+    data["person"]["youth_union_member"] = False
+    outcome = engine.nominate(data, world.secretary[cell], on=start.isoformat())
+    case_id, version = outcome.case.id, outcome.case.version
+    assert case_id is not None
+    actors = {
+        "secretary": world.secretary,
+        "committee": world.committee_officer,
+        "authority": world.authority_officer,
+    }
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    steps, on = [], start
+    sa.event.listen(engine.database, "before_cursor_execute", record)
+    try:
+        for step in demo.PATH:
+            on = on + timedelta(days=step.after_days)
+            sent.clear()
+            moved = engine.advance(
+                case_id,
+                step.event,
+                step.data(world, cell, on),
+                actors[step.actor][cell],
+                version,
+                on=on.isoformat(),
+            )
+            version = moved.case.version
+            steps.append(StepStatements(step.event, list(sent)))
+    finally:
+        sa.event.remove(engine.database, "before_cursor_execute", record)
+    return steps
+
+
+def statements_per_advance(url: str, today: date, walk: int = 0) -> list[StepStatements]:
+    """`statements_along_path` on a fresh database at `url` holding the demo tree; with
+    `walk`, then `walk` more cases along the path, printing the client's CPU per advance
+    (time.process_time: this process only, not a database server's)."""
+    engine = make_engine(url, today)
+    db.migrate(engine.database)
+    try:
+        with engine.session() as session:
+            world = demo.build_world(session, random.Random(7))
+        start = path_start(today)
+        steps = statements_along_path(engine, world, world.cell_ids[0], start)
+        if walk:
+            cases = nominate_many(engine, world, walk, start, seed=5)
+            began = time.process_time()
+            walk_all(engine, world, cases, start)
+            cpu = (time.process_time() - began) / (walk * len(demo.PATH))
+            print(f"  client CPU per advance over {walk} cases: {cpu * 1e6:,.0f} µs")
+        return steps
+    finally:
+        engine.database.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench.advance --statements [--verbose] [--walk N]`: statements per
+    advance over the 15 steps of demo.PATH, on SQLite and PostgreSQL (bench.postgres's
+    server); with --walk, the client's CPU per advance walking N more cases."""
+    import argparse
+    import tempfile
+
+    from bench import postgres
+
+    parser = argparse.ArgumentParser(prog="python -m bench.advance", description=main.__doc__)
+    parser.add_argument("--statements", action="store_true", required=True)
+    parser.add_argument("--verbose", action="store_true", help="print every statement")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--walk", type=int, default=0, help="cases walked for the CPU figure")
+    args = parser.parse_args(argv)
+    today = date(2026, 3, 2)
+    with tempfile.TemporaryDirectory(prefix="ketnap-statements-") as directory:
+        urls = {"SQLite": f"sqlite:///{directory}/ketnap.db"}
+        if not args.no_postgres:
+            urls["PostgreSQL"] = postgres.create_database("ketnap_bench_statements")
+        try:
+            for name, url in urls.items():
+                print(name)
+                steps = statements_per_advance(url, today, args.walk)
+                total = sum(len(step.statements) for step in steps)
+                print(
+                    f"  {total} statements for {len(steps)} advances, "
+                    f"{total / len(steps):.2f} per advance"
+                )
+                for step in steps:
+                    print(f"  {step.event:24} {len(step.statements)}")
+                    for statement in step.statements if args.verbose else ():
+                        print(f"      {statement[:150]}")
+        finally:
+            if "PostgreSQL" in urls:
+                postgres.drop_database(urls["PostgreSQL"])
+
+
+if __name__ == "__main__":
+    main()

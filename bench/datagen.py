@@ -31,7 +31,7 @@ from sqlmodel import SQLModel
 from werkzeug.security import generate_password_hash
 
 from bench.figures import log
-from workflow import db, history, models, process, rules
+from workflow import db, history, models, process, rules, stays
 from workflow.config import RuleParameters
 from workflow.deadlines import live_deadlines
 from workflow.history import ledger
@@ -341,6 +341,7 @@ class CaseFactory:
             "helper": 1,
             "attendance": 1,
             "reminder": 1,
+            "stay": 1,
         }
         self.reminders: list[dict[str, Any]] = []
         self.ledger_seq, self.ledger_hash = 0, history.GENESIS  # the ledger over all cases
@@ -439,17 +440,20 @@ class CaseFactory:
         previous = "nominated"
         last_event, last_from = "nominate", None
         case["state_since"] = nominated_on
+        rows["case_stay"] = []
         for step, day in zip(steps, on[1:], strict=False):
             last_from = case["state"]
             self.apply(step.event, day, case, rows, grassroots_id)
             previous = STEP_STATE.get(step.event, previous)
             if previous != case["state"]:
+                rows["case_stay"].append(self.stay(case, step.event, previous, day))
                 case["state_since"] = day  # the act that brought the case into its state
             case["state"] = previous
             last_event = step.event
         if closing:
             last_from = case["state"]
             self.apply(closing, on[-1], case, rows, grassroots_id)
+            rows["case_stay"].append(self.stay(case, closing, state, on[-1]))
             case["state"], case["state_since"] = state, on[-1]
             last_event = closing
         case["updated_at"] = datetime.combine(on[-1], datetime.min.time()).replace(hour=3)
@@ -558,6 +562,12 @@ class CaseFactory:
         )
         entry.hash = self.ledger_hash = ledger.entry_hash(entry)  # type: ignore[arg-type]
         return vars(entry)
+
+    def stay(self, case: dict, event: str, next_state: str, day: date) -> dict[str, Any]:
+        """The stay the case leaves on `day` (workflow/stays.py, as the engine writes it)."""
+        org_path, entered = case["org_path"], case["state_since"]
+        row = stays.stay(case["id"], org_path, case["state"], entered, day, event, next_state)
+        return {"id": self.take("stay"), **row}
 
     def history(self, case: dict, last_event: str, last_from: str | None, on: list[date]) -> list:
         """A valid chain: `nominate`, then the event that brought the case to its state."""
@@ -818,7 +828,78 @@ CASE_TABLES = (
     "helperassignment",
     "attendance",
     "reminder",
+    "case_stay",
 )
+
+
+@dataclass
+class World:
+    """What a dataset is made of before its cases, and the factory of its cases: made
+    from one seeded random stream, so a reused dataset can be given again any part of
+    its cases' rows (`fill_stays`)."""
+
+    tree: Tree
+    fixed: list[tuple[str, list[dict[str, Any]]]]
+    courses: list[dict[str, Any]]
+    report_inputs: list[tuple[str, list[dict[str, Any]]]]
+    factory: CaseFactory
+
+    @staticmethod
+    def made(
+        cases: int,
+        today: date,
+        seed: int = 2026,
+        grassroots: int = 100,
+        cells_per_grassroots: int = CELLS_PER_GRASSROOTS,
+    ) -> World:
+        rng = random.Random(seed)
+        tree, fixed = build_tree(grassroots, rng, today, cells_per_grassroots)
+        first = today - timedelta(days=3652 + 400)
+        course_rows, course_index = courses(tree, first, today)
+        inputs = list(report_inputs(tree, course_rows, cases, today, rng))
+        factory = CaseFactory(tree, course_index, today, rng)
+        return World(tree, list(fixed), course_rows, inputs, factory)
+
+
+def fill_stays(url: str, today: date, progress: Callable[[str], None] = log) -> None:
+    """A dataset made before stays existed: its cases' stays, made again from the same
+    seeded stream (each case built anew, only its stays kept), checked against the
+    stored cases' states before anything is written."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            if connection.execute(sa.text("SELECT 1 FROM case_stay LIMIT 1")).first():
+                return
+            cases = connection.execute(sa.text('SELECT count(*) FROM "case"')).scalar_one()
+            found = connection.execute(sa.text('SELECT id, state FROM "case" WHERE id <= 2000'))
+            stored = {int(case_id): str(state) for case_id, state in found}
+        if not cases:
+            return
+        progress(f"  stays for {cases:,} cases (made again from the seed) …")
+        factory = World.made(cases, today).factory
+        writer = writer_for(url)
+        for batch_start in range(1, cases + 1, BATCH):
+            batch: list[dict[str, Any]] = []
+            for case_id in range(batch_start, min(cases, batch_start + BATCH - 1) + 1):
+                rows = factory.build(case_id)
+                if case_id in stored and rows["case"][0]["state"] != stored[case_id]:
+                    raise RuntimeError(f"case {case_id}: the seed no longer makes this dataset")
+                batch.extend(rows["case_stay"])
+            writer.write("case_stay", batch)
+            writer.commit()
+        writer.commit()
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    sa.text(
+                        "SELECT setval(pg_get_serial_sequence('case_stay', 'id'), "
+                        "COALESCE((SELECT max(id) FROM case_stay), 0) + 1, false)"
+                    )
+                )
+            connection.execute(sa.text("ANALYZE case_stay"))
+        progress(f"  {writer.rows.get('case_stay', 0):,} stays written")
+    finally:
+        engine.dispose()
 
 
 def generate(
@@ -833,23 +914,20 @@ def generate(
 ) -> Dataset:
     """Create the schema at `url` (empty database) and fill it with `cases` cases."""
     started = time.perf_counter()
-    rng = random.Random(seed)
     database = db.connect(url)
     db.migrate(database)
     database.dispose()
-    tree, fixed = build_tree(grassroots, rng, today, cells_per_grassroots)
-    first = today - timedelta(days=3652 + 400)
-    course_rows, course_index = courses(tree, first, today)
+    world = World.made(cases, today, seed, grassroots, cells_per_grassroots)
+    tree, factory = world.tree, world.factory
     writer = writer_for(url)
     writer.drop_indexes()
-    for table, rows in fixed:
+    for table, rows in world.fixed:
         writer.write(table, rows)
     writer.write("user", users(tree))
-    writer.write("course", course_rows)
-    for table, rows in report_inputs(tree, course_rows, cases, today, rng):
+    writer.write("course", world.courses)
+    for table, rows in world.report_inputs:
         writer.write(table, rows)
     writer.commit()
-    factory = CaseFactory(tree, course_index, today, rng)
     states: dict[str, int] = {}
     for batch_start in range(1, cases + 1, BATCH):
         batch: dict[str, list[dict[str, Any]]] = {t: [] for t in CASE_TABLES}
@@ -904,6 +982,7 @@ def ensure_schema(url: str, today: date) -> None:
     engine = sa.create_engine(url)
     try:
         SQLModel.metadata.create_all(engine, checkfirst=True)
+        fill_stays(url, today)
         with engine.begin() as connection:
             for table in SQLModel.metadata.tables.values():
                 existing = {i["name"]: i for i in sa.inspect(connection).get_indexes(table.name)}

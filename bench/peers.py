@@ -17,7 +17,8 @@ rotating order), on SQLite files in WAL mode, at synchronous=NORMAL and =FULL:
 Reported per contender and level: CPU µs per transition (time.process_time, the median
 of the rounds) and transitions/s (wall clock). Needs the optional extra
 `pip install -e .[bench]`; prints the table, and with --write rewrites the "peers"
-section of BENCHMARKS.md.
+section of BENCHMARKS.md. `--levels FULL` measures one level only; `--replay-cases 0`
+leaves out the import replay.
 """
 
 from __future__ import annotations
@@ -501,12 +502,28 @@ def replay_figures(measured: list[Contender]) -> list[Figure]:
     return out
 
 
+def _replays(directory: Path) -> list[Contender]:
+    template = directory / "template.db"
+    return [
+        _contender(
+            "Ketnap Engine.replay (bulk)", Replays(template, directory / "bulk.db", "FULL", True)
+        ),
+        _contender(
+            "Ketnap one case at a time (nominate + advances, SAVEPOINT each)",
+            Replays(template, directory / "one.db", "FULL", False),
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__)
     parser.add_argument("--cases", type=int, default=20, help="cases walked per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--replay-cases", type=int, default=300, help="cases per replay round")
     parser.add_argument("--no-peers", action="store_true", help="Ketnap and raw only")
+    parser.add_argument(
+        "--levels", default=",".join(LEVELS), help="synchronous levels, e.g. FULL (default: both)"
+    )
     parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md's section")
     args = parser.parse_args(argv)
     directory = Path(tempfile.mkdtemp(prefix="ketnap-peers-"))
@@ -515,31 +532,22 @@ def main(argv: list[str] | None = None) -> None:
         if not args.no_peers:
             _DJANGO.append(django_setup(directory / "django.db"))
         results = {}
-        for level in LEVELS:
+        for level in args.levels.split(","):
             log(f"synchronous={level}")
             measured = contenders(directory, level, not args.no_peers)
             measure(measured, args.cases, args.rounds)
             results[level] = measured
-        log("import replay, synchronous=FULL")
-        template = directory / "template.db"
-        replays = [
-            _contender(
-                "Ketnap Engine.replay (bulk)",
-                Replays(template, directory / "bulk.db", "FULL", True),
-            ),
-            _contender(
-                "Ketnap one case at a time (nominate + advances, SAVEPOINT each)",
-                Replays(template, directory / "one.db", "FULL", False),
-            ),
-        ]
-        measure(replays, args.replay_cases, args.rounds)
+        replays = _replays(directory) if args.replay_cases else []  # 0: no replay measured
+        if replays:
+            log("import replay, synchronous=FULL")
+            measure(replays, args.replay_cases, args.rounds)
         section = report.Section(
             key="peers",
             title="Peers — one transition with its history row, side by side",
             commands=[
                 "pip install -e .[bench]   # django-fsm-2, django-fsm-log, SpiffWorkflow",
                 f"python -m bench.peers --cases {args.cases} --rounds {args.rounds} "
-                f"--replay-cases {args.replay_cases} --write",
+                f"--replay-cases {args.replay_cases} --levels {args.levels} --write",
             ],
             machine=machine.describe(None),
             data=[
@@ -547,8 +555,14 @@ def main(argv: list[str] | None = None) -> None:
                 f"{args.rounds} rounds alternating in one process; SQLite WAL files; "
                 "CPU is time.process_time per transition, the median over rounds "
                 "(each round in brackets)",
-                f"import replay: {args.replay_cases} official members' histories per round, "
-                "the bulk and the one-by-one replay alternating",
+                *(
+                    [
+                        f"import replay: {args.replay_cases} official members' histories per "
+                        "round, the bulk and the one-by-one replay alternating"
+                    ]
+                    if replays
+                    else []
+                ),
             ],
             figures=figures(results) + replay_figures(replays),
         )

@@ -5,6 +5,7 @@ once as SQLAlchemy Core statements."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol, cast
@@ -18,6 +19,7 @@ from workflow.access import Actor
 from workflow.config import RuleParameters
 from workflow.guards import Guard
 from workflow.models import (
+    Attendance,
     Case,
     HelperAssignment,
     Member,
@@ -53,7 +55,7 @@ class CaseRecord:
 _MEMBERS = _table(Member)
 _PERSONS = _table(Person)
 _PERSON = sa.select(_PERSONS).where(_PERSONS.c.id == bindparam("id"))
-_MEMBER = sa.select(_MEMBERS).where(_MEMBERS.c.id == bindparam("id"))
+_MEMBERS_IN = sa.select(_MEMBERS).where(_MEMBERS.c.id.in_(bindparam("ids", expanding=True)))
 _SPONSORS = (
     sa.select(_MEMBERS)
     .join(_table(Sponsorship), _table(Sponsorship).c.member_id == _MEMBERS.c.id)
@@ -130,6 +132,10 @@ class Act:
     spec: process.Event
     failed_vote: Refusal | None = None
     _members: dict[int, Member | None] = field(default_factory=dict)
+    _helper_ids: set[int] | None = None  # None: read on first use (the engine's claim returns them)
+    # the case's attendance, {course id: row id}, when the claim returned it: `find` of
+    # an Attendance of this case then needs no statement (None: it is looked up)
+    _attendance: dict[int, int] | None = None
 
     # ── what guards read ──────────────────────────────────────────────────
     @property
@@ -149,11 +155,16 @@ class Act:
         rule): a guard then says "no such member in your scope", the message of a
         missing id, and never names someone out of sight."""
         if member_id not in self._members:
-            row = self.connection.execute(_MEMBER, {"id": member_id}).first()
-            member = cast(Member, row) if row is not None else None
-            if member is not None and not self._may_see(member):
-                member = None
-            self._members[member_id] = member
+            # every member the act's data names, in one query: the guards then ask for
+            # them one by one (the sponsors, the helpers) without another statement
+            wanted = {member_id, *member_ids(self.spec.fields, self.data)} - set(self._members)
+            rows = self.connection.execute(_MEMBERS_IN, {"ids": sorted(wanted)})
+            found = {row.id: cast(Member, row) for row in rows}
+            for wanted_id in sorted(wanted):
+                member = found.get(wanted_id)
+                if member is not None and not self._may_see(member):
+                    member = None
+                self._members[wanted_id] = member
         return self._members[member_id]
 
     def _may_see(self, member: Member) -> bool:
@@ -175,7 +186,9 @@ class Act:
         return [cast(Member, row) for row in rows]
 
     def helper_ids(self) -> set[int]:
-        return set(self.connection.scalars(_HELPER_IDS, {"case_id": self.case.id}))
+        if self._helper_ids is None:
+            self._helper_ids = set(self.connection.scalars(_HELPER_IDS, {"case_id": self.case.id}))
+        return self._helper_ids
 
     def organisation(self, org_id: int) -> Organisation | None:
         return self.engine._organisation(self.connection, org_id)
@@ -220,9 +233,20 @@ class Act:
 
     # ── what effects write (effects.EffectContext) ─────────────────────────
     def find(self, table: type[SQLModel], **where: Any) -> Any | None:
+        if self._attends(table, where) and self._attendance is not None:
+            row_id = self._attendance.get(where["course_id"])
+            return None if row_id is None else CaseRecord({"id": row_id, **where})
         statement = STATEMENTS.find(table, where)
         values = {name: value for name, value in where.items() if value is not None}
         return self.connection.execute(statement, values).first()
+
+    def _attends(self, table: type[SQLModel], where: dict[str, Any]) -> bool:
+        """An Attendance of this case, by its class: the one `find` the claim answers."""
+        return (
+            table is Attendance
+            and set(where) == {"course_id", "case_id"}
+            and where["case_id"] == self.case.id
+        )
 
     def insert(self, table: type[SQLModel], **values: Any) -> int:
         statement = STATEMENTS.insert(table)
@@ -230,11 +254,29 @@ class Act:
         result = self.connection.execute(statement, row)
         key = result.inserted_primary_key
         assert key is not None
+        if self._attends(table, values) and self._attendance is not None:
+            self._attendance[values["course_id"]] = int(key[0])
         return int(key[0])
 
     def update(self, table: type[SQLModel], row_id: int, **values: Any) -> None:
         statement = STATEMENTS.update(table)
         self.connection.execute(statement, {**derived(table, values), "row_id_": row_id})
+
+
+def member_ids(specs: tuple[process.FieldSpec, ...], parsed: dict[str, Any]) -> Iterator[int]:
+    """Every member id in parsed data (fields of type member and members, at any depth)."""
+    for spec in specs:
+        value = parsed.get(spec.name)
+        if spec.type == "member" and isinstance(value, int):
+            yield value
+        elif spec.type == "members" and isinstance(value, list):
+            yield from (item for item in value if isinstance(item, int))
+        elif spec.type == "object" and isinstance(value, dict):
+            yield from member_ids(spec.parts, value)
+        elif spec.type == "list" and isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    yield from member_ids(spec.parts, item)
 
 
 def open_case_of(connection: Connection, person: dict[str, Any]) -> int | None:

@@ -78,6 +78,7 @@ def _attend(ctx: EffectContext, kind: str) -> None:
         ctx.case.cell_id,
         issuer=ctx.data.get("issuer") or "",
         holder_id=ctx.data.get("class_organisation_id"),
+        line=enrolment.line_from(ctx.organisation, ctx.case.cell_id),  # the cached tree
     )
     if ctx.find(Attendance, course_id=course_id, case_id=ctx.case.id) is None:
         ctx.insert(Attendance, course_id=course_id, case_id=ctx.case.id)

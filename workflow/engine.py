@@ -2,22 +2,29 @@
 
 Each call is ONE transaction: claim the case's version (a conditional UPDATE, which
 also takes the row's write lock, and RETURNING the case with what the act needs — its
-stored deadlines, its previous row's time, the ledger's head on SQLite), run the shared
-Machine and its guards, run the effect's statements, write the case row and the changed
-deadlines, append one hash-chained history row and its ledger entry, commit. Any failure
-rolls everything back; the Machine only ever moved a throw-away token.
+stored deadlines, its previous row's time, its person, helpers and class attendance,
+the ledger's head on SQLite), run the shared Machine and its guards, run the effect's
+statements, write the case row and the changed deadlines, append one hash-chained
+history row, its ledger entry and the stay it ends, commit. Any failure rolls
+everything back; the Machine only ever moved a throw-away token.
 
 The write path is SQLAlchemy Core: statements built once (SQLAlchemy caches their
 compiled SQL), rows as plain records, no ORM unit of work. The organisation tree is
 read from a per-engine cache: the directory actions call `forget_organisations`, and
 the claim returns the admin log's newest id, so a change made by another process (every
 directory action logs) is seen at the next act.
+
+What an advance writes after its effect goes out as few statements as the dialect
+allows (bench/FINDINGS.md, "Statements per advance"): on PostgreSQL the ledger's lock,
+then ONE statement of data-modifying CTEs (`_write_statement`); on SQLite, which has no
+such CTEs, one statement per table (`_write_one_by_one`), the deadlines' changes in one
+upsert.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,6 +33,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import Connection, bindparam, false, func, update
 from sqlalchemy import Engine as Database
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel, select
 
@@ -46,8 +54,11 @@ from workflow.deadlines import live_deadlines
 from workflow.history import chain, ledger
 from workflow.models import (
     AdminLogEntry,
+    Attendance,
     Case,
     CaseDeadline,
+    CaseStay,
+    HelperAssignment,
     HistoryEvent,
     Organisation,
     Person,
@@ -133,14 +144,33 @@ class Outcome:
 _ORGANISATIONS = _table(Organisation)
 _DEADLINES = _table(CaseDeadline)
 _HISTORY = _table(HistoryEvent)
+_HELPERS = _table(HelperAssignment)
+_ATTENDANCE = _table(Attendance)
+_PERSONS = _table(Person)
+_PERSON_COLUMNS = tuple(name for name in _PERSONS.columns.keys() if name != "id")  # noqa: SIM118
 
 _CASE_UPDATE = update(_CASES).where(_CASES.c.id == bindparam("case_id_"))
-_DEADLINE_INSERT = sa.insert(_DEADLINES)
-_DEADLINE_UPDATE = (
-    update(_DEADLINES).where(_DEADLINES.c.id == bindparam("row_id")).values(due=bindparam("due_"))
-)
 _DEADLINE_DELETE = sa.delete(_DEADLINES).where(_DEADLINES.c.id == bindparam("row_id"))
 _HISTORY_INSERT = sa.insert(_HISTORY)
+_STAYS = _table(CaseStay)
+# Every deadline whose due date changed and every deadline that comes, in ONE statement
+# (SQLite): an INSERT whose `id` is the row's for a changed due, the row of a deadline
+# that goes for a new one (paired), NULL for the others. A conflict on the id updates
+# that row; a row taken over by a new deadline is renumbered to the id the INSERT would
+# have given (max + 1: no AUTOINCREMENT), so the table ends exactly as after an UPDATE,
+# an INSERT and a DELETE in the ORM's order, with the same ids.
+_upsert = sqlite.insert(_DEADLINES)
+_DEADLINE_SET = _upsert.on_conflict_do_update(
+    index_elements=[_DEADLINES.c.id],
+    set_={
+        "id": sa.case(
+            (_DEADLINES.c.deadline == _upsert.excluded.deadline, _DEADLINES.c.id),
+            else_=sa.select(func.max(_DEADLINES.c.id) + 1).scalar_subquery(),
+        ),
+        "deadline": _upsert.excluded.deadline,
+        "due": _upsert.excluded.due,
+    },
+)
 _ORGANISATION_ROWS = sa.select(_ORGANISATIONS)
 _DIRECTORY_MARK = sa.select(func.max(_table(AdminLogEntry).c.id)).scalar_subquery()
 _CASE_STATE = sa.select(_CASES.c.version, _CASES.c.org_path, _CASES.c.id).where(
@@ -160,10 +190,21 @@ def _claim_statement(dialect: str) -> sa.Update:
     previous = sa.select(_HISTORY.c.recorded_at).where(
         _HISTORY.c.case_id == bindparam("case_id"), _HISTORY.c.seq == bindparam("expected")
     )
+    h = _HELPERS.c
+    helpers = sa.select(aggregate(sa.cast(h.member_id, sa.String), ",")).where(
+        h.case_id == bindparam("case_id")
+    )
+    a = _ATTENDANCE.c
+    attended = sa.select(
+        aggregate(sa.cast(a.course_id, sa.String) + ":" + sa.cast(a.id, sa.String), ",")
+    ).where(a.case_id == bindparam("case_id"))
     extra: list[Any] = [
         stored.scalar_subquery().label("stored_deadlines_"),
+        attended.scalar_subquery().label("attendance_"),
         previous.scalar_subquery().label("previous_recorded_"),
         _DIRECTORY_MARK.label("directory_mark_"),
+        helpers.scalar_subquery().label("helper_ids_"),
+        *_person_columns(),
     ]
     if dialect != "postgresql":
         extra.append(ledger.HEAD_TEXT.scalar_subquery().label("ledger_head_"))
@@ -173,6 +214,23 @@ def _claim_statement(dialect: str) -> sa.Update:
         .values(version=_CASES.c.version + 1)
         .returning(*_CASES.columns, *extra)
     )
+
+
+def _person_columns() -> list[Any]:
+    """The case's person, a scalar subquery per column (few guards read the person, but
+    the claim reads it for the price of an index lookup, instead of a statement)."""
+    of_case = _CASES.alias("of_case")
+    person_id = (
+        sa.select(of_case.c.person_id).where(of_case.c.id == bindparam("case_id")).scalar_subquery()
+    )
+    return [
+        sa.select(column)
+        .where(_PERSONS.c.id == person_id)
+        .scalar_subquery()
+        .label(f"person__{name}")
+        for name, column in _PERSONS.columns.items()
+        if name in _PERSON_COLUMNS
+    ]
 
 
 _CLAIMS: dict[str, sa.Update] = {}
@@ -211,6 +269,86 @@ class _Claimed:
     stored: dict[str, tuple[int, date]]  # deadline id → (row id, due)
     previous_recorded: datetime | None
     ledger_head: str | ledger.Unread | None
+    person: Person
+    helper_ids: set[int]
+    attendance: dict[int, int]  # course id → attendance row id
+
+
+@dataclass(frozen=True)
+class _DeadlineChanges:
+    """What changed between the stored deadlines and the live ones, in the order the
+    ORM's unit of work wrote them (updates, inserts, deletes: the same row ids)."""
+
+    case_id: int
+    changed: list[tuple[int, str, date]]  # (row id, deadline id, new due)
+    added: list[tuple[str, date]]  # (deadline id, due), in the process table's order
+    gone: list[int]  # row ids
+
+    def shape(self) -> tuple[int, int, int]:
+        return len(self.changed), len(self.added), len(self.gone)
+
+
+def _write_statement(shape: tuple[bool, int, int, int]) -> sa.TextClause:
+    """PostgreSQL: everything an advance writes after its effects, as ONE statement of
+    data-modifying CTEs — the case row, the history row, the stay it ends, the deadlines'
+    changes and the ledger entry chained onto the head (ledger.CHAINED_INSERT) —
+    answering the history row's id. One per shape (stay or not, how many deadlines
+    change, come and go), each built once."""
+    stay, changed, added, gone = shape
+    case_columns = [c for c in _CASE_COLUMNS if c != "id"]
+    history_columns = [c.name for c in _HISTORY.columns if c.name != "id"]
+    quote = _QUOTE
+    binds: list[sa.BindParameter[Any]] = [
+        *(bindparam(f"c_{c}", type_=_CASES.c[c].type) for c in case_columns),
+        bindparam("c_id", type_=sa.Integer()),
+        *(bindparam(f"h_{c}", type_=_HISTORY.c[c].type) for c in history_columns),
+    ]
+    parts = [
+        "h AS (INSERT INTO historyevent ({}) VALUES ({}) RETURNING id)".format(
+            ", ".join(quote(c) for c in history_columns),
+            ", ".join(f":h_{c}" for c in history_columns),
+        ),
+        'c AS (UPDATE "case" SET {} WHERE id = :c_id)'.format(
+            ", ".join(f"{quote(c)} = :c_{c}" for c in case_columns)
+        ),
+    ]
+    if stay:
+        stay_columns = [c.name for c in _STAYS.columns if c.name != "id"]
+        binds.extend(bindparam(f"s_{c}", type_=_STAYS.c[c].type) for c in stay_columns)
+        parts.append(
+            "s AS (INSERT INTO case_stay ({}) VALUES ({}))".format(
+                ", ".join(quote(c) for c in stay_columns),
+                ", ".join(f":s_{c}" for c in stay_columns),
+            )
+        )
+    if changed:
+        rows = ", ".join(
+            f"(CAST(:du_id{i} AS INTEGER), CAST(:du_due{i} AS DATE))" for i in range(changed)
+        )
+        parts.append(
+            f"du AS (UPDATE casedeadline SET due = v.due FROM (VALUES {rows}) AS v (id, due) "
+            "WHERE casedeadline.id = v.id)"
+        )
+    if added:
+        rows = ", ".join(f"(:c_id, :di_deadline{i}, :di_due{i})" for i in range(added))
+        binds.extend(bindparam(f"di_due{i}", type_=sa.Date()) for i in range(added))
+        parts.append(f"di AS (INSERT INTO casedeadline (case_id, deadline, due) VALUES {rows})")
+    if gone:
+        ids = ", ".join(f":dd_id{i}" for i in range(gone))
+        parts.append(f"dd AS (DELETE FROM casedeadline WHERE id IN ({ids}))")
+    parts.append(f"l AS ({ledger.CHAINED_INSERT})")
+    sql = "WITH {} SELECT (SELECT id FROM h) AS id".format(",\n".join(parts))
+    return sa.text(sql).bindparams(*binds)
+
+
+_QUOTE: Callable[[str], str] = postgresql.dialect().identifier_preparer.quote  # type: ignore[no-untyped-call]
+_WRITES: dict[tuple[bool, int, int, int], sa.TextClause] = {}
+
+
+def _pairs(text: str | None) -> dict[int, int]:
+    """ "<key>:<value>,…" as the claim's aggregates return them, as {key: value}."""
+    pairs = (entry.split(":") for entry in text.split(",")) if text else ()
+    return {int(key): int(value) for key, value in pairs}
 
 
 def _stored_deadlines(text: str | None) -> dict[str, tuple[int, date]]:
@@ -395,7 +533,19 @@ class Engine:
             if case.state not in spec.sources:
                 raise _not_allowed(spec, case.state)
             params = self._params_on(on_date)
-            act = _Act(self, connection, case, None, on_date, parsed, params, actor, spec)
+            act = _Act(
+                self,
+                connection,
+                case,
+                claimed.person,
+                on_date,
+                parsed,
+                params,
+                actor,
+                spec,
+                _helper_ids=claimed.helper_ids,
+                _attendance=claimed.attendance,
+            )
             from_state, entered_on = case.state, case.state_since
             token = process.Token(case.state, act)
             moved = process.MACHINE.events[event].trigger(token)
@@ -405,7 +555,7 @@ class Engine:
                 spec.effect(act)
             elif event == "cell_confirm_vote":
                 effects.failed_confirm_vote(act)
-            self._store_deadlines(connection, case, claimed.stored, self._params_on)
+            deadlines = self._deadline_changes(case, claimed.stored, self._params_on)
             case.updated_at = self.clock.now()
             values = cast(CaseRecord, case).values()
             outcome = ("imported" if imported else "accepted") if moved else "failed_vote"
@@ -422,15 +572,15 @@ class Engine:
                 outcome,
             )
             case.head_hash = row["hash"]
-            changes = {**values, "case_id_": case_id}
-            del changes["id"]
-            connection.execute(_CASE_UPDATE, changes)
-            self._write_history(connection, row, claimed.ledger_head)
+            stay = None
             if case.state != from_state and entered_on is not None:
                 stay = stays.stay(
                     case_id, case.org_path, from_state, entered_on, on_date, event, case.state
                 )
-                connection.execute(stays.INSERT, stay)
+            if connection.dialect.name == "postgresql":
+                _write_at_once(connection, values, row, stay, deadlines)
+            else:
+                _write_one_by_one(connection, values, row, stay, deadlines, claimed.ledger_head)
             return Outcome(dict(values), row, act.failed_vote)
 
     # ── history in bulk ───────────────────────────────────────────────────
@@ -465,11 +615,16 @@ class Engine:
         if not self._may_see(connection, actor, case):
             raise NotFound(case_id)
         self._directory_seen(mapping["directory_mark_"])
+        person = {name: mapping[f"person__{name}"] for name in _PERSON_COLUMNS}
+        helpers = mapping["helper_ids_"]
         return _Claimed(
             cast(Case, case),
             _stored_deadlines(mapping["stored_deadlines_"]),
             mapping["previous_recorded_"],
             mapping["ledger_head_"] if dialect != "postgresql" else ledger.UNREAD,
+            cast(Person, CaseRecord({"id": mapping["person_id"], **person})),
+            {int(member_id) for member_id in helpers.split(",")} if helpers else set(),
+            _pairs(mapping["attendance_"]),
         )
 
     @staticmethod
@@ -508,34 +663,23 @@ class Engine:
                 )
 
     @staticmethod
-    def _store_deadlines(
-        connection: Connection,
-        case: Case,
-        stored: dict[str, tuple[int, date]],
-        params: RuleSource,
-    ) -> None:
-        """Write what changed between the stored deadlines and the live ones: updates,
-        inserts, then deletes (the order the ORM's unit of work used: same row ids)."""
+    def _deadline_changes(
+        case: Case, stored: dict[str, tuple[int, date]], params: RuleSource
+    ) -> _DeadlineChanges:
+        """What to write between the stored deadlines and the live ones; sets next_due."""
         wanted = live_deadlines(case, params)
-        changed = [
-            {"row_id": row_id, "due_": wanted[deadline_id]}
-            for deadline_id, (row_id, due) in stored.items()
-            if deadline_id in wanted and due != wanted[deadline_id]
-        ]
-        added = [
-            {"case_id": case.id, "deadline": deadline_id, "due": due}
-            for deadline_id, due in wanted.items()
-            if deadline_id not in stored
-        ]
-        gone = [{"row_id": row_id} for d, (row_id, _) in stored.items() if d not in wanted]
-        for statement, rows in (
-            (_DEADLINE_UPDATE, changed),
-            (_DEADLINE_INSERT, added),
-            (_DEADLINE_DELETE, gone),
-        ):
-            if rows:
-                connection.execute(statement, rows)
         case.next_due = min(wanted.values()) if wanted else None
+        assert case.id is not None
+        return _DeadlineChanges(
+            case.id,
+            [
+                (row_id, deadline_id, wanted[deadline_id])
+                for deadline_id, (row_id, due) in stored.items()
+                if deadline_id in wanted and due != wanted[deadline_id]
+            ],
+            [(d, due) for d, due in wanted.items() if d not in stored],
+            [row_id for d, (row_id, _) in stored.items() if d not in wanted],
+        )
 
     def _history_row(
         self,
@@ -591,6 +735,69 @@ class Engine:
 
     def count_cases(self, session: Session) -> int:
         return session.exec(select(func.count()).select_from(Case)).one()
+
+
+def _write_one_by_one(
+    connection: Connection,
+    values: dict[str, Any],
+    row: dict[str, Any],
+    stay: dict[str, Any] | None,
+    deadlines: _DeadlineChanges,
+    head: str | ledger.Unread | None,
+) -> None:
+    """SQLite (one statement per table written): the deadlines' changes, the case row,
+    the history row, its ledger entry (the head came with the claim), the stay."""
+    _write_deadlines(connection, deadlines)
+    changes = {**values, "case_id_": values["id"]}
+    del changes["id"]
+    connection.execute(_CASE_UPDATE, changes)
+    Engine._write_history(connection, row, head)
+    if stay is not None:
+        connection.execute(stays.INSERT, stay)
+
+
+def _write_deadlines(connection: Connection, deadlines: _DeadlineChanges) -> None:
+    """The changed dues and every new deadline in one statement (_DEADLINE_SET), each
+    new one taking over the row of one that goes while there are such; then the rows
+    of the deadlines that go and were not taken over."""
+    case_id, gone = deadlines.case_id, deadlines.gone
+    rows = [
+        {"id": row_id, "case_id": case_id, "deadline": deadline_id, "due": due}
+        for row_id, deadline_id, due in deadlines.changed
+    ] + [
+        {"id": gone[i] if i < len(gone) else None, "case_id": case_id, "deadline": d, "due": due}
+        for i, (d, due) in enumerate(deadlines.added)
+    ]
+    if rows:
+        connection.execute(_DEADLINE_SET, rows)
+    if len(gone) > len(deadlines.added):
+        rows = [{"row_id": row_id} for row_id in gone[len(deadlines.added) :]]
+        connection.execute(_DEADLINE_DELETE, rows)
+
+
+def _write_at_once(
+    connection: Connection,
+    values: dict[str, Any],
+    row: dict[str, Any],
+    stay: dict[str, Any] | None,
+    deadlines: _DeadlineChanges,
+) -> None:
+    """PostgreSQL: the ledger's lock, then one statement (_write_statement)."""
+    shape = (stay is not None, *deadlines.shape())
+    if shape not in _WRITES:
+        _WRITES[shape] = _write_statement(shape)
+    bound: dict[str, Any] = {f"c_{name}": value for name, value in values.items()}
+    bound.update({f"h_{name}": value for name, value in row.items()})
+    bound.update({f"s_{name}": value for name, value in (stay or {}).items()})
+    for i, (row_id, _, due) in enumerate(deadlines.changed):
+        bound[f"du_id{i}"], bound[f"du_due{i}"] = row_id, due
+    for i, (deadline_id, due) in enumerate(deadlines.added):
+        bound[f"di_deadline{i}"], bound[f"di_due{i}"] = deadline_id, due
+    for i, row_id in enumerate(deadlines.gone):
+        bound[f"dd_id{i}"] = row_id
+    bound.update(ledger.chained_values(row["case_id"], row["seq"], row["hash"], row["recorded_at"]))
+    ledger.lock(connection)  # last: held for this statement and the commit only
+    row["id"] = connection.execute(_WRITES[shape], bound).scalar_one()
 
 
 def _repeated(first: resubmission.Earlier) -> Outcome:

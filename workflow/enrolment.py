@@ -17,7 +17,7 @@ a `Classes` source (the bulk replay's classes in memory): the rules are the same
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol, cast
@@ -60,27 +60,28 @@ def line_of(executor: Executor, cell_id: int) -> Line:
         select(col(Organisation.path)).where(col(Organisation.id) == cell_id)
     ).scalar_one_or_none()
     if cell is None:
-        raise _no_cell(cell_id)
+        raise no_cell(cell_id)
     ids = _path_ids(cell)
     rows = executor.execute(
         select(col(Organisation.id), col(Organisation.path), col(Organisation.kind)).where(
             col(Organisation.id).in_(ids)
         )
     ).all()
-    return _line(ids, [(cast(int, i), str(p), str(k)) for i, p, k in rows])
+    return _line(ids, rows)
 
 
-def line_from(cell_id: int, organisation: Callable[[int], Any | None]) -> Line:
-    """The same Line from organisation records (`organisation`: id → record or None)."""
+def line_from(organisation: Callable[[int], Organisation | None], cell_id: int) -> Line | None:
+    """`line_of` from a look-up of the tree (the engine's cache): no statement. None when
+    there is no such cell (`line_of` then names the problem)."""
     cell = organisation(cell_id)
     if cell is None:
-        raise _no_cell(cell_id)
+        return None
     ids = _path_ids(cell.path)
-    found = [(i, org) for i in ids if (org := organisation(i)) is not None]
-    return _line(ids, [(i, str(org.path), str(org.kind)) for i, org in found])
+    found = [org for org in map(organisation, ids) if org is not None]
+    return _line(ids, [(org.id, org.path, org.kind) for org in found])
 
 
-def _no_cell(cell_id: int) -> InvalidData:
+def no_cell(cell_id: int) -> InvalidData:
     return InvalidData("cell_id", f"Không có chi bộ {cell_id}", f"There is no cell {cell_id}")
 
 
@@ -88,9 +89,9 @@ def _path_ids(path: str) -> list[int]:
     return [int(part) for part in path.strip("/").split("/") if part]
 
 
-def _line(ids: list[int], rows: list[tuple[int, str, str]]) -> Line:
-    paths = {i: p for i, p, _ in rows}
-    kinds = {i: k for i, _, k in rows}
+def _line(ids: list[int], rows: Sequence[Any]) -> Line:
+    paths = {cast(int, i): str(p) for i, p, _ in rows}
+    kinds = {cast(int, i): str(k) for i, _, k in rows}
     committees = [i for i in ids if kinds.get(i) == "committee"]
     district = committees[-1] if committees else ids[0]
     return Line(paths, district, paths[district])
@@ -192,6 +193,7 @@ def class_for_enrolment(
     *,
     issuer: str = "",
     holder_id: int | None = None,
+    line: Line | None = None,
 ) -> int:
     """The id of the class a candidate of cell `cell_org` attends, act dated `on`.
 
@@ -201,7 +203,7 @@ def class_for_enrolment(
     InvalidData names the field when the choice cannot be accepted.
     """
     source = Stored(executor) if isinstance(executor, Session | Connection) else executor
-    line = source.line(cell_org)
+    line = line or source.line(cell_org)  # `line`: the caller's, from a cached tree
     if class_id is not None:
         return _chosen(source, kind, class_id, line)
     if not name or not name.strip():

@@ -594,7 +594,10 @@ class _Classes:
 
     def line(self, cell_id: int) -> enrolment.Line:
         if cell_id not in self.batch.lines:
-            self.batch.lines[cell_id] = enrolment.line_from(cell_id, self.batch.organisation)
+            line = enrolment.line_from(self.batch.organisation, cell_id)
+            if line is None:
+                raise enrolment.no_cell(cell_id)
+            self.batch.lines[cell_id] = line
         return self.batch.lines[cell_id]
 
     def _made(self) -> list[dict[str, Any]]:

@@ -84,3 +84,23 @@ def test_a_stay_over_tet_counts_its_holidays_out() -> None:
     # Tết 2026: 16–20 February off (the holidays package's Vietnam calendar).
     stay = stays.stay(1, "/1/", "in_class", date(2026, 2, 13), date(2026, 2, 23), "x", "y")
     assert (stay["days"], stay["working_days"]) == (10, 1)
+
+
+def test_the_stays_migration_derives_the_stays_the_engine_wrote(setup: Setup) -> None:
+    """A database from before stays (0010) gains, on upgrade, the very stays the engine
+    would have written: downgraded past 0011 and upgraded again, nothing differs."""
+    from alembic import command
+
+    from workflow import db
+
+    setup.case_in("probationary")
+    setup.case_in("in_class", setup.bang_lung_cell)
+    written = _stays(setup)
+    assert written
+    database = setup.engine.database.engine
+    config = db.alembic_config(database)
+    with database.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010_scale")
+    db.migrate(database)
+    assert _stays(setup) == written

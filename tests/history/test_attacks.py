@@ -99,7 +99,13 @@ def test_a_case_deleted_with_all_its_rows_is_named(setup: Setup) -> None:
         setup.engine.database,
         *(
             f"DELETE FROM {table} WHERE case_id = :case"
-            for table in ("attendance", "casedeadline", "sponsorship", "helperassignment")
+            for table in (
+                "attendance",
+                "casedeadline",
+                "sponsorship",
+                "helperassignment",
+                "case_stay",
+            )
         ),
         "DELETE FROM historyevent WHERE case_id = :case",
         'DELETE FROM "case" WHERE id = :case',

@@ -122,6 +122,40 @@ def append_to(
     return values
 
 
+# The entry chained onto the head inside one statement (PostgreSQL, after the lock: a
+# statement's snapshot is taken when it starts, so it sees the last committed entry):
+# the head read, the hash computed by the server as `_hash` computes it, the INSERT.
+CHAINED_INSERT = """INSERT INTO ledger (seq, case_id, case_seq, history_hash, recorded_at, prev_hash, hash)
+SELECT head.seq, :ledger_case_id, :ledger_case_seq, :ledger_history_hash, :ledger_recorded_at,
+       head.prev, encode(sha256(convert_to(head.prev || head.seq::text || CAST(:ledger_body AS TEXT),
+                                           'UTF8')), 'hex')
+FROM (SELECT COALESCE((SELECT seq FROM ledger ORDER BY seq DESC LIMIT 1), 0) + 1 AS seq,
+             COALESCE((SELECT hash FROM ledger ORDER BY seq DESC LIMIT 1),
+                      CAST(:ledger_genesis AS TEXT)) AS prev) AS head"""
+
+
+def chained_values(
+    case_id: int, case_seq: int, history_hash: str, recorded_at: datetime
+) -> dict[str, Any]:
+    """The bound values of `CHAINED_INSERT` for one history row: the entry's body but for
+    its seq (`_hash`'s "<seq>|<case>|<case seq>|<row hash>|<time>" after the seq)."""
+    stamp = recorded_at.replace(tzinfo=None).isoformat(timespec="microseconds")
+    return {
+        "ledger_case_id": case_id,
+        "ledger_case_seq": case_seq,
+        "ledger_history_hash": history_hash,
+        "ledger_recorded_at": recorded_at,
+        "ledger_body": f"|{case_id}|{case_seq}|{history_hash}|{stamp}",
+        "ledger_genesis": GENESIS,
+    }
+
+
+def lock(connection: Connection) -> None:
+    """Hold the ledger until the commit (PostgreSQL; SQLite's writers are serial)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK)
+
+
 def chained(connection: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The ledger entries of history rows written together (a bulk replay), chained in
     their order onto the head, not yet written: the caller inserts them in one batch.

@@ -17,19 +17,31 @@ from sqlmodel import Session
 from workflow.directory import targets
 from workflow.models import AdmissionTarget, Case, Organisation
 from workflow.reports.figures import NO_FIGURE, percent, vi_percent
-from workflow.reports.period import Period
+from workflow.reports.period import FIRST_DAY, LAST_DAY, Period
 from workflow.reports.scope import Subtree
-from workflow.reports.sql import Tally, admitted_by_path, tally, units_of
+from workflow.reports.sql import (
+    Tally,
+    admitted_by_path,
+    ceremonies,
+    ceremony_tally,
+    split,
+    tallied,
+    units_of,
+)
 from workflow.reports.tables import monthly, table
 
 
-def admissions(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
-    admitted = tally(session, org, period, Case.ceremony_on)
+def admissions(
+    session: Session, org: Subtree, period: Period, *, tallies: bool = True
+) -> dict[str, Any]:
+    """The report; `tallies=False` counts every ceremony from "case" (the tally's whole
+    months give the same figures: tests/reports/test_tallies.py)."""
     units = units_of(session, org)
+    admitted = ceremonies(session, org, period, units, tallies=tallies)
     applicable = targets.applicable(
         session, [org.id, *(u.id for u in units if u.id is not None)], period.start, period.end
     )
-    windows = TargetWindows(session, org, period)
+    windows = TargetWindows(session, org, period, [u.path for u in units], tallies=tallies)
     target_rows = _target_rows(applicable[org.id], windows, org.path, period)
     by_year = admitted.by_year()
     years = [
@@ -61,13 +73,25 @@ def _months_of_year_in(period: Period, year: int) -> int:
 
 
 class TargetWindows:
-    """Admissions of the subtree counted over a target's own days, per cell path: one
-    query per distinct window (a year, or a resolution's span), shared by the subtree's
-    row and every unit's."""
+    """Admissions of the subtree counted over a target's own days, for the subtree and
+    each unit: per distinct window (a year, or a resolution's span) one count per path,
+    shared by the subtree's row and every unit's. The windows' whole months come from the
+    ceremony tally (each path's months, read once for all windows), the days of the
+    months a window cuts from "case"; without tallies, every day from "case"."""
 
-    def __init__(self, session: Session, org: Subtree, period: Period) -> None:
+    def __init__(
+        self,
+        session: Session,
+        org: Subtree,
+        period: Period,
+        unit_paths: list[str],
+        *,
+        tallies: bool = True,
+    ) -> None:
         self.session, self.org, self.period = session, org, period
-        self._by_path: dict[tuple[date, date], dict[str, int]] = {}
+        self.paths, self.tallies = [org.path, *unit_paths], tallies
+        self._counts: dict[tuple[date, date], dict[str, int]] = {}
+        self._months: dict[str, dict[int, int]] | None = None
 
     def span(self, start: date, end: date) -> tuple[date, date]:
         """The days a target of [start, end] is measured over in this report."""
@@ -77,13 +101,40 @@ class TargetWindows:
         first, last = self.span(start, end)
         if last < first:
             return 0
-        if (first, last) not in self._by_path:
-            window = Period(first, last, last)
-            self._by_path[first, last] = admitted_by_path(
-                self.session, self.org, window, Case.ceremony_on
-            )
-        counts = self._by_path[first, last]
-        return sum(n for cell, n in counts.items() if cell.startswith(path))
+        if (first, last) not in self._counts:
+            self._counts[first, last] = self._count(Period(first, last, last))
+        counts = self._counts[first, last]
+        if path not in counts:  # not the subtree nor one of its units: from "case"
+            counts[path] = _below(self._by_path(Period(first, last, last)), path)
+        return counts[path]
+
+    def _by_path(self, window: Period) -> dict[str, int]:
+        return admitted_by_path(self.session, self.org, window, Case.ceremony_on)
+
+    def _count(self, window: Period) -> dict[str, int]:
+        parts = split(window)
+        if not self.tallies or not tallied(*self.paths) or parts.whole is None:
+            by_path = self._by_path(window)
+            return {path: _below(by_path, path) for path in self.paths}
+        if self._months is None:
+            every = (_key(FIRST_DAY), _key(LAST_DAY))
+            found = ceremony_tally(self.session, self.paths, every)
+            self._months = {path: found.subtree(path) for path in self.paths}
+        first, last = parts.months
+        edges = [self._by_path(edge) for edge in parts.edges]
+        return {
+            path: sum(n for month, n in self._months[path].items() if first <= month <= last)
+            + sum(_below(edge, path) for edge in edges)
+            for path in self.paths
+        }
+
+
+def _key(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _below(by_path: dict[str, int], path: str) -> int:
+    return sum(n for cell, n in by_path.items() if cell.startswith(path))
 
 
 def _target_rows(

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlmodel import Session, col
 
 from workflow import process
@@ -17,11 +17,39 @@ from workflow.reports.categories import AGE_BANDS, NO_RELIGION, NOT_RECORDED, OC
 from workflow.reports.figures import percent
 from workflow.reports.period import Period
 from workflow.reports.scope import Subtree
-from workflow.reports.sql import AgeBand, between, in_subtree
+from workflow.reports.sql import AgeBand, between, ceremony_keys, in_subtree, split, tallied
 from workflow.reports.tables import share, table
 
+# The breakdown's keys, in the order of the scan's GROUP BY (models.CEREMONY_DIMENSIONS).
+KEYS = ("gender", "youth", "ethnicity", "religion", "education", "occupation", "band")
+Counts = dict[str, dict[Any, int]]  # key → value as the scan reads it → ceremonies
 
-def breakdown(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
+
+def breakdown(
+    session: Session, org: Subtree, period: Period, *, tallies: bool = True
+) -> dict[str, Any]:
+    """The report. Each figure is a count per value of ONE key, so the period's whole
+    months are read from the ceremony tally (models.CeremonyTally: per organisation,
+    month, key and value) and only the cases of a cell at the organisation's own path
+    and the days of the months the period cuts from "case"; `tallies=False` counts every
+    ceremony from "case" (the same figures: tests/reports/test_tallies.py)."""
+    parts = split(period)
+    if not tallies or not tallied(org.path) or parts.whole is None:
+        return _breakdown_result(_groups(session, org, period))
+    counts: Counts = {key: defaultdict(int) for key in KEYS}
+    for dim, value, n in ceremony_keys(session, org.path, parts.months, KEYS):
+        counts[dim][int(value) if dim in ("youth", "band") else value] += int(n)
+    own = _groups(session, org, parts.whole, col(Case.org_path) == org.path)
+    edges = [_groups(session, org, edge) for edge in parts.edges]
+    for groups in (own, *edges):
+        _add_groups(counts, groups)
+    return _result_of(counts)
+
+
+def _groups(
+    session: Session, org: Subtree, period: Period, *conditions: ColumnElement[bool]
+) -> list[Any]:
+    """The period's ceremonies in the subtree, per combination of the keys (from "case")."""
     inner = (
         select(
             col(Person.gender).label("gender"),
@@ -34,23 +62,17 @@ def breakdown(session: Session, org: Subtree, period: Period) -> dict[str, Any]:
         )
         .select_from(Case)
         .join(Person, col(Person.id) == Case.person_id)
-        .where(in_subtree(Case.org_path, org), between(Case.ceremony_on, period))
+        .where(in_subtree(Case.org_path, org), between(Case.ceremony_on, period), *conditions)
         .subquery()
     )
-    keys = [
-        inner.c[k]
-        for k in (
-            "gender",
-            "youth",
-            "ethnicity",
-            "religion",
-            "education",
-            "occupation",
-            "band",
-        )
-    ]
-    groups = session.execute(select(*keys, func.count()).group_by(*keys)).all()
-    return _breakdown_result(groups)
+    keys = [inner.c[k] for k in KEYS]
+    return list(session.execute(select(*keys, func.count()).group_by(*keys)).all())
+
+
+def _add_groups(counts: Counts, groups: Iterable[Any]) -> None:
+    for *values, n in groups:
+        for key, value in zip(KEYS, values, strict=True):
+            counts[key][value] += n
 
 
 def _occupation_group(key: str, counts: dict[str, int], total: int) -> dict[str, Any]:
@@ -70,19 +92,32 @@ def _occupation_group(key: str, counts: dict[str, int], total: int) -> dict[str,
 
 
 def _breakdown_result(groups: Iterable[Any]) -> dict[str, Any]:
-    total = women = youth = minorities = 0
+    """The report from the ceremonies per combination of the keys."""
+    counts: Counts = {key: defaultdict(int) for key in KEYS}
+    _add_groups(counts, groups)
+    return _result_of(counts)
+
+
+def _result_of(counts: Counts) -> dict[str, Any]:
+    """The report from the ceremonies per value of each key (values counted 0 are none)."""
+    present = {key: {v: n for v, n in values.items() if n} for key, values in counts.items()}
+    total = sum(present["gender"].values())
+    women = present["gender"].get("female", 0)
+    youth = sum(n for is_youth, n in present["youth"].items() if is_youth)
+    minorities = 0
     dims: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for gender, is_youth, ethnicity, religion, education, occupation, band, n in groups:
-        total += n
-        women += n if gender == "female" else 0
-        youth += n if is_youth else 0
+    for ethnicity, n in present["ethnicity"].items():
         ethnicity = (ethnicity or "").strip() or "Kinh"
         if ethnicity.casefold() != "kinh":
             minorities += n
             dims["ethnicity"][ethnicity] += n
+    for religion, n in present["religion"].items():
         dims["religion"][_religion(religion)] += n
+    for education, n in present["education"].items():
         dims["education"][(education or "").strip() or NOT_RECORDED] += n
+    for occupation, n in present["occupation"].items():
         dims["occupation"][occupation if occupation in process.OCCUPATIONS else "other"] += n
+    for band, n in present["band"].items():
         dims["band"][AGE_BANDS[int(band)][2]] += n
     occupation = [_occupation_group(key, dims["occupation"], total) for key in OCCUPATION_GROUPS]
     bands = [

@@ -10,7 +10,9 @@ recognise two separately bound copies of one expression as equal.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, case, func, select, true
@@ -19,7 +21,13 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session, col
 
-from workflow.models import Case, Organisation
+from workflow.models import (
+    CEREMONY_TALLY_MAX_PATH,
+    Case,
+    CeremonyTally,
+    Organisation,
+    OutcomeTally,
+)
 from workflow.reports.categories import AGE_BANDS
 from workflow.reports.period import Period
 from workflow.reports.scope import Subtree
@@ -272,3 +280,207 @@ def units_of(session: Session, org: Subtree) -> list[Organisation]:
         .order_by(col(Organisation.name))
     )
     return list(session.scalars(query).all())
+
+
+def merged(*tallies: Tally) -> Tally:
+    """The counts of several disjoint parts of one subtree's cases, added up."""
+    months: dict[int, int] = defaultdict(int)
+    by_path_year: dict[tuple[str, int], int] = defaultdict(int)
+    for part in tallies:
+        for month, n in part.months.items():
+            months[month] += n
+        for key, n in part.by_path_year.items():
+            by_path_year[key] += n
+    return Tally(tallies[0].org_path, dict(months), dict(by_path_year))
+
+
+# ── whole months from the ceremony tally (models.CeremonyTally) ───────────
+@dataclass(frozen=True)
+class Split:
+    """A period cut where the tally can answer: its whole months (`whole`: their days,
+    `months`: their first and last keys), and the days of the months it cuts (`edges`:
+    at most one before, one after), which the reports count from "case"."""
+
+    whole: Period | None
+    months: tuple[int, int]
+    edges: tuple[Period, ...]
+
+
+def split(period: Period) -> Split:
+    first = period.start if period.start.day == 1 else _next_month(period.start)
+    ends_a_month = _next_month(period.end) - timedelta(days=1) == period.end
+    last_day = period.end if ends_a_month else period.end.replace(day=1) - timedelta(days=1)
+    if last_day < first:
+        return Split(None, (0, -1), (period,))
+    edges = []
+    if period.start < first:
+        edges.append(Period(period.start, first - timedelta(days=1), period.as_of))
+    if last_day < period.end:
+        edges.append(Period(last_day + timedelta(days=1), period.end, period.as_of))
+    months = (_key(first), _key(last_day))
+    return Split(Period(first, last_day, period.as_of), months, tuple(edges))
+
+
+def _key(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def tallied(*paths: str) -> bool:
+    """Whether the tally holds these organisations' ceremonies: it keeps every prefix
+    "/…/" of a cell's path up to CEREMONY_TALLY_MAX_PATH characters."""
+    return all(
+        2 < len(path) <= CEREMONY_TALLY_MAX_PATH and path[0] == path[-1] == "/" for path in paths
+    )
+
+
+@dataclass
+class Counted:
+    """Cases per month read from a tally for some organisations: `below[path]` in the
+    cells under each, `at[path]` in a cell at the path itself."""
+
+    below: dict[str, dict[int, int]]
+    at: dict[str, dict[int, int]]
+
+    def subtree(self, path: str) -> dict[int, int]:
+        """Per month, the cases of the organisation's whole subtree."""
+        months = dict(self.below.get(path, {}))
+        for month, n in self.at.get(path, {}).items():
+            months[month] = months.get(month, 0) + n
+        return months
+
+
+def ceremony_tally(session: Session, paths: list[str], months: tuple[int, int]) -> Counted:
+    """The ceremonies of the months [first, last] of each organisation path."""
+    rows = session.execute(
+        select(
+            col(CeremonyTally.org_path),
+            col(CeremonyTally.dim),
+            col(CeremonyTally.month),
+            col(CeremonyTally.n),
+        ).where(
+            col(CeremonyTally.org_path).in_(paths),
+            col(CeremonyTally.month).between(*months),
+            col(CeremonyTally.dim).in_(("at", "ceremonies")),
+            col(CeremonyTally.n) != 0,
+        )
+    ).all()
+    found = Counted(defaultdict(dict), defaultdict(dict))
+    for path, dim, month, n in rows:
+        (found.at if dim == "at" else found.below)[str(path)][int(month)] = int(n)
+    return found
+
+
+def outcome_tally(
+    session: Session, paths: list[str], months: tuple[int, int], measure: str
+) -> Counted:
+    """Confirmations or removals (`measure`) of the months [first, last] of each path."""
+    rows = session.execute(
+        select(col(OutcomeTally.org_path), col(OutcomeTally.measure), col(OutcomeTally.month))
+        .add_columns(col(OutcomeTally.n))
+        .where(
+            col(OutcomeTally.org_path).in_(paths),
+            col(OutcomeTally.measure).in_((measure, f"{measure}_at")),
+            col(OutcomeTally.month).between(*months),
+            col(OutcomeTally.n) != 0,
+        )
+    ).all()
+    found = Counted(defaultdict(dict), defaultdict(dict))
+    for path, kind, month, n in rows:
+        (found.below if kind == measure else found.at)[str(path)][int(month)] = int(n)
+    return found
+
+
+def ceremony_keys(
+    session: Session, path: str, months: tuple[int, int], keys: tuple[str, ...]
+) -> list[Any]:
+    """(key, value, count) of the ceremonies of the months [first, last] below the
+    organisation `path` (not in a cell at the path itself), per value of each key."""
+    return list(
+        session.execute(
+            select(col(CeremonyTally.dim), col(CeremonyTally.value), func.sum(col(CeremonyTally.n)))
+            .where(
+                col(CeremonyTally.org_path) == path,
+                col(CeremonyTally.month).between(*months),
+                col(CeremonyTally.dim).in_(keys),
+            )
+            .group_by(col(CeremonyTally.dim), col(CeremonyTally.value))
+        ).all()
+    )
+
+
+Reader = Callable[[list[str], tuple[int, int]], Counted]
+
+
+def from_tallies(
+    session: Session,
+    org: Subtree,
+    period: Period,
+    units: list[Organisation],
+    read: Reader | None,
+    date_column: Any,
+    *conditions: ColumnElement[bool],
+) -> Tally:
+    """`tally(…, date_column, *conditions)`, the same counts read by `read` from a
+    monthly tally for the period's whole months — the subtree's months from the
+    organisation's rows, each unit's from its own, a cell at the organisation's path
+    from its `at` rows — and the days of the months the period cuts from "case".
+    `units` are the organisation's children (`units_of`): the only ones `Tally.by_unit`
+    is read for. Without `read` (or a path the tallies do not keep), all from "case"."""
+    paths = [u.path for u in units]
+    parts = split(period)
+    if read is None or not tallied(org.path, *paths) or parts.whole is None:
+        return tally(session, org, period, date_column, *conditions)
+    found = read([org.path, *paths], parts.months)
+    per_path = {path: found.subtree(path) for path in paths}
+    per_path[org.path] = found.at.get(org.path, {})  # unit_of(org.path) is None: direct
+    whole = Tally(org.path, found.subtree(org.path), _per_year(per_path))
+    edges = [tally(session, org, edge, date_column, *conditions) for edge in parts.edges]
+    return merged(whole, *edges)
+
+
+def ceremonies(
+    session: Session, org: Subtree, period: Period, units: list[Organisation], *, tallies: bool
+) -> Tally:
+    """The subtree's ceremonies (Case.ceremony_on) per month and per unit."""
+
+    def read(paths: list[str], months: tuple[int, int]) -> Counted:
+        return ceremony_tally(session, paths, months)
+
+    return from_tallies(session, org, period, units, read if tallies else None, Case.ceremony_on)
+
+
+def outcomes(
+    session: Session,
+    org: Subtree,
+    period: Period,
+    units: list[Organisation],
+    measure: str,
+    *,
+    tallies: bool,
+) -> Tally:
+    """The subtree's confirmations (Case.official_on) or removals (Case.closed_on of the
+    cases removed) per month and per unit."""
+
+    def read(paths: list[str], months: tuple[int, int]) -> Counted:
+        return outcome_tally(session, paths, months, measure)
+
+    if measure == "confirmed":
+        return from_tallies(
+            session, org, period, units, read if tallies else None, Case.official_on
+        )
+    removed = col(Case.state) == "removed"
+    return from_tallies(
+        session, org, period, units, read if tallies else None, Case.closed_on, removed
+    )
+
+
+def _per_year(per_path: dict[str, dict[int, int]]) -> dict[tuple[str, int], int]:
+    out: dict[tuple[str, int], int] = defaultdict(int)
+    for path, months in per_path.items():
+        for month, n in months.items():
+            out[path, month // 12] += n
+    return dict(out)
