@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, bindparam, update
 from sqlmodel import Session, SQLModel, and_, col, or_, select
 
-from workflow import access, guards, process, schema
+from workflow import access, enrolment, guards, process, schema
 from workflow.access import Actor
 from workflow.config import RuleParameters
 from workflow.guards import Guard
@@ -192,6 +192,10 @@ class Act:
 
     def organisation(self, org_id: int) -> Organisation | None:
         return self.engine._organisation(self.connection, org_id)
+
+    @property
+    def classes(self) -> enrolment.Classes:
+        return enrolment.Stored(self.connection)
 
     def parent_committee(self) -> Organisation | None:
         cell = self.organisation(self.case.cell_id)

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 class EffectContext(Protocol):
     case: Case
-    connection: Connection  # the act's transaction (a class is resolved on it)
+    connection: Connection  # the act's transaction
     data: dict[str, Any]
     on: date
     params: RuleParameters
@@ -46,6 +46,10 @@ class EffectContext(Protocol):
     @property
     def person(self) -> Person: ...
     def organisation(self, org_id: int) -> Organisation | None: ...
+    @property
+    def classes(self) -> enrolment.Classes:
+        """Where a class is resolved (the act's transaction, or a replay's memory)."""
+
     def find(self, table: type[SQLModel], **where: Any) -> Any | None:
         """The first row of `table` with these column values (attributes by name)."""
 
@@ -62,11 +66,11 @@ def nothing(ctx: EffectContext) -> None:
 
 def _attend(ctx: EffectContext, kind: str) -> None:
     """The class the data names, the case among its attendees. workflow.enrolment
-    resolves the class on the act's own connection and writes a new one at once: a
-    class is shared by many cases, so the next case of a bulk replay's batch finds it."""
+    resolves the class in `ctx.classes` — the act's transaction, where a new class is
+    written at once, or a bulk replay's classes, where the next case finds it."""
     assert ctx.case.id is not None
     course_id = enrolment.class_for_enrolment(
-        ctx.connection,
+        ctx.classes,
         kind,
         ctx.data.get("class_id"),
         ctx.data.get("class_name"),

@@ -11,15 +11,16 @@ user chose (one above the cell) or, by default, the district.
 
 A core module (no subpackage import: the engine's effects call it); the class records'
 own actions live in workflow/directory/classes.py, which re-exports this function.
-Written against `execute` alone so a Session and a Connection both serve.
+Written against `execute` alone so a Session and a Connection both serve; or against
+a `Classes` source (the bulk replay's classes in memory): the rules are the same code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Connection, insert, or_, select
 from sqlmodel import Session, col
@@ -59,8 +60,8 @@ def line_of(executor: Executor, cell_id: int) -> Line:
         select(col(Organisation.path)).where(col(Organisation.id) == cell_id)
     ).scalar_one_or_none()
     if cell is None:
-        raise InvalidData("cell_id", f"Không có chi bộ {cell_id}", f"There is no cell {cell_id}")
-    ids = [int(part) for part in cell.strip("/").split("/") if part]
+        raise no_cell(cell_id)
+    ids = _path_ids(cell)
     rows = executor.execute(
         select(col(Organisation.id), col(Organisation.path), col(Organisation.kind)).where(
             col(Organisation.id).in_(ids)
@@ -75,9 +76,17 @@ def line_from(organisation: Callable[[int], Organisation | None], cell_id: int) 
     cell = organisation(cell_id)
     if cell is None:
         return None
-    ids = [int(part) for part in cell.path.strip("/").split("/") if part]
+    ids = _path_ids(cell.path)
     found = [org for org in map(organisation, ids) if org is not None]
     return _line(ids, [(org.id, org.path, org.kind) for org in found])
+
+
+def no_cell(cell_id: int) -> InvalidData:
+    return InvalidData("cell_id", f"Không có chi bộ {cell_id}", f"There is no cell {cell_id}")
+
+
+def _path_ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part]
 
 
 def _line(ids: list[int], rows: Sequence[Any]) -> Line:
@@ -88,8 +97,94 @@ def _line(ids: list[int], rows: Sequence[Any]) -> Line:
     return Line(paths, district, paths[district])
 
 
+class Classes(Protocol):
+    """Where a class is looked up and made: the database (`Stored`), or the bulk
+    replay's classes in memory."""
+
+    def line(self, cell_id: int) -> Line: ...
+    def kind_and_path(self, class_id: int) -> tuple[str, str] | None:
+        """The class's kind and its holder's path; None: no such class."""
+
+    def candidates(
+        self, kind: str, on: date, line: Line
+    ) -> Iterable[tuple[int, str, date, date | None, str]]:
+        """(id, name, starts_on, ends_on, holder's path) of the classes of `kind` that
+        started in `on`'s period (`in_period`), held on the line or in the district."""
+
+    def create(self, values: dict[str, Any]) -> int: ...
+
+
+def period(on: date) -> tuple[date, date]:
+    """The first and last start of a class of `on`'s period (what `candidates` keeps
+    by date: the stored query's two conditions)."""
+    return on - AFTER - timedelta(days=366), on + BEFORE
+
+
+def in_period(starts_on: date, on: date) -> bool:
+    first, last = period(on)
+    return first <= starts_on <= last
+
+
+class Stored:
+    """The classes in the database, on `executor`'s transaction."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+
+    def line(self, cell_id: int) -> Line:
+        return line_of(self.executor, cell_id)
+
+    def kind_and_path(self, class_id: int) -> tuple[str, str] | None:
+        row = self.executor.execute(
+            select(col(Course.kind), col(Organisation.path))
+            .join(Organisation, col(Organisation.id) == Course.organisation_id)
+            .where(col(Course.id) == class_id)
+        ).first()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def candidates(
+        self, kind: str, on: date, line: Line
+    ) -> Iterable[tuple[int, str, date, date | None, str]]:
+        return held(self.executor, kind, line, on)
+
+    def create(self, values: dict[str, Any]) -> int:
+        created = self.executor.execute(insert(Course).values(**values).returning(col(Course.id)))
+        return cast(int, created.scalar_one())
+
+
+def held(
+    executor: Executor, kind: str, line: Line, on: date | None = None
+) -> list[tuple[int, str, date, date | None, str]]:
+    """(id, name, starts_on, ends_on, holder's path) of the stored classes of `kind` held
+    on the line or in the district; with `on`, only those that started in its period."""
+    in_scope = or_(
+        col(Organisation.path).in_(list(line.paths.values())),
+        col(Organisation.path).startswith(line.district_path),
+    )
+    period = (
+        ()
+        if on is None
+        else (
+            col(Course.starts_on) <= on + BEFORE,
+            col(Course.starts_on) >= on - AFTER - timedelta(days=366),
+        )
+    )
+    rows = executor.execute(
+        select(
+            col(Course.id),
+            col(Course.name),
+            col(Course.starts_on),
+            col(Course.ends_on),
+            col(Organisation.path),
+        )
+        .join(Organisation, col(Organisation.id) == Course.organisation_id)
+        .where(col(Course.kind) == kind, *period, in_scope)
+    ).all()
+    return cast(list[tuple[int, str, date, date | None, str]], rows)
+
+
 def class_for_enrolment(
-    executor: Executor,
+    executor: Executor | Classes,
     kind: str,
     class_id: int | None,
     name: str | None,
@@ -107,27 +202,24 @@ def class_for_enrolment(
     `holder_id` (the cell or an organisation above it; default: the district).
     InvalidData names the field when the choice cannot be accepted.
     """
-    line = line or line_of(executor, cell_org)  # `line`: the caller's, from a cached tree
+    source = Stored(executor) if isinstance(executor, Session | Connection) else executor
+    line = line or source.line(cell_org)  # `line`: the caller's, from a cached tree
     if class_id is not None:
-        return _chosen(executor, kind, class_id, line)
+        return _chosen(source, kind, class_id, line)
     if not name or not name.strip():
         raise InvalidData(
             "class_name",
             "Chọn một lớp đã mở hoặc ghi tên lớp",
             "Pick a recorded class or give the class's name",
         )
-    found = _matching(executor, kind, name, on, line)
+    found = _matching(source, kind, name, on, line)
     if found is not None:
         return found
-    return _create(executor, kind, name, issuer, on, holder_id, line)
+    return _create(source, kind, name, issuer, on, holder_id, line)
 
 
-def _chosen(executor: Executor, kind: str, class_id: int, line: Line) -> int:
-    row = executor.execute(
-        select(col(Course.kind), col(Organisation.path))
-        .join(Organisation, col(Organisation.id) == Course.organisation_id)
-        .where(col(Course.id) == class_id)
-    ).first()
+def _chosen(classes: Classes, kind: str, class_id: int, line: Line) -> int:
+    row = classes.kind_and_path(class_id)
     if row is None:
         raise InvalidData(
             "class_id", f"Không có lớp số {class_id}", f"There is no class {class_id}"
@@ -137,7 +229,7 @@ def _chosen(executor: Executor, kind: str, class_id: int, line: Line) -> int:
         raise InvalidData(
             "class_id", f"Lớp số {class_id} không phải {vi}", f"Class {class_id} is not an {en}"
         )
-    if not _reachable(str(row[1]), line):
+    if not reachable(str(row[1]), line):
         raise InvalidData(
             "class_id",
             f"Lớp số {class_id} do một tổ chức ngoài huyện của chi bộ mở",
@@ -146,31 +238,13 @@ def _chosen(executor: Executor, kind: str, class_id: int, line: Line) -> int:
     return class_id
 
 
-def _reachable(path: str, line: Line) -> bool:
+def reachable(path: str, line: Line) -> bool:
     """A class held on the cell's line (above it) or anywhere in its district."""
     return path in line.paths.values() or path.startswith(line.district_path)
 
 
-def _matching(executor: Executor, kind: str, name: str, on: date, line: Line) -> int | None:
-    rows = executor.execute(
-        select(
-            col(Course.id),
-            col(Course.name),
-            col(Course.starts_on),
-            col(Course.ends_on),
-            col(Organisation.path),
-        )
-        .join(Organisation, col(Organisation.id) == Course.organisation_id)
-        .where(
-            col(Course.kind) == kind,
-            col(Course.starts_on) <= on + BEFORE,
-            col(Course.starts_on) >= on - AFTER - timedelta(days=366),
-            or_(
-                col(Organisation.path).in_(list(line.paths.values())),
-                col(Organisation.path).startswith(line.district_path),
-            ),
-        )
-    ).all()
+def _matching(classes: Classes, kind: str, name: str, on: date, line: Line) -> int | None:
+    rows = classes.candidates(kind, on, line)
     key = name_key(name)
     ranked = sorted(
         (
@@ -179,11 +253,11 @@ def _matching(executor: Executor, kind: str, name: str, on: date, line: Line) ->
             if name_key(course_name) == key and on <= (ends_on or starts_on) + AFTER
         ),
     )
-    return cast(int, ranked[0][3]) if ranked else None
+    return ranked[0][3] if ranked else None
 
 
 def _create(
-    executor: Executor,
+    classes: Classes,
     kind: str,
     name: str,
     issuer: str,
@@ -206,8 +280,7 @@ def _create(
         "starts_on": on,
         "ends_on": None,
     }
-    created = executor.execute(insert(Course).values(**values).returning(col(Course.id)))
-    return cast(int, created.scalar_one())
+    return classes.create(values)
 
 
 def attend(executor: Executor, course_id: int, case_id: int) -> None:

@@ -4,10 +4,12 @@ Each case is replayed exactly as `nominate` and one `advance` per act would: the
 process table, data parsing, access checks, Machine and guards, effects, deadlines,
 recorded times and hash chain (the engine's own methods do each part). What differs is
 where the rows go: a case's rows are built in memory while its acts run (a guard reads
-the case's own sponsors, helpers and person from there), and the accepted cases of a
-call are written at the end in one batch per table (executemany; multi-row INSERTs on
-PostgreSQL), with the ledger chained over them in order. A case whose act is refused is
-not written at all, and the others go on.
+the case's own sponsors, helpers and person from there; a class is resolved by
+workflow.enrolment's one resolution against the stored classes, read once per call, and
+those this call's cases made), and the accepted cases of a call are written at the end
+in one batch per table — by the driver itself: one executemany on SQLite, one COPY on
+PostgreSQL, the values bound as SQLAlchemy binds them — with the ledger chained over
+them in order. A case whose act is refused is not written at all, and the others go on.
 
 Row ids are taken before the rows are written: on SQLite from each table's largest id
 (the caller's transaction holds the database's write lock, see `Engine.replay`), on
@@ -16,6 +18,8 @@ PostgreSQL from the tables' sequences (reserved in blocks).
 
 from __future__ import annotations
 
+import gc
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-from workflow import access, process, schema, stays
+from workflow import access, enrolment, process, schema, stays
 from workflow.access import Actor
 from workflow.acts import STATEMENTS as _STATEMENTS
 from workflow.acts import Act as _Act
@@ -41,6 +45,7 @@ from workflow.models import (
     Attendance,
     Case,
     CaseDeadline,
+    CaseStay,
     Course,
     HelperAssignment,
     HistoryEvent,
@@ -169,7 +174,9 @@ class Built:
     deadlines: dict[str, tuple[int, date]] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     stays: list[dict[str, Any]] = field(default_factory=list)  # the states it has left
-    moved: dict[int, dict[str, Any]] = field(default_factory=dict)  # stored rows' changes
+    note: str | None = None
+    # opened before the case's first write to a stored row (none on the import's path)
+    savepoint: sa.NestedTransaction | None = None
 
 
 class Batch:
@@ -185,9 +192,14 @@ class Batch:
         self.members: dict[int, Any] = {}
         self.identities: dict[tuple[Any, ...], int] = {}  # open cases of this call
         self.looked_up = False  # look_up_people ran: identities holds the stored ones too
-        self.courses: dict[int, dict[str, Any]] = {}  # made by this call's cases
-        self.stored_courses: dict[tuple[Any, ...], Any] = {}  # found in the database
-        self.moved: dict[int, dict[str, Any]] = {}  # stored courses' changes
+        self.classes: dict[int, dict[str, Any]] = {}  # made by this call's accepted cases
+        self.lines: dict[int, enrolment.Line] = {}  # a cell's line of organisations
+        # stored classes held on a line, by kind: their starts (sorted) and their rows
+        self.held: dict[tuple[Any, ...], tuple[list[date], list[tuple[Any, ...]]]] = {}
+        self.kinds: dict[int, tuple[str, str] | None] = {}  # a stored class's kind, path
+
+    def organisation(self, org_id: int) -> Organisation | None:
+        return self.engine._organisation(self.connection, org_id)
 
     def look_up_people(self, cases: Sequence[CaseHistory]) -> None:
         """The open cases of every person of this call, in one query (one_open_case
@@ -232,31 +244,114 @@ class Batch:
 
     def keep(self, built: Built) -> None:
         for model, rows in built.rows.items():
-            if model is not Course:
-                self.rows[model].extend(rows.values())
-        self.courses.update(built.rows[Course])
-        for course_id, values in built.moved.items():
-            self.moved.setdefault(course_id, {}).update(values)
+            self.rows[model].extend(rows.values())
+        self.classes.update(built.rows[Course])
         self.history.extend(built.history)
         self.stays.extend(built.stays)
 
     def write(self) -> None:
         """Every kept row, table by table, then the ledger over the history rows."""
-        self.rows[Course] = list(self.courses.values())
-        for course_id, values in self.moved.items():
-            update = sa.update(_table(Course)).where(_table(Course).c.id == course_id)
-            self.connection.execute(update.values(**values))
         for model in WRITTEN:
-            rows = self.rows.get(model)
-            if rows:
-                self.connection.execute(sa.insert(_table(model)), rows)
-        if self.history:
-            self.connection.execute(sa.insert(_table(HistoryEvent)), self.history)
+            write_rows(self.connection, _table(model), self.rows.get(model, []))
+        write_rows(self.connection, _table(HistoryEvent), self.history)
         entries = ledger.chained(self.connection, self.history)
-        if entries:
-            self.connection.execute(sa.insert(_table(LedgerEntry)), entries)
-        if self.stays:
-            self.connection.execute(stays.INSERT, self.stays)
+        write_rows(self.connection, _table(LedgerEntry), entries)
+        write_rows(self.connection, _table(CaseStay), self.stays)
+
+
+def write_rows(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Many rows of one table, every row with the first row's columns, in the caller's
+    transaction: on PostgreSQL one COPY, on SQLite one executemany of the driver. The
+    values are bound as SQLAlchemy binds them (the columns' types' processors: SQLite's
+    dates as text), so the rows stored are those `connection.execute(insert, rows)`
+    would store — without its per-row parameter processing."""
+    if not rows:
+        return
+    if connection.dialect.driver not in ("psycopg", "pysqlite"):
+        connection.execute(sa.insert(table), rows)  # a driver of another kind
+        return
+    names = tuple(rows[0])
+    sql, processed = _statement(connection.dialect, table, names)
+    values: list[Any] = [tuple(row[name] for name in names) for row in rows]
+    if processed:
+        for number, row in enumerate(values):
+            changed = list(row)
+            for index, process in processed:
+                changed[index] = process(changed[index])
+            values[number] = changed
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    failure = connection.dialect.loaded_dbapi.Error
+    cursor = driver.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(sql) as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(sql, values)
+    except failure as error:  # as SQLAlchemy raises it: the import's fallback catches it
+        raise sa.exc.DBAPIError.instance(sql, None, error, failure) from error
+    finally:
+        cursor.close()
+
+
+_Processed = list[tuple[int, Any]]
+_STATEMENT_CACHE: dict[tuple[str, str, tuple[str, ...]], tuple[str, _Processed]] = {}
+
+
+def _statement(
+    dialect: sa.Dialect, table: sa.Table, names: tuple[str, ...]
+) -> tuple[str, _Processed]:
+    """The SQL for these columns, and the columns' bind processors by position."""
+    key = (dialect.name, table.name, names)
+    if key not in _STATEMENT_CACHE:
+        quote = dialect.identifier_preparer
+        columns = ", ".join(quote.quote(name) for name in names)
+        if dialect.name == "postgresql":
+            sql = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
+        else:
+            marks = ", ".join("?" for _ in names)
+            sql = f"INSERT INTO {quote.format_table(table)} ({columns}) VALUES ({marks})"
+        processed = []
+        for index, name in enumerate(names):
+            process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processed.append((index, _quicker(process)))
+        _STATEMENT_CACHE[key] = (sql, processed)
+    return _STATEMENT_CACHE[key]
+
+
+_SAMPLES = (
+    date(2026, 3, 2),
+    datetime.fromisoformat("2026-03-02 09:05:07"),
+    datetime.fromisoformat("2026-03-02 09:05:07.000008"),
+)
+
+
+def _quicker(process: Any) -> Any:
+    """SQLite's date and time processors as `isoformat` (C) when that gives the very
+    text SQLAlchemy's gives (checked here, on samples); other values go to SQLAlchemy's."""
+    try:
+        day_ok = process(_SAMPLES[0]) == _SAMPLES[0].isoformat()
+        time_ok = all(process(t) == t.isoformat(" ", "microseconds") for t in _SAMPLES[1:])
+    except (TypeError, ValueError, AttributeError):
+        return process
+    if day_ok:
+
+        def day(value: Any) -> Any:
+            return value.isoformat() if type(value) is date else process(value)
+
+        return day
+    if time_ok:
+
+        def moment(value: Any) -> Any:
+            if type(value) is datetime and value.tzinfo is None:
+                return value.isoformat(" ", "microseconds")
+            return process(value)
+
+        return moment
+    return process
 
 
 class _Record:
@@ -266,28 +361,21 @@ class _Record:
         self.__dict__.update(values)
 
 
-# The events whose effect may write a class at once (workflow.enrolment: a class is
-# shared by cases, so the next case of the batch must find it)
-_CLASS_EVENTS = frozenset({"enrol_in_class", "complete_theory_class"})
-
-
 def replay_case(batch: Batch, history: CaseHistory) -> Replayed:
     """Run one case's acts in memory; keep its rows in the batch if all are accepted.
-    A case that joins a class runs inside a savepoint, so a refused case leaves no
-    class behind (a rejected row writes nothing)."""
-    if not any(act.event in _CLASS_EVENTS for act in history.acts):
-        return _replay_case(batch, history)
-    savepoint = batch.connection.begin_nested()
-    result = _replay_case(batch, history)
-    if result.error is None:
-        savepoint.commit()
-    else:
-        savepoint.rollback()
+    A refused case leaves nothing: its rows were in memory, its ids are given back,
+    and a write it made to a stored row (a savepoint's) is rolled back."""
+    built = Built()
+    result = _replay_case(batch, built, history)
+    if built.savepoint is not None:
+        if result.error is None:
+            built.savepoint.commit()
+        else:
+            built.savepoint.rollback()
     return result
 
 
-def _replay_case(batch: Batch, history: CaseHistory) -> Replayed:
-    built = Built()
+def _replay_case(batch: Batch, built: Built, history: CaseHistory) -> Replayed:
     mark = batch.ids.mark()
     try:
         case = _nominate(batch, built, history)
@@ -297,7 +385,7 @@ def _replay_case(batch: Batch, history: CaseHistory) -> Replayed:
     record = cast(Case, CaseRecord(case))
     for number, act in enumerate(history.acts):
         try:
-            _advance(batch, built, record, act, history.note)
+            _advance(batch, built, record, act)
         except (Refusal, schema.InvalidData, access.Forbidden) as error:
             batch.ids.restore(mark)
             return Replayed(step=number, error=error)
@@ -321,7 +409,7 @@ def _nominate(batch: Batch, built: Built, history: CaseHistory) -> dict[str, Any
     on = engine._act_date(history.nominated_on)
     parsed = schema.parse(spec.fields, history.nomination)
     engine._no_future_dates(spec, parsed)
-    note = _note(history.note)
+    note = built.note = _note(history.note)
     access.check_may_record(history.actor, spec.acted_by)
     _STATEMENTS.insert(Person)
     person = {**_STATEMENTS.defaults[Person], **parsed["person"]}
@@ -371,7 +459,7 @@ def _nominate(batch: Batch, built: Built, history: CaseHistory) -> dict[str, Any
     return case
 
 
-def _advance(batch: Batch, built: Built, case: Case, act: ReplayAct, note: str | None) -> None:
+def _advance(batch: Batch, built: Built, case: Case, act: ReplayAct) -> None:
     engine = batch.engine
     spec = process.event(act.event)
     if spec is None or spec is process.NOMINATE:
@@ -381,7 +469,7 @@ def _advance(batch: Batch, built: Built, case: Case, act: ReplayAct, note: str |
     on = engine._act_date(act.on)
     parsed = schema.parse(spec.fields, act.data)
     engine._no_future_dates(spec, parsed)
-    note = _note(note)
+    note = built.note  # as the nomination cleaned it: the same note, the same text
     previous = built.history[-1]["recorded_at"]
     case.version += 1
     access.check_may_record(act.actor, spec.acted_by)
@@ -464,26 +552,18 @@ class _InMemory(_Act):
         return None if self.batch.looked_up else super().open_case_of(person)
 
     def find(self, table: type[SQLModel], **where: Any) -> Any | None:
-        assert self.batch is not None and self.built is not None
-        if table is Course:  # this case's, this call's, then the stored ones
-            rows = [*self.built.rows[Course].values(), *self.batch.courses.values()]
-        elif table in (Attendance, Sponsorship, HelperAssignment):  # the case's own rows
-            rows = list(self.built.rows[table].values())
-        else:
+        assert self.built is not None
+        if table not in (Attendance, Sponsorship, HelperAssignment):
             return super().find(table, **where)
-        for row in rows:
+        for row in self.built.rows[table].values():  # the case's own rows
             if all(row.get(k) == v for k, v in where.items()):
                 return _Record(row)
-        if table is not Course:
-            return None
-        key = tuple(sorted(where.items()))
-        if key not in self.batch.stored_courses:
-            self.batch.stored_courses[key] = super().find(table, **where)
-        stored = self.batch.stored_courses[key]
-        if stored is None:
-            return None
-        moved = {**self.batch.moved.get(stored.id, {}), **self.built.moved.get(stored.id, {})}
-        return _Record({**stored._mapping, **moved})
+        return None
+
+    @property
+    def classes(self) -> enrolment.Classes:
+        assert self.batch is not None and self.built is not None
+        return _Classes(self.batch, self.built)
 
     def insert(self, table: type[SQLModel], **values: Any) -> int:
         assert self.batch is not None and self.built is not None
@@ -495,16 +575,70 @@ class _InMemory(_Act):
 
     def update(self, table: type[SQLModel], row_id: int, **values: Any) -> None:
         assert self.batch is not None and self.built is not None
-        if table is Course and row_id in self.batch.courses:  # made by an earlier case
-            self.built.rows[Course][row_id] = {**self.batch.courses[row_id], **values}
-            return
         mine = self.built.rows[table].get(row_id) if table in WRITTEN else None
         if mine is not None:
             mine.update(derived(table, values))
-        elif table is Course:
-            self.built.moved.setdefault(row_id, {}).update(values)
-        else:
-            super().update(table, row_id, **values)
+            return
+        if self.built.savepoint is None:
+            self.built.savepoint = self.batch.connection.begin_nested()
+        super().update(table, row_id, **values)
+
+
+class _Classes:
+    """The classes a replayed act resolves its class against (enrolment.Classes): the
+    stored ones, read once per batch, and those made by this call's cases — kept in
+    memory and written with the batch, so a refused case leaves no class behind."""
+
+    def __init__(self, batch: Batch, built: Built) -> None:
+        self.batch, self.built = batch, built
+
+    def line(self, cell_id: int) -> enrolment.Line:
+        if cell_id not in self.batch.lines:
+            line = enrolment.line_from(self.batch.organisation, cell_id)
+            if line is None:
+                raise enrolment.no_cell(cell_id)
+            self.batch.lines[cell_id] = line
+        return self.batch.lines[cell_id]
+
+    def _made(self) -> list[dict[str, Any]]:
+        return [*self.batch.classes.values(), *self.built.rows[Course].values()]
+
+    def _path(self, made: dict[str, Any]) -> str | None:
+        holder = self.batch.organisation(made["organisation_id"])
+        return None if holder is None else holder.path
+
+    def kind_and_path(self, class_id: int) -> tuple[str, str] | None:
+        made = self.built.rows[Course].get(class_id) or self.batch.classes.get(class_id)
+        if made is not None:
+            path = self._path(made)
+            return None if path is None else (made["kind"], path)
+        if class_id not in self.batch.kinds:
+            stored = enrolment.Stored(self.batch.connection)
+            self.batch.kinds[class_id] = stored.kind_and_path(class_id)
+        return self.batch.kinds[class_id]
+
+    def candidates(
+        self, kind: str, on: date, line: enrolment.Line
+    ) -> list[tuple[int, str, date, date | None, str]]:
+        key = (kind, line.district_path, *line.paths.values())
+        if key not in self.batch.held:
+            rows = sorted(enrolment.held(self.batch.connection, kind, line), key=lambda r: r[2])
+            self.batch.held[key] = ([row[2] for row in rows], rows)
+        starts, rows = self.batch.held[key]
+        first, last = enrolment.period(on)
+        found = rows[bisect_left(starts, first) : bisect_right(starts, last)]
+        for made in self._made():
+            if made["kind"] != kind or not enrolment.in_period(made["starts_on"], on):
+                continue
+            path = self._path(made)
+            if path is not None and enrolment.reachable(path, line):
+                found.append((made["id"], made["name"], made["starts_on"], made["ends_on"], path))
+        return found
+
+    def create(self, values: dict[str, Any]) -> int:
+        row = {**values, "id": self.batch.ids.take(Course)}
+        self.built.rows[Course][row["id"]] = row
+        return int(row["id"])
 
 
 def _context(
@@ -534,8 +668,17 @@ def _context(
 
 
 def run(engine: Engine, connection: Connection, cases: Sequence[CaseHistory]) -> list[Replayed]:
-    batch = Batch(engine, connection)
-    batch.look_up_people(cases)
-    results = [replay_case(batch, history) for history in cases]
-    batch.write()
+    """Replay `cases` and write the accepted ones. The cyclic garbage collector is held
+    off meanwhile: the batch's rows are many small dicts kept to the end, which it would
+    scan again and again for nothing (≈ 15 % of a replay's time); it runs after."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        batch = Batch(engine, connection)
+        batch.look_up_people(cases)
+        results = [replay_case(batch, history) for history in cases]
+        batch.write()
+    finally:
+        if collecting:
+            gc.enable()
     return results

@@ -226,3 +226,96 @@ def test_one_open_case_holds_within_a_replay_and_against_stored_cases(
     for refused in (results[0], results[2]):
         assert isinstance(refused.error, Refusal) and refused.error.rule == "one_open_case"
         assert refused.step is None
+
+
+def tally(setup: Setup) -> dict[tuple[str, str], int]:
+    """The kept counts of cases per cell and state (case_tally, kept by triggers on
+    "case": the bulk replay's COPY on PostgreSQL fires them as its INSERTs did)."""
+    with setup.engine.session() as session:
+        kept = session.execute(text("SELECT org_path, state, n FROM case_tally WHERE n <> 0"))
+        counted = session.execute(
+            text('SELECT org_path, state, count(*) FROM "case" GROUP BY org_path, state')
+        )
+        found = {(path, state): n for path, state, n in kept}
+        assert found == {(path, state): n for path, state, n in counted}
+    return found
+
+
+def awareness_class_of(setup: Setup, cell: int) -> int:
+    """The awareness class the first replayed case of `cell` attends."""
+    query = text(
+        "SELECT course.id FROM course JOIN attendance ON attendance.course_id = course.id"
+        ' JOIN "case" ON "case".id = attendance.case_id'
+        " WHERE \"case\".cell_id = :cell AND course.kind = 'awareness'"
+        ' ORDER BY "case".id LIMIT 1'
+    )
+    with setup.engine.session() as session:
+        return int(session.execute(query, {"cell": cell}).scalar_one())
+
+
+def by_class_id(setup: Setup, cases: list[CaseHistory]) -> list[CaseHistory]:
+    """The same histories, their awareness class named by the id of a stored class."""
+    named = []
+    for case in cases:
+        cell = case.nomination["cell_id"]
+        acts = []
+        for act in case.acts:
+            data = act.data
+            if act.event == "enrol_in_class":
+                data = {k: v for k, v in data.items() if k != "class_name"}
+                data["class_id"] = awareness_class_of(setup, cell)
+            acts.append(ReplayAct(act.event, act.on, data, act.actor))
+        named.append(CaseHistory(case.nomination, case.nominated_on, case.actor, acts, case.note))
+    return named
+
+
+def test_replays_in_two_calls_find_the_classes_the_first_stored(
+    pair: tuple[Setup, Setup, str],
+) -> None:
+    """The second call reads the classes the first one wrote (by name in their period,
+    and by id), as one-by-one acts read them; the case tally follows both writes. On
+    PostgreSQL each call reserves its ids from the sequences in blocks, so the second
+    call's ids differ from one-by-one acts': there the tally and the chains are checked."""
+    one, bulk, kind = pair
+    refusals = kind == "sqlite"
+    first_one, second_one = histories(one, refusals)[:6], histories(one, refusals)[6:]
+    first_bulk, second_bulk = histories(bulk, refusals)[:6], histories(bulk, refusals)[6:]
+    expected = one_by_one(one.engine, first_one)
+    assert [r.accepted for r in bulk.engine.replay(first_bulk)] == expected
+    assert tally(bulk) == tally(one)
+
+    half = len(second_one) // 2  # by name, then by the id of a stored class
+    expected = one_by_one(one.engine, second_one[:half] + by_class_id(one, second_one[half:]))
+    results = bulk.engine.replay(second_bulk[:half] + by_class_id(bulk, second_bulk[half:]))
+    assert [r.accepted for r in results] == expected
+    assert expected.count(True) >= 4
+    assert tally(bulk) == tally(one)
+    with bulk.engine.session() as session:
+        from workflow.history import chain, ledger
+
+        assert chain.verify_all(session) == []
+        assert ledger.verify(session).intact
+    if kind != "sqlite":
+        return
+    after_one, after_bulk = rows(one), rows(bulk)
+    for table, expected_rows in after_one.items():
+        assert after_bulk[table] == expected_rows, table
+
+
+def test_a_class_named_by_a_missing_id_refuses_the_case_as_an_advance_would(
+    sqlite_setup: Setup,
+) -> None:
+    case = histories(sqlite_setup, refusals=False)[1]
+    acts = [
+        ReplayAct(a.event, a.on, {**a.data, "class_id": 999_999}, a.actor)
+        if a.event == "enrol_in_class"
+        else a
+        for a in case.acts
+    ]
+    before = sqlite_setup.counts()
+    [result] = sqlite_setup.engine.replay(
+        [CaseHistory(case.nomination, case.nominated_on, case.actor, acts, case.note)]
+    )
+    assert isinstance(result.error, InvalidData) and result.error.field == "class_id"
+    assert case.acts[result.step or 0].event == "enrol_in_class"
+    assert sqlite_setup.counts() == before

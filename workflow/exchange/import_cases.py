@@ -1,7 +1,8 @@
 """The import of historical cases: a chunk's rows planned (plan_cases.py), the same
-person twice in the file or already in Ketnap rejected, then each row replayed through
-the engine (replay.py) inside its own SAVEPOINT — rolled back, and the row rejected, if
-any step is refused, so nothing is half-written."""
+person twice in the file or already in Ketnap rejected, then the chunk replayed by the
+engine's bulk replay (`Engine.replay`): a row any step of which is refused is rejected
+and writes nothing, the others are written together. Should the batch's write fail, its
+rows are replayed one by one, each inside its own SAVEPOINT (replay.py)."""
 
 from __future__ import annotations
 
