@@ -78,8 +78,13 @@ def test_a_case_in_class_opens_the_pass_and_keeps_the_fail_behind_the_toggle(
     others = other_actions(html)
     assert "Thao tác khác" in others
     assert 'id="event-fail_class"' in others and 'id="event-pass_class"' not in others
-    for form in re.findall(r"<form[^>]*>", others):
-        assert "data-confirm=" in form  # each other action asks before it is sent
+    # each other action's form, fetched when opened, asks before it is sent
+    fetched = re.findall(r'data-form="([^"]+)"', others)
+    assert fetched and "<form" not in others
+    client = login(app, "secretary")
+    for url in fetched:
+        form = re.search(r"<form[^>]*>", client.get(url).get_data(as_text=True))
+        assert form is not None and "data-confirm=" in form.group(0), url
     assert "onclick" not in html and "onsubmit" not in html  # the CSP allows no inline JS
 
 

@@ -7,8 +7,9 @@
   // ── one tap, one submit ─────────────────────────────────────────────
   // The first submit disables the button (and says so); a second one is swallowed.
   // Back/forward cache: a page shown again gets its button back.
-  function sendOnce() {
-    document.querySelectorAll("form[data-once]").forEach(function (form) {
+  function sendOnce(root) {
+    root.querySelectorAll("form[data-once]:not([data-once-bound])").forEach(function (form) {
+      form.setAttribute("data-once-bound", "1");
       form.addEventListener("submit", function (event) {
         if (event.defaultPrevented) { return; }   // e.g. a confirmation declined
         if (form.getAttribute("data-sent")) { event.preventDefault(); return; }
@@ -23,6 +24,8 @@
         });
       });
     });
+  }
+  function sentAgain() {
     window.addEventListener("pageshow", function () {
       document.querySelectorAll("form[data-sent]").forEach(function (form) {
         form.removeAttribute("data-sent");
@@ -160,9 +163,53 @@
     input.addEventListener("blur", function () { setTimeout(close, 150); });
   }
 
+  // ── a step's form fetched when it is opened ─────────────────────────
+  // The case page builds only the form of the reader's next step; another step's
+  // <details data-form="…"> holds a link to the page with that form open (?step=, what
+  // works without JavaScript). Opened, it fetches the form from the server (the same
+  // markup and CSRF token as the page's) and puts it in the link's place.
+  function enhance(root) {
+    sendOnce(root);
+    root.querySelectorAll(".member-picker:not([data-bound])").forEach(function (wrapper) {
+      wrapper.setAttribute("data-bound", "1");
+      picker(wrapper);
+    });
+  }
+  function formOnDemand(details) {
+    var asked = false;
+    function load() {
+      if (!details.open || asked) { return; }
+      asked = true;
+      var later = details.querySelector(".form-later");
+      fetch(details.getAttribute("data-form"), {credentials: "same-origin", headers: {Accept: "text/html"}})
+        .then(function (r) {
+          // a step no longer open to the reader (404), or a session expired (redirected
+          // to the sign-in page): the link stays, and opens the page as it is now
+          if (!r.ok || r.redirected) { throw new Error(String(r.status)); }
+          return r.text();
+        })
+        .then(function (html) {
+          var holder = document.createElement("div");
+          holder.className = "form-loaded";
+          holder.innerHTML = html;
+          if (later) { later.replaceWith(holder); } else { details.appendChild(holder); }
+          details.removeAttribute("data-form");
+          // ketnap.js binds its confirmation first, as on a page's own forms
+          holder.dispatchEvent(new CustomEvent("ketnap:content", {bubbles: true}));
+          enhance(holder);
+          var first = holder.querySelector("input:not([type=hidden]), select, textarea");
+          if (first) { first.focus({preventScroll: true}); }
+        })
+        .catch(function () { asked = false; });   // the link stays: it opens the form
+    }
+    details.addEventListener("toggle", load);
+    load();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    sendOnce();
-    document.querySelectorAll(".member-picker").forEach(picker);
+    sentAgain();
+    enhance(document);
+    document.querySelectorAll("details[data-form]").forEach(formOnDemand);
     showOutcome();
   });
 })();
