@@ -32,7 +32,7 @@ from workflow.directory import classes as directory_classes
 from workflow.engine import Conflict
 from workflow.models import HistoryEvent, Member
 from workflow.queries import case_list
-from workflow.queries.case_page import CasePage, actor_names, all_cells, load_case
+from workflow.queries.case_page import CasePage, actor_names, load_case
 from workflow.queries.dashboard import overview, sponsor_tasks
 from workflow.queries.recordable import may_record, recordable_events
 from workflow.queries.tasks import Task, task_list
@@ -410,7 +410,7 @@ def record(case_id: int, event_name: str) -> ResponseReturnValue:
         abort(400)
     try:
         resolve = forms.member_resolver(who, page.case.cell_id)
-        data, on = forms.read_event(spec, request.form, resolve)
+        data, on = forms.read_event(spec, request.form, resolve, forms.organisation_resolver(who))
         outcome = engine().advance(
             case_id, spec.name, data, who, version, on=on, note=request.form.get("note")
         )
@@ -472,8 +472,9 @@ def _choices(
 ) -> forms.Choices:
     """What the forms of `events` offer, read only when one of them asks: the class
     picker (classes and the organisations that may hold one) for a class field, the
-    acting member's own name for a helper's comment, every cell for a transfer (read as
-    number and name only). Members are found by name by the pickers, not listed here."""
+    acting member's own name for a helper's comment. A receiving cell is found by name
+    (the transfer's picker asks /api/v1/organisations?q=), members by name too (their
+    pickers): neither is listed."""
     types = _field_types(tuple(f for e in events for f in e.fields))
     names: dict[int, str] = {}
     if who.member_id is not None and "member" in types:
@@ -484,11 +485,11 @@ def _choices(
     if types & {"class", "holder"}:
         picker = directory_classes.pickable(session, page.case.cell_id)
     return forms.Choices(
-        cells=all_cells(session) if "organisation" in types else [],
         member_names=names,
         cell_id=page.case.cell_id,
         classes=picker.classes,
         holders=picker.holders,
+        cell_search=True,
     )
 
 

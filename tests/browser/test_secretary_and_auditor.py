@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from tests.browser.conftest import LiveServer, screenshot
 from tests.web.support import members_of, user
-from workflow.models import Case, Person
+from workflow.models import Case, Organisation, Person
 
 pytestmark = pytest.mark.browser
 
@@ -241,3 +241,44 @@ def test_an_other_action_s_form_is_fetched_when_opened_and_asks_before_it_is_sen
     button.click()
     expect(page.locator(".flash-success")).to_contain_text("Sửa thông tin người vào Đảng")
     expect(page.locator("#timeline")).to_contain_text("Thôn Đông Hạ")
+
+
+def test_a_receiving_cell_is_found_by_name_in_a_fetched_transfer_form(
+    page: Page, live_server: LiveServer
+) -> None:
+    """The transfer's form (fetched when opened) finds the receiving cell by name: "to
+    dan pho" suggests "Chi bộ Tổ dân phố 3" with the organisation above it."""
+    engine = live_server.engine
+    cell = user(engine, "secretary").organisation_id
+    with engine.session() as session:
+        case_id = session.exec(
+            select(Case.id)
+            .where(Case.cell_id == cell, Case.state == "verified")
+            .order_by(col(Case.id).desc())
+        ).first()
+    assert case_id is not None
+    log_in(page, live_server, "secretary")
+    page.goto(f"{live_server.url}/cases/{case_id}")
+    page.locator("#other-actions > summary").click()
+    step = page.locator("#event-transfer")
+    step.locator("summary").click()
+    name = step.locator('[name="f.to_cell_id.label"]')
+    expect(name).to_be_visible()
+    expect(step.locator("select")).to_have_count(0)
+    name.press_sequentially("to dan pho", delay=30)
+    suggestion = step.locator(".member-suggestions li").first
+    expect(suggestion).to_contain_text("Chi bộ Tổ dân phố 3")
+    expect(suggestion).to_contain_text("Đảng ủy thị trấn Bằng Lũng")
+    suggestion.dispatch_event("mousedown")
+    expect(name).to_have_value("Chi bộ Tổ dân phố 3 (Đảng ủy thị trấn Bằng Lũng)")
+    assert step.locator('[name="f.to_cell_id"]').input_value().isdigit()
+    page.once("dialog", lambda dialog: dialog.accept())
+    step.locator("button[type=submit]").click()
+    expect(page.locator(".flash-success")).to_contain_text("Chuyển sinh hoạt sang chi bộ khác")
+    # the case left the secretary's cell (and sight) for the cell picked
+    with engine.session() as session:
+        moved = session.get(Case, case_id)
+        target = session.exec(
+            select(Organisation.id).where(Organisation.name == "Chi bộ Tổ dân phố 3")
+        ).one()
+    assert moved is not None and moved.cell_id == target

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -25,7 +24,6 @@ from workflow.models import (
     Sponsorship,
     User,
 )
-from workflow.queries.case_list import CELL_KINDS
 
 
 @dataclass
@@ -150,25 +148,6 @@ def _organisations_named(
                 ids.add(value)
     query = select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(ids))
     return {org_id: name for org_id, name in session.exec(query) if org_id is not None}
-
-
-class CellName(NamedTuple):
-    """A cell as a form offers it: its number and its name (no ORM object)."""
-
-    id: int
-    name: str
-
-
-def all_cells(session: Session) -> list[CellName]:
-    """Every cell, by name: where an event form may send a case (a transfer). Only the
-    number and the name are read — a province has ~1,000 cells, and building that many
-    ORM objects per case page cost more than the rest of the page's reads together."""
-    query = (
-        select(Organisation.id, Organisation.name)
-        .where(col(Organisation.kind).in_(CELL_KINDS))
-        .order_by(col(Organisation.name), col(Organisation.id))
-    )
-    return [CellName(org_id, name) for org_id, name in session.exec(query) if org_id is not None]
 
 
 def actor_names(session: Session, usernames: set[str]) -> dict[str, str]:

@@ -77,10 +77,12 @@
     }
   }
 
-  // ── members picked by name ──────────────────────────────────────────
+  // ── members (and cells) picked by name ──────────────────────────────
   // The visible box holds the name; the hidden one beside it the chosen member's id.
   // Typing clears the id (the server then resolves the name); choosing a suggestion
-  // sets both. Suggestions come from /api/v1/members/search (the caller's sight only).
+  // sets both. Suggestions come from /api/v1/members/search (the caller's sight only);
+  // a cell's picker (data-kind="cell": a transfer's receiving cell) asks
+  // /api/v1/organisations?q= and shows each cell with the organisation above it.
   var pickerCount = 0;
   function picker(wrapper) {
     var input = wrapper.querySelector("input.member-name");
@@ -116,18 +118,26 @@
       options.forEach(function (o, i) { o.setAttribute("aria-selected", i === active ? "true" : "false"); });
       input.setAttribute("aria-activedescendant", options[active].id);
     }
+    var kind = wrapper.getAttribute("data-kind");
+    // what a suggestion shows and fills in: a member's name (status, cell), or a
+    // cell's name with the organisation above it
+    function named(item) {
+      if (kind) { return {name: item.label, text: item.name, note: item.parent_name ? " · " + item.parent_name : ""}; }
+      return {name: item.full_name, text: item.full_name, note: " · " + item.status_label + " · " + item.cell_name};
+    }
     function show(items) {
       list.textContent = "";
       items.forEach(function (item, i) {
+        var shown = named(item);
         var option = document.createElement("li");
         option.id = listId + "-" + i;
         option.setAttribute("role", "option");
         option.setAttribute("data-id", item.id);
-        option.setAttribute("data-name", item.full_name);
-        option.textContent = item.full_name;
+        option.setAttribute("data-name", shown.name);
+        option.textContent = shown.text;
         var note = document.createElement("span");
         note.className = "muted small";
-        note.textContent = " · " + item.status_label + " · " + item.cell_name;
+        note.textContent = shown.note;
         option.appendChild(note);
         option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(option); });
         list.appendChild(option);
@@ -140,11 +150,14 @@
       var q = input.value.trim();
       if (q.length < 2) { close(); return; }
       var url = wrapper.getAttribute("data-search") + "?q=" + encodeURIComponent(q);
-      if (form && form.getAttribute("data-cell")) { url += "&cell=" + form.getAttribute("data-cell"); }
+      if (kind) { url += "&kind=" + encodeURIComponent(kind); }
+      else if (form && form.getAttribute("data-cell")) { url += "&cell=" + form.getAttribute("data-cell"); }
       var mine = ++asked;
       fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
         .then(function (r) { return r.ok ? r.json() : {items: []}; })
-        .then(function (body) { if (mine === asked) { show(body.items || []); } })
+        .then(function (body) {
+          if (mine === asked) { show(Array.isArray(body) ? body : (body.items || [])); }
+        })
         .catch(function () { close(); });
     }
     input.addEventListener("input", function () {
