@@ -482,8 +482,9 @@ def _choices(
         if me is not None and me.id is not None:
             names[me.id] = me.full_name
     picker = directory_classes.Picker()
-    if types & {"class", "holder"}:
-        picker = directory_classes.pickable(session, page.case.cell_id)
+    kinds = tuple(sorted({f.choices[0] for e in events for f in e.fields if f.type == "class"}))
+    if kinds:
+        picker = directory_classes.pickable(session, page.case.cell_id, kinds)
     return forms.Choices(
         member_names=names,
         cell_id=page.case.cell_id,

@@ -656,3 +656,8 @@ class TaskClaim(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisation.id")  # the queue's committee
     user_id: int = Field(foreign_key="user.id")
     claimed_at: NaiveDatetime  # UTC
+
+
+# The enrolment form's class picker (workflow.directory.classes.pickable): a kind's newest
+# classes read in index order and stopped at its limit, not every class sorted.
+Index("ix_course_kind_starts_on", col(Course.kind), col(Course.starts_on), col(Course.id))
