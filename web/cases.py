@@ -8,7 +8,8 @@ by the actor (a case outside your scope is a 404).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -29,13 +30,15 @@ from web.context import engine, label, locale
 from workflow import hygiene, particulars, process, waiting
 from workflow.access import Actor
 from workflow.directory import classes as directory_classes
+from workflow.documents import case_facts
+from workflow.documents import forms as official
 from workflow.engine import Conflict
 from workflow.models import HistoryEvent, Member
 from workflow.queries import case_list
 from workflow.queries.case_page import CasePage, actor_names, load_case
 from workflow.queries.dashboard import overview, sponsor_tasks
 from workflow.queries.recordable import may_record, recordable_events
-from workflow.queries.tasks import Task, task_list
+from workflow.queries.tasks import Task, tasks_of_case
 from workflow.refusal import Refusal
 from workflow.schema import InvalidData
 from workflow.text import Explained
@@ -267,7 +270,9 @@ def render_case(
     status: int = 200,
     step: str | None = None,
     asked_choices: Mapping[str, str] | None = None,
+    session: Session | None = None,
 ) -> ResponseReturnValue:
+    """The case page. `session`: the one `page` was read in, else one of its own."""
     today = engine().clock.today()
     recordable = recordable_events(page.case, who)
     names = {spec.name for spec in recordable}
@@ -277,9 +282,17 @@ def render_case(
             (w.error for top in failed[1].widgets for w in top.walk() if w.error), None
         )
     asked = failed[0] if failed else step  # a form sent back with its errors, alone open
-    with engine().session() as session:  # one connection for the page's remaining reads
-        # a closed case waits for no step: no task derivation to run
-        case_tasks = task_list(session, who, case_id=page.case.id).tasks if page.case.open else []
+    with _session(session) as session:  # one connection for the page's remaining reads
+        # from what the page has read: a closed case waits for no step
+        case_tasks = tasks_of_case(
+            session,
+            who,
+            page.case,
+            page.person.full_name,
+            page.deadlines,
+            page.helpers,
+            page.organisations,
+        )
         next_steps, other_steps, open_step = _arranged(recordable, case_tasks, asked)
         built = next((s for s in (*next_steps, *other_steps) if s.event.name == open_step), None)
         if failed and failed[0] in names:
@@ -320,7 +333,61 @@ def render_case(
         ),
         read_only=who.role in ("auditor", "admin") or not recordable,
         confirmation=confirmation,
+        official_forms=official_forms(page),
     ), status
+
+
+@contextmanager
+def _session(session: Session | None) -> Iterator[Session]:
+    if session is not None:
+        yield session
+        return
+    with engine().session() as own:
+        yield own
+
+
+def official_forms(page: CasePage) -> list[dict[str, Any]]:
+    """The official forms of the steps the case has reached (documents/_case_forms.html),
+    from what the page has read: its person, sponsors, helpers, history and the
+    organisations above its cell (web/documents.py `case_form_links` reads them again)."""
+    case, orgs = page.case, page.organisations
+    cell = orgs.get(case.cell_id)
+    if cell is None:
+        return []
+    above = [int(i) for i in cell.path.strip("/").split("/")[:-1] if i.isdigit()]
+    authority = next((orgs[i] for i in reversed(above) if i in orgs and orgs[i].may_admit), None)
+    acts: dict[str, dict[str, Any]] = {}
+    dates: dict[str, date] = {}
+    for row in sorted(page.rows, key=lambda r: r.seq):  # the latest act wins
+        if row.outcome in case_facts.RECORDED:
+            acts[row.event] = json.loads(row.data) if row.data else {}
+            dates[row.event] = row.on
+    facts = case_facts.CaseFacts(
+        case=case,
+        person=page.person,
+        cell=cell,
+        committee=orgs.get(cell.parent_id) if cell.parent_id is not None else None,
+        authority=authority,
+        sponsors=[case_facts.Sponsor(m, s.alongside_since) for s, m in page.sponsors],
+        helpers=list(page.helpers),
+        acts=acts,
+        act_dates=dates,
+    )
+    english = locale() == "en"
+    links = []
+    for link in official.relevant(facts):
+        arguments: dict[str, Any] = {"case_id": case.id, "form_name": link.slug}
+        if link.sponsor_id is not None:
+            arguments["sponsor"] = link.sponsor_id
+        links.append(
+            {
+                "code": link.code,
+                "title": link.title_en if english else link.title_vi,
+                "sponsor": link.sponsor_name,
+                "url": url_for("documents.form_docx", **arguments),
+            }
+        )
+    return links
 
 
 def _arranged(
@@ -352,9 +419,11 @@ def milestones(page: CasePage) -> list[tuple[str, date]]:
 @login_required
 def show(case_id: int) -> ResponseReturnValue:
     who = current_actor()
-    with engine().session() as session:
+    with engine().session() as session:  # one connection for the whole page
         page = load_case(session, case_id, who)
-    return render_case(page, who, step=request.args.get("step"), asked_choices=request.args)
+        return render_case(
+            page, who, step=request.args.get("step"), asked_choices=request.args, session=session
+        )
 
 
 @bp.get("/cases/<int:case_id>/events/<event_name>")

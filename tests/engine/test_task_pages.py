@@ -14,10 +14,13 @@ from tests.engine.conftest import TODAY, Setup
 from tests.engine.test_class_picker import counted
 from tests.engine.test_tasks import user_actor
 from workflow.access import Actor
+from workflow.directory import claims
+from workflow.engine import NotFound
 from workflow.models import Case, CaseDeadline
 from workflow.queries import tasks as task_queries
 from workflow.queries.case_list import Cursor
-from workflow.queries.tasks import Task, task_list, task_page
+from workflow.queries.case_page import load_case
+from workflow.queries.tasks import Task, task_list, task_page, tasks_of_case
 
 
 def _key(task: Task) -> tuple[int, str]:
@@ -110,3 +113,47 @@ def test_the_count_of_cases_stops_at_the_cap(setup: Setup, monkeypatch: pytest.M
         monkeypatch.setattr(task_queries, "COUNT_CAP", 5)
         capped = task_page(session, who)
     assert capped.total == 5 and capped.capped
+
+
+def test_one_case_s_tasks_from_its_page_are_the_task_list_s(setup: Setup) -> None:
+    """`tasks_of_case` (the case page's: from what the page read, the claims alone
+    queried) gives what `task_list(case_id=…)` derives with its five queries, for every
+    case and reader — a claimed committee step included."""
+    _a_world_of_cases(setup)
+    officer = setup.world.committee_officer[setup.dong_lo_cell]
+    with setup.engine.session() as session:
+        waiting = session.exec(select(Case).where(Case.state == "cell_resolved")).first()
+        assert waiting is not None and waiting.id is not None
+        claims.claim(session, officer, waiting.id, "committee_vote", now=setup.clock.now())
+    readers = [
+        setup.secretary(setup.dong_lo_cell),
+        setup.secretary(setup.bang_lung_cell),
+        officer,
+        setup.world.authority_officer[setup.bang_lung_cell],
+        user_actor(setup, "sponsor"),
+        user_actor(setup, "admin"),
+    ]
+    claimed = 0
+    with setup.engine.session() as session:
+        case_ids = [c.id for c in session.exec(select(Case)) if c.id is not None]
+        for who in readers:
+            for case_id in case_ids:
+                try:
+                    page = load_case(session, case_id, who)
+                except NotFound:
+                    continue
+                derived = task_list(session, who, case_id=case_id).tasks
+                with counted(setup) as statements:
+                    found = tasks_of_case(
+                        session,
+                        who,
+                        page.case,
+                        page.person.full_name,
+                        page.deadlines,
+                        page.helpers,
+                        page.organisations,
+                    )
+                assert found == derived, (who.username, case_id)
+                assert len(statements) <= 1
+                claimed += sum(1 for t in found if t.claim is not None)
+    assert claimed

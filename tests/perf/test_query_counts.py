@@ -172,3 +172,19 @@ def test_a_case_page_reads_as_much_with_many_cells_and_members_as_with_few(
     assert "<option" not in fragment.get_data(as_text=True)
     found = site.client().get("/api/v1/organisations?q=chi bo them 0149", headers=headers)
     assert [f["id"] for f in found.get_json()] == [new_cells[-1]]
+
+
+# The case page's statements for every role (the walked case: probationary, a full
+# history, sponsors, a helper): sign-in (2), the case's reads (9: the case, person,
+# sponsors, helpers, history, the organisations of its line, deadlines, the chain's two
+# ledger reads), the names of who recorded it, the reminders box (2) — and, when the
+# case waits for a committee's shared step, its claims; when the reader's next step has
+# a class picker, its reads. The province officer's page sent 30 before it reused what
+# it had read (tasks, official forms) and built only the next step's form.
+CASE_PAGE_STATEMENTS = 14
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_the_case_page_sends_few_statements(large_site: Site, username: str) -> None:
+    statements = queries(large_site, username, f"/cases/{large_site.walked_case}")
+    assert len(statements) <= CASE_PAGE_STATEMENTS, "\n".join(statements)

@@ -12,6 +12,7 @@ helpers, the organisations named, and the claims.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -171,6 +172,39 @@ def task_list(
     order = {e.name: n for n, e in enumerate(process.EVENTS)}
     tasks.sort(key=lambda t: (t.due is None, t.due or date.max, t.case_id, order[t.event]))
     return TaskList(tasks)
+
+
+def tasks_of_case(
+    session: Session,
+    who: Actor,
+    case: Case,
+    person: str,
+    deadlines: Iterable[CaseDeadline],
+    helpers: Iterable[Member],
+    organisations: dict[int, Organisation],
+) -> list[Task]:
+    """The steps one open case waits for — `task_list(case_id=…)` from what the case's
+    page has read already (its live deadlines, its helpers, its cell and every
+    organisation above it): no statement but the claims', and that only when a
+    committee's shared step is waited for."""
+    waited = waiting.waited_events(case)
+    if not waited:
+        return []
+    live = {d.deadline: d.due for d in deadlines}
+    named = [(int(m.id or 0), m.full_name) for m in helpers]
+    may_admit = {org_id: org.may_admit for org_id, org in organisations.items()}
+    context = _Context(person, live, named, organisations)
+    tasks = [_task(who, case, event, context, may_admit) for event in waited]
+    if any(t.queue for t in tasks):
+        claims = _claims(session, [col(Case.id) == case.id])
+        for n, task in enumerate(tasks):
+            claim = claims.get((task.case_id, task.event))
+            if task.queue and claim is not None and claim[0] == task.organisation_id:
+                tasks[n] = _with_claim(task, claim[1])
+    order = {e.name: n for n, e in enumerate(process.EVENTS)}
+    shown = [t for t in tasks if _shown_to(who, t)]
+    shown.sort(key=lambda t: (t.due is None, t.due or date.max, t.case_id, order[t.event]))
+    return shown
 
 
 def _scope(who: Actor, mine_only: bool) -> Scope:
