@@ -8,7 +8,8 @@ by the actor (a case outside your scope is a 404).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,16 +27,18 @@ from web import diagram, forms
 from web.auth import writer_required
 from web.context import actor as current_actor
 from web.context import engine, label, locale
-from workflow import hygiene, particulars, process
+from workflow import hygiene, particulars, process, waiting
 from workflow.access import Actor
 from workflow.directory import classes as directory_classes
+from workflow.documents import case_facts
+from workflow.documents import forms as official
 from workflow.engine import Conflict
 from workflow.models import HistoryEvent, Member
 from workflow.queries import case_list
-from workflow.queries.case_page import CasePage, actor_names, all_cells, load_case
+from workflow.queries.case_page import CasePage, actor_names, load_case
 from workflow.queries.dashboard import overview, sponsor_tasks
 from workflow.queries.recordable import may_record, recordable_events
-from workflow.queries.tasks import Task, task_list
+from workflow.queries.tasks import Task, tasks_of_case
 from workflow.refusal import Refusal
 from workflow.schema import InvalidData
 from workflow.text import Explained
@@ -244,6 +247,20 @@ def _asked(spec: process.Event, step: str | None, args: Mapping[str, str] | None
     }
 
 
+@dataclass
+class Step:
+    """One step the reader may record on the case page: its event and, for the step the
+    reader acts on (or a form sent back with its errors), its form. The other steps'
+    forms are fetched when opened (GET /cases/<id>/events/<event>, `event_form`)."""
+
+    event: process.Event
+    form: forms.EventForm | None = None
+
+    @property
+    def has_errors(self) -> bool:
+        return self.form is not None and self.form.has_errors
+
+
 def render_case(
     page: CasePage,
     who: Actor,
@@ -253,44 +270,52 @@ def render_case(
     status: int = 200,
     step: str | None = None,
     asked_choices: Mapping[str, str] | None = None,
+    session: Session | None = None,
 ) -> ResponseReturnValue:
+    """The case page. `session`: the one `page` was read in, else one of its own."""
     today = engine().clock.today()
     recordable = recordable_events(page.case, who)
-    with engine().session() as session:  # one connection for the page's remaining reads
-        choices = _choices(page, who, session) if recordable else forms.Choices()
-        # a closed case waits for no step: no task derivation to run
-        case_tasks = task_list(session, who, case_id=page.case.id).tasks if page.case.open else []
-        names = actor_names(session, {row.actor for row in page.rows})
-    event_forms = []
-    for spec in recordable:
-        if failed and failed[0] == spec.name:
-            event_forms.append(failed[1])
-            continue
-        event_forms.append(
-            forms.build_form(
-                spec,
-                choices,
-                defaults=_defaults(spec, who) | _asked(spec, step, asked_choices),
-                today=today,
-                version=page.case.version,
-            )
-        )
-    shown = {f.event.name for f in event_forms}
+    names = {spec.name for spec in recordable}
     problem = None
-    if failed and failed[0] not in shown:  # e.g. an event not allowed from this state
+    if failed and failed[0] not in names:  # e.g. an event not allowed from this state
         problem = failed[1].form_error or next(
             (w.error for top in failed[1].widgets for w in top.walk() if w.error), None
         )
     asked = failed[0] if failed else step  # a form sent back with its errors, alone open
-    next_forms, other_forms, open_step = _arranged(event_forms, case_tasks, asked)
+    with _session(session) as session:  # one connection for the page's remaining reads
+        # from what the page has read: a closed case waits for no step
+        case_tasks = tasks_of_case(
+            session,
+            who,
+            page.case,
+            page.person.full_name,
+            page.deadlines,
+            page.helpers,
+            page.organisations,
+        )
+        next_steps, other_steps, open_step = _arranged(recordable, case_tasks, asked)
+        built = next((s for s in (*next_steps, *other_steps) if s.event.name == open_step), None)
+        if failed and failed[0] in names:
+            built = next(s for s in (*next_steps, *other_steps) if s.event.name == failed[0])
+            built.form = failed[1]
+        elif built is not None:
+            spec = built.event
+            built.form = forms.build_form(
+                spec,
+                _choices(page, who, session, (spec,)),
+                defaults=_defaults(spec, who) | _asked(spec, step, asked_choices),
+                today=today,
+                version=page.case.version,
+            )
+        actors = actor_names(session, {row.actor for row in page.rows})
     return render_template(
         "cases/show.html",
         page=page,
         case=page.case,
         person=page.person,
-        event_forms=event_forms,
-        next_forms=next_forms,
-        other_forms=other_forms,
+        recordable=names,
+        next_steps=next_steps,
+        other_steps=other_steps,
         open_step=open_step,
         waiting_tasks=[t for t in case_tasks if not t.mine],
         lang=locale(),
@@ -299,33 +324,88 @@ def render_case(
         problem=problem,
         case_dates=milestones(page),
         progress=diagram.progress(page.case.state, page.rows),
-        actor_names=names,
+        actor_names=actors,
         timeline=show_corrections(
             [
                 timeline_entry(row, page.member_names, page.org_names)
                 for row in sorted(page.rows, key=lambda r: (r.on, r.seq))
             ]
         ),
-        read_only=who.role in ("auditor", "admin") or not event_forms,
+        read_only=who.role in ("auditor", "admin") or not recordable,
+        confirmation=confirmation,
+        official_forms=official_forms(page),
     ), status
 
 
+@contextmanager
+def _session(session: Session | None) -> Iterator[Session]:
+    if session is not None:
+        yield session
+        return
+    with engine().session() as own:
+        yield own
+
+
+def official_forms(page: CasePage) -> list[dict[str, Any]]:
+    """The official forms of the steps the case has reached (documents/_case_forms.html),
+    from what the page has read: its person, sponsors, helpers, history and the
+    organisations above its cell (web/documents.py `case_form_links` reads them again)."""
+    case, orgs = page.case, page.organisations
+    cell = orgs.get(case.cell_id)
+    if cell is None:
+        return []
+    above = [int(i) for i in cell.path.strip("/").split("/")[:-1] if i.isdigit()]
+    authority = next((orgs[i] for i in reversed(above) if i in orgs and orgs[i].may_admit), None)
+    acts: dict[str, dict[str, Any]] = {}
+    dates: dict[str, date] = {}
+    for row in sorted(page.rows, key=lambda r: r.seq):  # the latest act wins
+        if row.outcome in case_facts.RECORDED:
+            acts[row.event] = json.loads(row.data) if row.data else {}
+            dates[row.event] = row.on
+    facts = case_facts.CaseFacts(
+        case=case,
+        person=page.person,
+        cell=cell,
+        committee=orgs.get(cell.parent_id) if cell.parent_id is not None else None,
+        authority=authority,
+        sponsors=[case_facts.Sponsor(m, s.alongside_since) for s, m in page.sponsors],
+        helpers=list(page.helpers),
+        acts=acts,
+        act_dates=dates,
+    )
+    english = locale() == "en"
+    links = []
+    for link in official.relevant(facts):
+        arguments: dict[str, Any] = {"case_id": case.id, "form_name": link.slug}
+        if link.sponsor_id is not None:
+            arguments["sponsor"] = link.sponsor_id
+        links.append(
+            {
+                "code": link.code,
+                "title": link.title_en if english else link.title_vi,
+                "sponsor": link.sponsor_name,
+                "url": url_for("documents.form_docx", **arguments),
+            }
+        )
+    return links
+
+
 def _arranged(
-    event_forms: list[forms.EventForm], case_tasks: list[Task], step: str | None
-) -> tuple[list[forms.EventForm], list[forms.EventForm], str | None]:
-    """The forms of the steps the case waits for, the other actions (behind one toggle),
-    and the form to open: the one asked for (`?step=`, as a task links it), else the
+    recordable: list[process.Event], case_tasks: list[Task], step: str | None
+) -> tuple[list[Step], list[Step], str | None]:
+    """The steps the case waits for, the other actions (behind one toggle), and the step
+    whose form is open: the one asked for (`?step=`, as a task links it), else the
     reader's own next step, else the first next step — never an other action unasked."""
     waited = {t.event for t in case_tasks}
-    next_forms = [f for f in event_forms if f.event.name in waited]
-    other_forms = [f for f in event_forms if f.event.name not in waited]
-    names = {f.event.name for f in event_forms}
+    next_steps = [Step(spec) for spec in recordable if spec.name in waited]
+    other_steps = [Step(spec) for spec in recordable if spec.name not in waited]
+    names = {spec.name for spec in recordable}
     if step in names:
-        return next_forms, other_forms, step
+        return next_steps, other_steps, step
     mine = [t.event for t in case_tasks if t.mine and t.event in names]
     if mine:
-        return next_forms, other_forms, mine[0]
-    return next_forms, other_forms, next_forms[0].event.name if next_forms else None
+        return next_steps, other_steps, mine[0]
+    return next_steps, other_steps, next_steps[0].event.name if next_steps else None
 
 
 def milestones(page: CasePage) -> list[tuple[str, date]]:
@@ -339,9 +419,48 @@ def milestones(page: CasePage) -> list[tuple[str, date]]:
 @login_required
 def show(case_id: int) -> ResponseReturnValue:
     who = current_actor()
-    with engine().session() as session:
+    with engine().session() as session:  # one connection for the whole page
         page = load_case(session, case_id, who)
-    return render_case(page, who, step=request.args.get("step"), asked_choices=request.args)
+        return render_case(
+            page, who, step=request.args.get("step"), asked_choices=request.args, session=session
+        )
+
+
+@bp.get("/cases/<int:case_id>/events/<event_name>")
+@login_required
+def event_form(case_id: int, event_name: str) -> ResponseReturnValue:
+    """One step's form alone, as the case page shows it: what the page's toggle fetches
+    when a step other than the reader's next is opened (web/static/js/forms.js). The
+    same checks as the page (a case outside the reader's scope, or a step the reader may
+    not record now, is a 404); without JavaScript the page's link `?step=` opens it."""
+    who = current_actor()
+    spec = process.event(event_name)
+    with engine().session() as session:
+        page = load_case(session, case_id, who)  # 404 before anything else
+        if spec is None or spec not in recordable_events(page.case, who):
+            abort(404)
+        form = forms.build_form(
+            spec,
+            _choices(page, who, session, (spec,)),
+            defaults=_defaults(spec, who),
+            today=engine().clock.today(),
+            version=page.case.version,
+        )
+    waited = {e.name for e in waiting.waited_events(page.case)}
+    return render_template(
+        "cases/_event_form.html",
+        case=page.case,
+        form=form,
+        recordable={e.name for e in recordable_events(page.case, who)},
+        confirm=None if spec.name in waited else confirmation(spec),
+    )
+
+
+def confirmation(spec: process.Event) -> str:
+    """What an other action asks before it is sent."""
+    if spec.target in CLOSING:
+        return str(_("This closes the case. Continue?"))
+    return str(_("Record “%(step)s” for this case?", step=label(spec)))
 
 
 @bp.route("/cases/<int:case_id>/events/<event_name>", methods=["POST"])
@@ -360,7 +479,7 @@ def record(case_id: int, event_name: str) -> ResponseReturnValue:
         abort(400)
     try:
         resolve = forms.member_resolver(who, page.case.cell_id)
-        data, on = forms.read_event(spec, request.form, resolve)
+        data, on = forms.read_event(spec, request.form, resolve, forms.organisation_resolver(who))
         outcome = engine().advance(
             case_id, spec.name, data, who, version, on=on, note=request.form.get("note")
         )
@@ -397,7 +516,8 @@ def _posted_form(
     spec: process.Event,
     problems: tuple[Explained, ...] | list[Explained],
 ) -> forms.EventForm:
-    choices = _choices(page, who)
+    with engine().session() as session:
+        choices = _choices(page, who, session, (spec,))
     choices.member_names.update(
         forms.member_names(who, forms.member_ids(spec.fields, request.form))
     )
@@ -406,26 +526,40 @@ def _posted_form(
     )
 
 
-def _choices(page: CasePage, who: Actor, session: Session | None = None) -> forms.Choices:
-    """What the case's forms offer: every cell (a transfer may go anywhere; read as
-    number and name only), and the acting member's own name (a helper's comment starts
-    with it). Members are found by name by the pickers, not listed here. `session`: the
-    caller's, else one of its own."""
-    if session is None:
-        with engine().session() as own:
-            return _choices(page, who, own)
+def _field_types(specs: tuple[process.FieldSpec, ...]) -> set[str]:
+    """Every field type of these specs, parts of objects and lists included; a field
+    naming where a new class is held counts as "holder" (the class picker's)."""
+    found: set[str] = set()
+    for spec in specs:
+        found.add("holder" if spec.name == "class_organisation_id" else spec.type)
+        found |= _field_types(spec.parts)
+    return found
+
+
+def _choices(
+    page: CasePage, who: Actor, session: Session, events: tuple[process.Event, ...]
+) -> forms.Choices:
+    """What the forms of `events` offer, read only when one of them asks: the class
+    picker (classes and the organisations that may hold one) for a class field, the
+    acting member's own name for a helper's comment. A receiving cell is found by name
+    (the transfer's picker asks /api/v1/organisations?q=), members by name too (their
+    pickers): neither is listed."""
+    types = _field_types(tuple(f for e in events for f in e.fields))
     names: dict[int, str] = {}
-    if who.member_id is not None:
+    if who.member_id is not None and "member" in types:
         me = session.get(Member, who.member_id)
         if me is not None and me.id is not None:
             names[me.id] = me.full_name
-    picker = directory_classes.pickable(session, page.case.cell_id)
+    picker = directory_classes.Picker()
+    kinds = tuple(sorted({f.choices[0] for e in events for f in e.fields if f.type == "class"}))
+    if kinds:
+        picker = directory_classes.pickable(session, page.case.cell_id, kinds)
     return forms.Choices(
-        cells=all_cells(session),
         member_names=names,
         cell_id=page.case.cell_id,
         classes=picker.classes,
         holders=picker.holders,
+        cell_search=True,
     )
 
 

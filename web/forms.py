@@ -22,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 from web.context import dmy, engine, label, locale
 from workflow import access, hygiene, process, schema
 from workflow.access import Actor
-from workflow.directory import member_search
+from workflow.directory import member_search, organisation_search
 from workflow.directory.classes import ClassChoice
 from workflow.models import Member, Organisation
 from workflow.process import Event, FieldSpec
@@ -101,8 +101,7 @@ class Widget:
 
 
 class CellRef(Protocol):
-    """A cell a form offers: an Organisation, or a (number, name) pair
-    (workflow.queries.case_page.CellName) where ORM objects would cost too much."""
+    """A cell a form offers in a select box (a nomination's: the actor's own cells)."""
 
     @property
     def id(self) -> int | None: ...
@@ -123,6 +122,10 @@ class Choices:
     # and the organisations that may hold a new class (the cell and those above it)
     classes: list[ClassChoice] = field(default_factory=list)
     holders: list[Organisation] = field(default_factory=list)
+    # a cell is found by name (/api/v1/organisations?q=, or the name typed resolved on
+    # the server) rather than chosen among `cells`: a transfer may go to any of a
+    # province's thousand cells
+    cell_search: bool = False
 
     def cell_options(self) -> list[Option]:
         return [Option(str(c.id), c.name) for c in self.cells]
@@ -257,6 +260,11 @@ def _widget(
             ]
             widget.children.append(row)
         return widget
+    if spec.type == "organisation" and choices.cell_search and spec.name not in HELD_BY:
+        widget.kind = "organisation_picker"
+        widget.value = _show(defaults.get(path)) if fresh else posted.get(name, "")
+        widget.shown = "" if fresh else posted.get(name + LABEL, "")
+        return widget
     widget.options = _options(spec, choices)
     if spec.type == "members":
         _fill_members(widget, name, path, choices, posted, fresh, defaults)
@@ -319,11 +327,15 @@ def _fill_members(
     widget.shown_values = (shown + [""] * rows)[:rows]
 
 
+# An organisation field naming where a new class is held: the cell or an organisation
+# above it (process._class_fields), a few offered in a select box.
+HELD_BY = ("class_organisation_id",)
+
+
 def _options(spec: FieldSpec, choices: Choices) -> list[Option]:
     """What a select box offers (none for other widgets)."""
     if spec.type == "organisation":
-        # where a new class is held: the cell or an organisation above it (process._class_fields)
-        holder = spec.name == "class_organisation_id"
+        holder = spec.name in HELD_BY
         return choices.holder_options() if holder else choices.cell_options()
     if spec.type == "class":
         return choices.class_options(spec.choices[0])
@@ -437,14 +449,27 @@ def member_resolver(who: Actor, cell_id: int | None = None) -> Resolver:
     return resolve
 
 
+def organisation_resolver(who: Actor) -> Resolver:
+    """A typed cell name → that cell's id, among those `who` may name in a form."""
+
+    def resolve(typed: str, field: str, prefer: int | None) -> int:
+        with engine().session() as session:
+            return organisation_search.resolve(session, who, typed, field, prefer=prefer)
+
+    return resolve
+
+
 def read_event(
-    spec: Event, posted: MultiDict[str, str], resolve: Resolver | None = None
+    spec: Event,
+    posted: MultiDict[str, str],
+    resolve: Resolver | None = None,
+    organisations: Resolver | None = None,
 ) -> tuple[dict[str, Any], str]:
     """The event data and the act's date (ISO) a posted form carries, checked as the
     engine will check them: every malformed or missing datum at once (InvalidData,
     the others in `also`), so one submit shows them all."""
     problems: list[InvalidData] = []
-    data = data_from_form(spec.fields, posted, resolve, problems)
+    data = data_from_form(spec.fields, posted, resolve, problems, organisations)
     on = posted.get("on", "").strip()
     if not on:
         problems.append(
@@ -475,11 +500,12 @@ def data_from_form(
     posted: MultiDict[str, str],
     resolve: Resolver | None = None,
     problems: list[InvalidData] | None = None,
+    organisations: Resolver | None = None,
 ) -> dict[str, Any]:
     """The event data the form carries, shaped as the field specs say. A date that is
-    none, or a member name that names nobody (or several), raises InvalidData — or,
-    given `problems`, is put there and its field left out, so reading goes on."""
-    reader = _Reader(posted, resolve, problems)
+    none, or a member (or cell) name that names none (or several), raises InvalidData —
+    or, given `problems`, is put there and its field left out, so reading goes on."""
+    reader = _Reader(posted, resolve, problems, organisations)
     result: dict[str, Any] = {}
     for spec in specs:
         value = reader.read(spec, PREFIX + spec.name, spec.name)
@@ -493,6 +519,7 @@ class _Reader:
     posted: MultiDict[str, str]
     resolve: Resolver | None
     problems: list[InvalidData] | None
+    organisations: Resolver | None = None
 
     def read(self, spec: FieldSpec, name: str, path: str) -> Any:
         if spec.type == "object":
@@ -512,6 +539,10 @@ class _Reader:
             return name in self.posted
         if spec.type == "member":
             return self._member(self.posted.get(name, ""), self.posted.get(name + LABEL), path)
+        if spec.type == "organisation" and name + LABEL in self.posted:
+            return self._picked(
+                self.posted.get(name, ""), self.posted[name + LABEL], path, self.organisations
+            )
         raw = self.posted.get(name, "").strip()
         if not raw:
             return None
@@ -551,13 +582,17 @@ class _Reader:
         chosen = chosen_id.strip()
         if typed is None:
             return chosen or None
+        return self._picked(chosen, typed, path, self.resolve)
+
+    def _picked(self, chosen: str, typed: str, path: str, resolve: Resolver | None) -> Any:
+        """What a picker names: its typed name resolved by `resolve` (the id it chose
+        settles a name several share); none when the name box was emptied."""
         typed = typed.strip()
         if not typed:
             return None
-        resolve = self.resolve
         if resolve is None:  # no directory at hand: the engine names it
-            return chosen or typed
-        prefer = hygiene.whole_number(chosen)
+            return chosen.strip() or typed
+        prefer = hygiene.whole_number(chosen.strip())
         return self._guarded(lambda: str(resolve(typed, path, prefer)))
 
     def _guarded(self, read: Callable[[], str]) -> str | None:

@@ -19,7 +19,6 @@ from web import forms
 from web.context import actor, engine
 from workflow import hygiene, process
 from workflow.queries import case_list
-from workflow.queries.case_page import all_cells
 
 _EVENT_PATH = re.compile(r"^/cases/([0-9]{1,10})/events/([a-z_]{1,40})$")
 
@@ -52,8 +51,7 @@ def _event_form(path: str, posted: MultiDict[str, str]) -> forms.EventForm | Non
     step = process.event(found.group(2)) if found else None
     if step is None or step is process.NOMINATE:
         return None
-    with engine().session() as session:
-        choices = forms.Choices(cells=all_cells(session))
+    choices = forms.Choices(cell_search=True)  # a receiving cell: found by name
     choices.member_names.update(forms.member_names(who, forms.member_ids(step.fields, posted)))
     version = hygiene.whole_number(posted.get("version", ""))
     return forms.build_form(step, choices, posted, version=version)

@@ -7,22 +7,28 @@ web/api/tasks.py.
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from web.auth import writer_required
 from web.context import actor, engine, locale
 from workflow.directory import claims
-from workflow.queries.tasks import Task, TaskList, task_list
+from workflow.queries.case_list import Cursor
+from workflow.queries.tasks import PAGE_CASES, Task, TaskPage, task_page
 
 bp = Blueprint("tasks", __name__)
 OTHERS_SHOWN = 100  # cases whose others' tasks are listed at most (the case list has all)
 
 
-def tasks_of_user(*, mine_only: bool = False, most_urgent: int | None = None) -> TaskList:
+def task_page_of_user(
+    *, mine_only: bool = False, after: Cursor | None = None, per_page: int | None = None
+) -> TaskPage:
+    """A page of the user's task list (workflow.queries.tasks.task_page; PAGE_CASES
+    cases): bounded, whatever the number of cases in scope."""
+    size = per_page or PAGE_CASES
     with engine().session() as session:
-        return task_list(session, actor(), mine_only=mine_only, most_urgent=most_urgent)
+        return task_page(session, actor(), mine_only=mine_only, after=after, per_page=size)
 
 
 def step_url(task: Task) -> str:
@@ -33,13 +39,16 @@ def step_url(task: Task) -> str:
 @bp.get("/tasks")
 @login_required
 def index() -> ResponseReturnValue:
-    mine = tasks_of_user(mine_only=True).mine
+    after = Cursor.parse(request.args.get("after"))
+    page = task_page_of_user(mine_only=True, after=after)
     # the others' most urgent: the cases whose earliest deadline comes first
-    others = tasks_of_user(most_urgent=OTHERS_SHOWN).others
+    others = task_page_of_user(per_page=OTHERS_SHOWN).tasks if after is None else []
     return render_template(
         "tasks/index.html",
-        mine=mine,
-        others=others,
+        mine=page.tasks,
+        more=url_for("tasks.index", after=page.next.token) if page.next else None,
+        later=after is not None,
+        others=[t for t in others if not t.mine],
         step_url=step_url,
         me=int(current_user.record.id),
         lang=locale(),
@@ -64,11 +73,12 @@ def unclaim(case_id: int, event: str) -> ResponseReturnValue:
 
 
 @bp.app_template_global()
-def my_tasks() -> list[Task]:
-    """The logged-in user's own tasks, most urgent first: for the home page."""
+def my_tasks() -> TaskPage:
+    """The logged-in user's own tasks of the first page, most urgent first: for the home
+    page (its `next`: more of them on /tasks)."""
     if not current_user.is_authenticated:
-        return []
-    return tasks_of_user(mine_only=True).mine
+        return TaskPage([], None, 0)
+    return task_page_of_user(mine_only=True)
 
 
 @bp.app_context_processor

@@ -1112,3 +1112,18 @@ class TaskClaim(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisation.id")  # the queue's committee
     user_id: int = Field(foreign_key="user.id")
     claimed_at: NaiveDatetime  # UTC
+
+
+# The enrolment form's class picker (workflow.directory.classes.pickable): a kind's newest
+# classes read in index order and stopped at its limit, not every class sorted.
+Index("ix_course_kind_starts_on", col(Course.kind), col(Course.starts_on), col(Course.id))
+# The task list's pages (workflow.queries.tasks.task_page): after the cases with a due
+# date, the open cases without one, by number — few among the closed cases' million.
+Index(
+    "ix_case_open_undated",
+    col(Case.id),
+    col(Case.state),
+    col(Case.org_path),
+    postgresql_where=col(Case.open).is_(True) & col(Case.next_due).is_(None),
+    sqlite_where=col(Case.open).is_(True) & col(Case.next_due).is_(None),
+)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 from sqlmodel import col, select
 
 from tests.browser.conftest import LiveServer, screenshot
 from tests.web.support import members_of, user
-from workflow.models import Case, Person
+from workflow.models import Case, Organisation, Person
 
 pytestmark = pytest.mark.browser
 
@@ -190,3 +190,95 @@ def test_the_other_pages_render_in_vietnamese(page: Page, live_server: LiveServe
     screenshot(page, "14-cases-phone", full_page=False)
     page.goto(f"{live_server.url}/cases/1")
     screenshot(page, "15-case-phone", full_page=False)
+
+
+def test_an_other_action_s_form_is_fetched_when_opened_and_asks_before_it_is_sent(
+    page: Page, live_server: LiveServer
+) -> None:
+    """The case page carries only the next step's form: "Thao tác khác" → a step fetches
+    its form from the server (GET /cases/<id>/events/<step>) into the page, where it
+    asks for confirmation before it is sent (declined: nothing sent, the button stays),
+    then records the step."""
+    engine = live_server.engine
+    cell = user(engine, "secretary").organisation_id
+    with engine.session() as session:
+        case_id = session.exec(
+            select(Case.id)
+            .where(Case.cell_id == cell, Case.state == "in_class")
+            .order_by(col(Case.id))
+        ).first()
+    assert case_id is not None
+    log_in(page, live_server, "secretary")
+    page.goto(f"{live_server.url}/cases/{case_id}")
+    expect(page.locator("form.event-form")).to_have_count(1)  # the next step's only
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if "/events/" in r.url else None)
+    page.locator("#other-actions > summary").click()
+    step = page.locator("#event-correct_particulars")
+    # closed, the step holds only the link that opens its form without JavaScript
+    expect(step.locator(".form-later a")).to_have_attribute(
+        "href", f"/cases/{case_id}?step=correct_particulars#event-correct_particulars"
+    )
+    step.locator("summary").click()
+    village = step.locator('[name="f.person.village"]')
+    expect(village).to_be_visible()
+    assert fetched == [f"{live_server.url}/cases/{case_id}/events/correct_particulars"]
+    expect(step.locator(".form-later")).to_have_count(0)
+    village.fill("Thôn Đông Hạ")
+    step.locator('[name="f.reason"]').fill("Sai tên thôn")
+    dialogs: list[str] = []
+
+    def decline(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
+    button = step.locator("button[type=submit]")
+    button.click()
+    expect(button).to_be_enabled()
+    assert dialogs and "Ghi nhận" in dialogs[0]
+    page.once("dialog", lambda dialog: dialog.accept())
+    button.click()
+    expect(page.locator(".flash-success")).to_contain_text("Sửa thông tin người vào Đảng")
+    expect(page.locator("#timeline")).to_contain_text("Thôn Đông Hạ")
+
+
+def test_a_receiving_cell_is_found_by_name_in_a_fetched_transfer_form(
+    page: Page, live_server: LiveServer
+) -> None:
+    """The transfer's form (fetched when opened) finds the receiving cell by name: "to
+    dan pho" suggests "Chi bộ Tổ dân phố 3" with the organisation above it."""
+    engine = live_server.engine
+    cell = user(engine, "secretary").organisation_id
+    with engine.session() as session:
+        case_id = session.exec(
+            select(Case.id)
+            .where(Case.cell_id == cell, Case.state == "verified")
+            .order_by(col(Case.id).desc())
+        ).first()
+    assert case_id is not None
+    log_in(page, live_server, "secretary")
+    page.goto(f"{live_server.url}/cases/{case_id}")
+    page.locator("#other-actions > summary").click()
+    step = page.locator("#event-transfer")
+    step.locator("summary").click()
+    name = step.locator('[name="f.to_cell_id.label"]')
+    expect(name).to_be_visible()
+    expect(step.locator("select")).to_have_count(0)
+    name.press_sequentially("to dan pho", delay=30)
+    suggestion = step.locator(".member-suggestions li").first
+    expect(suggestion).to_contain_text("Chi bộ Tổ dân phố 3")
+    expect(suggestion).to_contain_text("Đảng ủy thị trấn Bằng Lũng")
+    suggestion.dispatch_event("mousedown")
+    expect(name).to_have_value("Chi bộ Tổ dân phố 3 (Đảng ủy thị trấn Bằng Lũng)")
+    assert step.locator('[name="f.to_cell_id"]').input_value().isdigit()
+    page.once("dialog", lambda dialog: dialog.accept())
+    step.locator("button[type=submit]").click()
+    expect(page.locator(".flash-success")).to_contain_text("Chuyển sinh hoạt sang chi bộ khác")
+    # the case left the secretary's cell (and sight) for the cell picked
+    with engine.session() as session:
+        moved = session.get(Case, case_id)
+        target = session.exec(
+            select(Organisation.id).where(Organisation.name == "Chi bộ Tổ dân phố 3")
+        ).one()
+    assert moved is not None and moved.cell_id == target

@@ -28,6 +28,11 @@ PAGES: dict[str, tuple[Callable[[Ids], str], dict[str, int]]] = {
     "cases.index": (lambda i: "/cases?state=open&deadline=any&year=2025&q=a&page=1", ALL),
     "cases.new": (lambda i: "/cases/new", RECORDERS_ONLY),
     "cases.show": (lambda i: f"/cases/{i['case']}", ALL),
+    # a step's form alone, as the case page fetches it: 404 where the role records none
+    "cases.event_form": (
+        lambda i: f"/cases/{i['case']}/events/transfer",
+        {"secretary": 200, "officer": 200, "sponsor": 404, "auditor": 404, "admin": 404},
+    ),
     "audit.case": (lambda i: f"/audit/cases/{i['case']}", ALL),
     "audit.print_view": (lambda i: f"/audit/cases/{i['case']}/print", ALL),
     "audit.history_csv": (lambda i: f"/audit/cases/{i['case']}/history.csv", ALL),

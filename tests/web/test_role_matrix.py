@@ -105,6 +105,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/cases"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/cases/<int:case_id>"): row(302, 200, 200, 200, 200, 200),
     ("POST", "/cases/<int:case_id>/events/<event_name>"): row(302, 400, 403, 400, 403, 403),
+    # a step's form alone (fetched when opened): 404 to a role that may not record it
+    ("GET", "/cases/<int:case_id>/events/<event_name>"): row(302, 200, 404, 200, 404, 404),
     ("GET", "/cases/<int:case_id>/forms/<form_name>.docx"): row(302, 200, 200, 200, 200, 200),
     ("GET", "/cases/new"): row(302, 200, 403, 200, 403, 403),
     ("POST", "/cases/new"): row(302, 400, 403, 400, 403, 403),

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from sqlmodel import select
 from werkzeug.security import generate_password_hash
 
 from tests.web.support import case_in_state, fresh_case, login, text_of, user
+from web import tasks as web_tasks
 from workflow.engine import Engine
 from workflow.models import AdminLogEntry, User
 from workflow.ops.demo import DEMO_PASSWORD, World
@@ -78,8 +80,13 @@ def test_a_case_in_class_opens_the_pass_and_keeps_the_fail_behind_the_toggle(
     others = other_actions(html)
     assert "Thao tác khác" in others
     assert 'id="event-fail_class"' in others and 'id="event-pass_class"' not in others
-    for form in re.findall(r"<form[^>]*>", others):
-        assert "data-confirm=" in form  # each other action asks before it is sent
+    # each other action's form, fetched when opened, asks before it is sent
+    fetched = re.findall(r'data-form="([^"]+)"', others)
+    assert fetched and "<form" not in others
+    client = login(app, "secretary")
+    for url in fetched:
+        form = re.search(r"<form[^>]*>", client.get(url).get_data(as_text=True))
+        assert form is not None and "data-confirm=" in form.group(0), url
     assert "onclick" not in html and "onsubmit" not in html  # the CSP allows no inline JS
 
 
@@ -199,3 +206,38 @@ def test_a_form_sent_back_with_errors_is_the_only_one_open(app: Flask, engine: E
     )
     assert sent.status_code in (400, 422)
     assert opened_forms(sent.get_data(as_text=True)) == ["record_helper_comment"]
+
+
+def test_the_api_lists_tasks_a_page_at_a_time(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = login(app, "officer-tinh")
+    whole = client.get("/api/v1/tasks").get_json()
+    assert whole["next"] is None and not whole["total_capped"] and whole["total"] > 4
+    monkeypatch.setattr(web_tasks, "PAGE_CASES", 2)
+    seen: list[tuple[int, str]] = []
+    url = "/api/v1/tasks"
+    while url:
+        page = client.get(url).get_json()
+        assert len({i["case_id"] for i in page["items"]}) <= 2
+        assert page["mine"] == sum(1 for i in page["items"] if i["mine"])
+        seen += [(i["case_id"], i["event"]) for i in page["items"]]
+        url = f"/api/v1/tasks?after={page['next']}" if page["next"] else ""
+    assert sorted(seen) == sorted((i["case_id"], i["event"]) for i in whole["items"])
+    refused = client.get("/api/v1/tasks?after=yesterday")
+    assert refused.status_code == 400
+    assert "after" in refused.get_data(as_text=True)
+
+
+def test_the_task_page_lists_the_reader_s_tasks_a_page_at_a_time(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = login(app, "secretary")
+    mine = client.get("/api/v1/tasks?mine=true").get_json()["items"]
+    assert len({i["case_id"] for i in mine}) > 2
+    monkeypatch.setattr(web_tasks, "PAGE_CASES", 2)
+    html = client.get("/tasks").get_data(as_text=True)
+    more = re.search(r'id="my-tasks-next" href="([^"]+)"', html)
+    assert more is not None and "Việc của tôi (" in html and "+)" in html
+    later = client.get(more.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    first = set(re.findall(r'id="task-(\d+)-(\w+)"', html.split('id="other-tasks"')[0]))
+    second = set(re.findall(r'id="task-(\d+)-(\w+)"', later))
+    assert second and not first & second

@@ -15,10 +15,11 @@ from web.api.blueprint import bp
 from web.api.openapi import api_doc, ref, register_schema
 from web.api.representation import utc_timestamp
 from web.context import actor, engine, locale
-from web.tasks import tasks_of_user
+from web.tasks import task_page_of_user
 from workflow import waiting
 from workflow.directory import claims
-from workflow.queries.tasks import Task
+from workflow.queries.case_list import COUNT_CAP, Cursor
+from workflow.queries.tasks import PAGE_CASES, Task
 from workflow.schema import InvalidData
 
 _TEXT = {"type": "string"}
@@ -59,8 +60,18 @@ register_schema(
     {
         "type": "object",
         "properties": {
-            "mine": {"type": "integer", "description": "the caller's own tasks"},
+            "mine": {"type": "integer", "description": "the caller's own tasks in `items`"},
             "items": {"type": "array", "items": ref("Task")},
+            "next": {
+                "type": ["string", "null"],
+                "description": "where the next page starts: pass it as `after` (null: "
+                "the last page)",
+            },
+            "total": {
+                "type": "integer",
+                "description": f"the open cases the list runs over, counted up to {COUNT_CAP:,}",
+            },
+            "total_capped": {"type": "boolean", "description": "more cases than `total`"},
         },
     },
 )
@@ -114,23 +125,56 @@ def _mine_only(raw: str | None) -> bool:
 
 @bp.get("/tasks")
 @api_doc(
-    "The caller's task list: what the open cases in scope wait for, overdue first",
+    "The caller's task list: what the open cases in scope wait for, a page at a time",
     description="Derived from each case's state and the process table, never stored: "
     "every step an open case in the caller's scope waits for, who must act, by when (the "
     "live deadline), and for a committee's shared steps who took it. The caller's own "
     "tasks are `mine`; `mine=true` lists only those. A task ends when its step is "
-    "recorded (POST /api/v1/cases/{case_id}/events).",
-    query={"mine": {"type": "boolean", "default": False}},
+    "recorded (POST /api/v1/cases/{case_id}/events). A page holds the tasks of "
+    f"{PAGE_CASES} cases, taken soonest due first (by the case's earliest live deadline, "
+    "then those without one), overdue first within the page; `next` names where the next "
+    "page starts: pass it as `after` (null on the last page).",
+    query={
+        "mine": {"type": "boolean", "default": False},
+        "after": {
+            "type": "string",
+            "maxLength": 40,
+            "pattern": "^[0-9_-]+$",
+            "description": "The `next` of the previous page",
+        },
+    },
     response=ref("Tasks"),
     tag="tasks",
 )
 @login_required
 def tasks() -> ResponseReturnValue:
     only_mine = _mine_only(request.args.get("mine"))
-    found = tasks_of_user(mine_only=only_mine)
+    found = task_page_of_user(mine_only=only_mine, after=_after())
     today, lang = engine().clock.today(), locale()
-    shown = found.mine if only_mine else found.tasks
-    return jsonify({"mine": len(found.mine), "items": [task_json(t, today, lang) for t in shown]})
+    return jsonify(
+        {
+            "mine": sum(1 for t in found.tasks if t.mine),
+            "items": [task_json(t, today, lang) for t in found.tasks],
+            "next": found.next.token if found.next else None,
+            "total": found.total,
+            "total_capped": found.capped,
+        }
+    )
+
+
+def _after() -> Cursor | None:
+    """The `after` parameter: the `next` of the previous page (400 if not one)."""
+    raw = request.args.get("after")
+    if raw is None or raw == "":
+        return None
+    cursor = Cursor.parse(raw)
+    if cursor is None:
+        raise InvalidData(
+            "after",
+            "'after' phải là giá trị 'next' của trang trước",
+            "'after' must be the 'next' of the previous page",
+        )
+    return cursor
 
 
 def _body_required() -> None:

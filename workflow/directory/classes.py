@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 from workflow.access import Actor, Forbidden
 from workflow.directory import admin_log, fields
 from workflow.engine import NotFound
-from workflow.enrolment import attend, class_for_enrolment, line_of
+from workflow.enrolment import attend, class_for_enrolment
 from workflow.models import Attendance, Course, CourseHeadcount, Organisation
 
 KINDS = {
@@ -207,32 +207,49 @@ class Picker:
     holders: list[Organisation] = field(default_factory=list)
 
 
-def pickable(session: Session, cell_id: int) -> Picker:
-    """What a case of `cell_id` may enrol in: the classes held on the cell's line or in
-    its district, newest first (the PICKER_LIMIT newest; an older one is named by its
-    number or its name), and the organisations that may hold a new one (the cell and
-    those above it, top first)."""
-    line = line_of(session, cell_id)
-    paths = list(line.paths.values())
-    rows = session.exec(
-        select(Course, Organisation.name)
-        .join(Organisation, col(Organisation.id) == Course.organisation_id)
-        .where(
-            or_(
-                col(Organisation.path).in_(paths),
-                col(Organisation.path).startswith(line.district_path),
-            ),
-        )
-        .order_by(col(Course.starts_on).desc(), col(Course.id).desc())
-        .limit(PICKER_LIMIT)
-    ).all()
-    holders = session.exec(
-        select(Organisation).where(col(Organisation.id).in_(list(line.paths)))
-    ).all()
-    return Picker(
-        [
+def pickable(session: Session, cell_id: int, kinds: tuple[str, ...] = tuple(KINDS)) -> Picker:
+    """What a case of `cell_id` may enrol in: the classes of `kinds` held on the cell's
+    line or in its district, newest first (of each kind the PICKER_LIMIT newest; an older
+    one is named by its number or its name), and the organisations that may hold a new
+    one (the cell and those above it, top first).
+
+    Three statements whatever the number of classes: the cell's line (which is also the
+    holders), then per kind the newest classes, read in the order of the index on
+    (kind, starts_on, id) and stopped at PICKER_LIMIT — not every class of the district
+    sorted (a province's tree without a district level makes the province the district:
+    tens of thousands of classes)."""
+    path = session.exec(select(Organisation.path).where(col(Organisation.id) == cell_id)).first()
+    if path is None:
+        return Picker()
+    ids = [int(part) for part in path.strip("/").split("/") if part]
+    holders = sorted(
+        session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all(),
+        key=lambda o: o.path.count("/"),
+    )
+    committees = [o for o in holders if o.kind == "committee"]
+    district = committees[-1] if committees else holders[0]
+    # the line above the district, and the district's subtree (the line below included)
+    above = [o.id for o in holders if not o.path.startswith(district.path)]
+    in_district = select(col(Organisation.id)).where(
+        col(Organisation.path).startswith(district.path)
+    )
+    classes: list[ClassChoice] = []
+    for kind in kinds:
+        rows = session.exec(
+            select(Course, Organisation.name)
+            .join(Organisation, col(Organisation.id) == Course.organisation_id)
+            .where(
+                Course.kind == kind,
+                or_(
+                    col(Course.organisation_id).in_(in_district),
+                    col(Course.organisation_id).in_(above),
+                ),
+            )
+            .order_by(col(Course.starts_on).desc(), col(Course.id).desc())
+            .limit(PICKER_LIMIT)
+        ).all()
+        classes += [
             ClassChoice(course.id or 0, course.kind, course.name, course.starts_on, org_name)
             for course, org_name in rows
-        ],
-        sorted(holders, key=lambda o: o.path.count("/")),
-    )
+        ]
+    return Picker(classes, list(holders))

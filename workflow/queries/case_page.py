@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -25,7 +24,6 @@ from workflow.models import (
     Sponsorship,
     User,
 )
-from workflow.queries.case_list import CELL_KINDS
 
 
 @dataclass
@@ -40,6 +38,8 @@ class CasePage:
     chain: history.ChainCheck
     member_names: dict[int, str] = field(default_factory=dict)
     org_names: dict[int, str] = field(default_factory=dict)
+    # the cell, every organisation above it and those the timeline names (transfers)
+    organisations: dict[int, Organisation] = field(default_factory=dict)
 
 
 def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
@@ -52,17 +52,19 @@ def load_case(session: Session, case_id: int, who: Actor) -> CasePage:
     sponsors = _sponsors(session, case_id)
     helpers = _helpers(session, case_id)
     rows = history.rows_of(session, case_id)
+    orgs = _organisations(session, case, rows)
     return CasePage(
         case,
         person,
-        session.get(Organisation, case.cell_id),
+        orgs.get(case.cell_id),
         sponsors,
         helpers,
         _deadlines(session, case_id),
         rows,
         history.verify_loaded(session, case, person, rows),
         _member_names(session, case.cell_id, rows, sponsors, helpers),
-        _organisations_named(session, rows, case.cell_id),
+        {org_id: org.name for org_id, org in orgs.items()},
+        orgs,
     )
 
 
@@ -71,6 +73,7 @@ def _sponsors(session: Session, case_id: int) -> list[tuple[Sponsorship, Member]
         select(Sponsorship, Member)
         .join(Member, col(Member.id) == Sponsorship.member_id)
         .where(Sponsorship.case_id == case_id)
+        .order_by(col(Sponsorship.id))
     )
     return list(session.exec(query).all())
 
@@ -80,6 +83,7 @@ def _helpers(session: Session, case_id: int) -> list[Member]:
         select(Member)
         .join(HelperAssignment, col(HelperAssignment.member_id) == Member.id)
         .where(HelperAssignment.case_id == case_id)
+        .order_by(col(HelperAssignment.id))
     )
     return list(session.exec(query).all())
 
@@ -135,12 +139,13 @@ def _members_in(row: HistoryEvent) -> set[int]:
     return found
 
 
-def _organisations_named(
-    session: Session, rows: list[HistoryEvent], cell_id: int
-) -> dict[int, str]:
-    """Names of the case's cell and of the organisations its timeline mentions
-    (transfers): one query for those few, not the whole tree."""
-    ids = {cell_id}
+def _organisations(
+    session: Session, case: Case, rows: list[HistoryEvent]
+) -> dict[int, Organisation]:
+    """The case's cell, every organisation above it (who must act: the committee, the
+    competent authority; the class picker's line; the official forms' letterheads) and
+    those its timeline mentions (transfers): one query for those few, not the tree."""
+    ids = {case.cell_id, *(int(p) for p in case.org_path.strip("/").split("/") if p.isdigit())}
     for row in rows:
         spec = process.event(row.event)
         data = json.loads(row.data)
@@ -148,27 +153,8 @@ def _organisations_named(
             value = data.get(field_spec.name)
             if field_spec.type == "organisation" and isinstance(value, int):
                 ids.add(value)
-    query = select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(ids))
-    return {org_id: name for org_id, name in session.exec(query) if org_id is not None}
-
-
-class CellName(NamedTuple):
-    """A cell as a form offers it: its number and its name (no ORM object)."""
-
-    id: int
-    name: str
-
-
-def all_cells(session: Session) -> list[CellName]:
-    """Every cell, by name: where an event form may send a case (a transfer). Only the
-    number and the name are read — a province has ~1,000 cells, and building that many
-    ORM objects per case page cost more than the rest of the page's reads together."""
-    query = (
-        select(Organisation.id, Organisation.name)
-        .where(col(Organisation.kind).in_(CELL_KINDS))
-        .order_by(col(Organisation.name), col(Organisation.id))
-    )
-    return [CellName(org_id, name) for org_id, name in session.exec(query) if org_id is not None]
+    query = select(Organisation).where(col(Organisation.id).in_(ids))
+    return {org.id: org for org in session.exec(query) if org.id is not None}
 
 
 def actor_names(session: Session, usernames: set[str]) -> dict[str, str]:

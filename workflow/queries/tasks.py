@@ -12,10 +12,11 @@ helpers, the organisations named, and the claims.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, false, func, literal, or_, tuple_, union_all
 from sqlmodel import Session, col, select
 
 from workflow import access, process, waiting
@@ -30,7 +31,8 @@ from workflow.models import (
     TaskClaim,
     User,
 )
-from workflow.queries.case_list import CELL_KINDS
+from workflow.queries import case_list
+from workflow.queries.case_list import CELL_KINDS, COUNT_CAP, Cursor
 from workflow.text import Text
 
 Scope = list[ColumnElement[bool]]
@@ -121,19 +123,21 @@ def task_list(
     who: Actor,
     *,
     case_id: int | None = None,
+    case_ids: list[int] | None = None,
     mine_only: bool = False,
     most_urgent: int | None = None,
 ) -> TaskList:
-    """Every step the open cases in `who`'s scope wait for (one case: `case_id`).
+    """Every step the open cases in `who`'s scope wait for (one case: `case_id`; these
+    cases: `case_ids`, as `task_page` cuts them).
 
     `mine_only`: read only the cases in a state where `who` may be the one to act (a
     province's officer does not load every cell's candidates to find the committee's
     few). `most_urgent`: only the cases whose earliest live deadline comes first."""
-    scope = [access.visible_cases(who), col(Case.open).is_(True)]
+    scope = _scope(who, mine_only)
     if case_id is not None:
         scope.append(col(Case.id) == case_id)
-    if mine_only:
-        scope.extend(_could_be_mine(who))
+    if case_ids is not None:
+        scope.append(col(Case.id).in_(case_ids))
     if most_urgent is not None:
         first = (
             select(col(Case.id))
@@ -168,6 +172,129 @@ def task_list(
     order = {e.name: n for n, e in enumerate(process.EVENTS)}
     tasks.sort(key=lambda t: (t.due is None, t.due or date.max, t.case_id, order[t.event]))
     return TaskList(tasks)
+
+
+def tasks_of_case(
+    session: Session,
+    who: Actor,
+    case: Case,
+    person: str,
+    deadlines: Iterable[CaseDeadline],
+    helpers: Iterable[Member],
+    organisations: dict[int, Organisation],
+) -> list[Task]:
+    """The steps one open case waits for — `task_list(case_id=…)` from what the case's
+    page has read already (its live deadlines, its helpers, its cell and every
+    organisation above it): no statement but the claims', and that only when a
+    committee's shared step is waited for."""
+    waited = waiting.waited_events(case)
+    if not waited:
+        return []
+    live = {d.deadline: d.due for d in deadlines}
+    named = [(int(m.id or 0), m.full_name) for m in helpers]
+    may_admit = {org_id: org.may_admit for org_id, org in organisations.items()}
+    context = _Context(person, live, named, organisations)
+    tasks = [_task(who, case, event, context, may_admit) for event in waited]
+    if any(t.queue for t in tasks):
+        claims = _claims(session, [col(Case.id) == case.id])
+        for n, task in enumerate(tasks):
+            claim = claims.get((task.case_id, task.event))
+            if task.queue and claim is not None and claim[0] == task.organisation_id:
+                tasks[n] = _with_claim(task, claim[1])
+    order = {e.name: n for n, e in enumerate(process.EVENTS)}
+    shown = [t for t in tasks if _shown_to(who, t)]
+    shown.sort(key=lambda t: (t.due is None, t.due or date.max, t.case_id, order[t.event]))
+    return shown
+
+
+def _scope(who: Actor, mine_only: bool) -> Scope:
+    """The open cases in `who`'s scope (`mine_only`: those where `who` may have to act)."""
+    scope = [access.visible_cases(who), col(Case.open).is_(True)]
+    if mine_only:
+        scope.extend(_could_be_mine(who))
+    return scope
+
+
+# ── a page of tasks ──────────────────────────────────────────────────────
+PAGE_CASES = 100  # the cases whose tasks one page lists
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """The tasks of one page of cases, and where the next page starts (None: the last)."""
+
+    tasks: list[Task]
+    next: Cursor | None
+    counted: int  # the cases the whole list runs over, counted up to COUNT_CAP + 1
+
+    @property
+    def total(self) -> int:
+        return min(self.counted, COUNT_CAP)
+
+    @property
+    def capped(self) -> bool:
+        return self.counted > COUNT_CAP
+
+
+def task_page(
+    session: Session,
+    who: Actor,
+    *,
+    mine_only: bool = False,
+    after: Cursor | None = None,
+    per_page: int = PAGE_CASES,
+) -> TaskPage:
+    """The tasks of a page of the open cases in `who`'s scope (`mine_only`: of the
+    caller's own tasks), the cases taken in the order of their next due date (the
+    earliest live deadline), soonest first, then those without one by number — read in
+    the order of the index on (next_due, id) and cut by a cursor, so a province's
+    thousandth page costs what its first does. Within the page, overdue first, then by
+    due date. A page may hold fewer tasks than cases (a case may wait for none of the
+    caller's) or more (a case may wait for several steps)."""
+    scope = _scope(who, mine_only)
+    rows = _case_keys(session, scope, after, per_page + 1)
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    found = task_list(session, who, case_ids=[i for i, _due in rows])
+    tasks = found.mine if mine_only else found.tasks
+    last = rows[-1] if rows else None
+    counted = case_list.count_capped(session, scope, searching=False)
+    return TaskPage(tasks, Cursor(last[0], last[1]) if more and last else None, counted)
+
+
+def _case_keys(
+    session: Session, scope: Scope, after: Cursor | None, limit: int
+) -> list[tuple[int, date | None]]:
+    """(id, next_due) of the next `limit` cases past `after`: the dated ones by
+    (next_due, id), then the undated by id (a cursor without a date is among those).
+    One statement: the two runs, each read in its index's order and cut at `limit`."""
+    dated: Scope = [*scope, col(Case.next_due).is_not(None)]
+    undated: Scope = [*scope, col(Case.next_due).is_(None)]
+    if after is not None and after.due is not None:
+        dated.append(tuple_(col(Case.next_due), col(Case.id)) > tuple_(after.due, after.id))
+    elif after is not None:
+        dated.append(false())
+        undated.append(col(Case.id) > after.id)
+    first = (
+        select(col(Case.id), col(Case.next_due), literal(0).label("run"))
+        .where(*dated)
+        .order_by(col(Case.next_due), col(Case.id))
+        .limit(limit)
+        .subquery()
+    )
+    # read only when the dated run did not fill the page (evaluated once: a one-time
+    # filter), from the partial index of the open cases without a due date
+    short = select(func.count()).select_from(first).scalar_subquery() < limit
+    then = (
+        select(col(Case.id), col(Case.next_due), literal(1).label("run"))
+        .where(*undated, short)
+        .order_by(col(Case.id))
+        .limit(limit)
+        .subquery()
+    )
+    both = union_all(first.select(), then.select())
+    rows = sorted(session.execute(both), key=lambda r: (r[2], r[1] or date.min, r[0]))
+    return [(int(case_id), due) for case_id, due, _run in rows[:limit]]
 
 
 @dataclass(frozen=True)

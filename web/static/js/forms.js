@@ -7,8 +7,9 @@
   // ── one tap, one submit ─────────────────────────────────────────────
   // The first submit disables the button (and says so); a second one is swallowed.
   // Back/forward cache: a page shown again gets its button back.
-  function sendOnce() {
-    document.querySelectorAll("form[data-once]").forEach(function (form) {
+  function sendOnce(root) {
+    root.querySelectorAll("form[data-once]:not([data-once-bound])").forEach(function (form) {
+      form.setAttribute("data-once-bound", "1");
       form.addEventListener("submit", function (event) {
         if (event.defaultPrevented) { return; }   // e.g. a confirmation declined
         if (form.getAttribute("data-sent")) { event.preventDefault(); return; }
@@ -23,6 +24,8 @@
         });
       });
     });
+  }
+  function sentAgain() {
     window.addEventListener("pageshow", function () {
       document.querySelectorAll("form[data-sent]").forEach(function (form) {
         form.removeAttribute("data-sent");
@@ -74,10 +77,12 @@
     }
   }
 
-  // ── members picked by name ──────────────────────────────────────────
+  // ── members (and cells) picked by name ──────────────────────────────
   // The visible box holds the name; the hidden one beside it the chosen member's id.
   // Typing clears the id (the server then resolves the name); choosing a suggestion
-  // sets both. Suggestions come from /api/v1/members/search (the caller's sight only).
+  // sets both. Suggestions come from /api/v1/members/search (the caller's sight only);
+  // a cell's picker (data-kind="cell": a transfer's receiving cell) asks
+  // /api/v1/organisations?q= and shows each cell with the organisation above it.
   var pickerCount = 0;
   function picker(wrapper) {
     var input = wrapper.querySelector("input.member-name");
@@ -113,18 +118,26 @@
       options.forEach(function (o, i) { o.setAttribute("aria-selected", i === active ? "true" : "false"); });
       input.setAttribute("aria-activedescendant", options[active].id);
     }
+    var kind = wrapper.getAttribute("data-kind");
+    // what a suggestion shows and fills in: a member's name (status, cell), or a
+    // cell's name with the organisation above it
+    function named(item) {
+      if (kind) { return {name: item.label, text: item.name, note: item.parent_name ? " · " + item.parent_name : ""}; }
+      return {name: item.full_name, text: item.full_name, note: " · " + item.status_label + " · " + item.cell_name};
+    }
     function show(items) {
       list.textContent = "";
       items.forEach(function (item, i) {
+        var shown = named(item);
         var option = document.createElement("li");
         option.id = listId + "-" + i;
         option.setAttribute("role", "option");
         option.setAttribute("data-id", item.id);
-        option.setAttribute("data-name", item.full_name);
-        option.textContent = item.full_name;
+        option.setAttribute("data-name", shown.name);
+        option.textContent = shown.text;
         var note = document.createElement("span");
         note.className = "muted small";
-        note.textContent = " · " + item.status_label + " · " + item.cell_name;
+        note.textContent = shown.note;
         option.appendChild(note);
         option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(option); });
         list.appendChild(option);
@@ -137,11 +150,14 @@
       var q = input.value.trim();
       if (q.length < 2) { close(); return; }
       var url = wrapper.getAttribute("data-search") + "?q=" + encodeURIComponent(q);
-      if (form && form.getAttribute("data-cell")) { url += "&cell=" + form.getAttribute("data-cell"); }
+      if (kind) { url += "&kind=" + encodeURIComponent(kind); }
+      else if (form && form.getAttribute("data-cell")) { url += "&cell=" + form.getAttribute("data-cell"); }
       var mine = ++asked;
       fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
         .then(function (r) { return r.ok ? r.json() : {items: []}; })
-        .then(function (body) { if (mine === asked) { show(body.items || []); } })
+        .then(function (body) {
+          if (mine === asked) { show(Array.isArray(body) ? body : (body.items || [])); }
+        })
         .catch(function () { close(); });
     }
     input.addEventListener("input", function () {
@@ -160,9 +176,53 @@
     input.addEventListener("blur", function () { setTimeout(close, 150); });
   }
 
+  // ── a step's form fetched when it is opened ─────────────────────────
+  // The case page builds only the form of the reader's next step; another step's
+  // <details data-form="…"> holds a link to the page with that form open (?step=, what
+  // works without JavaScript). Opened, it fetches the form from the server (the same
+  // markup and CSRF token as the page's) and puts it in the link's place.
+  function enhance(root) {
+    sendOnce(root);
+    root.querySelectorAll(".member-picker:not([data-bound])").forEach(function (wrapper) {
+      wrapper.setAttribute("data-bound", "1");
+      picker(wrapper);
+    });
+  }
+  function formOnDemand(details) {
+    var asked = false;
+    function load() {
+      if (!details.open || asked) { return; }
+      asked = true;
+      var later = details.querySelector(".form-later");
+      fetch(details.getAttribute("data-form"), {credentials: "same-origin", headers: {Accept: "text/html"}})
+        .then(function (r) {
+          // a step no longer open to the reader (404), or a session expired (redirected
+          // to the sign-in page): the link stays, and opens the page as it is now
+          if (!r.ok || r.redirected) { throw new Error(String(r.status)); }
+          return r.text();
+        })
+        .then(function (html) {
+          var holder = document.createElement("div");
+          holder.className = "form-loaded";
+          holder.innerHTML = html;
+          if (later) { later.replaceWith(holder); } else { details.appendChild(holder); }
+          details.removeAttribute("data-form");
+          // ketnap.js binds its confirmation first, as on a page's own forms
+          holder.dispatchEvent(new CustomEvent("ketnap:content", {bubbles: true}));
+          enhance(holder);
+          var first = holder.querySelector("input:not([type=hidden]), select, textarea");
+          if (first) { first.focus({preventScroll: true}); }
+        })
+        .catch(function () { asked = false; });   // the link stays: it opens the form
+    }
+    details.addEventListener("toggle", load);
+    load();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    sendOnce();
-    document.querySelectorAll(".member-picker").forEach(picker);
+    sentAgain();
+    enhance(document);
+    document.querySelectorAll("details[data-form]").forEach(formOnDemand);
     showOutcome();
   });
 })();

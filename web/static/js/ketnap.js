@@ -15,9 +15,11 @@
       if (focus) { focus.focus(); }
     }
   }
-  // Ask before an other action (closing a case, failing the class, a transfer …) is sent.
-  function confirmations() {
-    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+  // Ask before an other action (closing a case, failing the class, a transfer …) is sent
+  // (`root`: the page, or a form fetched when its step was opened).
+  function confirmations(root) {
+    root.querySelectorAll("form[data-confirm]:not([data-confirm-bound])").forEach(function (form) {
+      form.setAttribute("data-confirm-bound", "1");
       form.addEventListener("submit", function (event) {
         if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
       });
@@ -31,7 +33,9 @@
   }
   document.addEventListener("DOMContentLoaded", function () {
     openTarget();
-    confirmations();
+    confirmations(document);
     autoFilters();
   });
+  // a step's form fetched when opened (web/static/js/forms.js) asks before it is sent too
+  document.addEventListener("ketnap:content", function (event) { confirmations(event.target); });
 })();
