@@ -8,11 +8,19 @@ organisation's subtree and a period [from, to]:
 4. classes — awareness and new-member theory classes, and their attendees;
 5. pipeline — open cases per state, overdue cases per deadline;
 6. villages — villages without a party member, heads and deputies who are members,
-   at the period's two ends.
+   at the period's two ends;
+7. step_durations — how long each step holds a case (the stays that ended in the
+   period: median and P90 in days and working days), the cases waiting in each step,
+   and the bottlenecks (durations.py);
+8. forecast — for each open target, the admissions expected by its end from the
+   pipeline and the subtree's own history, with an 80 % interval (forecast.py, the
+   model projection.py; docs/forecast.md).
 
-One module per report (admissions.py … villages.py). Every figure is a GROUP BY in the
-database (sql.py): rows come back per (cell, month) or per category, never per case, so
-a report over a million cases moves a few thousand rows.
+One module per report. Every figure is a GROUP BY in the database (sql.py): rows come
+back per (cell, month) or per category, never per case; admissions, breakdown and
+confirmations read whole months from tallies the database keeps (models: ceremony_tally,
+outcome_tally); the last two read the stays (models.CaseStay), a sample of them where a
+period holds more than a page may read (said in the report's notes).
 
 `catalogue.compute(session, name, org_id, date_from, date_to)` returns a JSON-ready dict
 whose "tables" (tables.py: title, typed columns, rows) feed the pages, CSV and XLSX
