@@ -284,15 +284,7 @@ def render_case(
     asked = failed[0] if failed else step  # a form sent back with its errors, alone open
     with _session(session) as session:  # one connection for the page's remaining reads
         # from what the page has read: a closed case waits for no step
-        case_tasks = tasks_of_case(
-            session,
-            who,
-            page.case,
-            page.person.full_name,
-            page.deadlines,
-            page.helpers,
-            page.organisations,
-        )
+        case_tasks = tasks_of_case(session, who, page)
         next_steps, other_steps, open_step = _arranged(recordable, case_tasks, asked)
         built = next((s for s in (*next_steps, *other_steps) if s.event.name == open_step), None)
         if failed and failed[0] in names:

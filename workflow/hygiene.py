@@ -94,6 +94,11 @@ WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 NATURAL_NUMBER = re.compile(r"[0-9]+")
 
 
+def asked_id(text: str) -> int | None:
+    """The id a search names by number ("123" or "#123"), or None."""
+    return whole_number(text.strip().removeprefix("#").strip(), digits=10)
+
+
 def whole_number(text: str, *, negative: bool = False, digits: int = 10) -> int | None:
     """`text` (trimmed) as an int if it is ASCII digits — at most `digits` of them, with
     a leading minus when `negative` — else None."""

@@ -17,7 +17,7 @@ from workflow.access import Actor
 from workflow.directory import claims
 from workflow.engine import NotFound
 from workflow.models import Case, CaseDeadline
-from workflow.queries import tasks as task_queries
+from workflow.queries import case_list
 from workflow.queries.case_list import Cursor
 from workflow.queries.case_page import load_case
 from workflow.queries.tasks import Task, task_list, task_page, tasks_of_case
@@ -110,7 +110,7 @@ def test_the_count_of_cases_stops_at_the_cap(setup: Setup, monkeypatch: pytest.M
     with setup.engine.session() as session:
         everything = task_page(session, who)
         assert not everything.capped and everything.total >= 12
-        monkeypatch.setattr(task_queries, "COUNT_CAP", 5)
+        monkeypatch.setattr(case_list, "COUNT_CAP", 5)
         capped = task_page(session, who)
     assert capped.total == 5 and capped.capped
 
@@ -144,15 +144,7 @@ def test_one_case_s_tasks_from_its_page_are_the_task_list_s(setup: Setup) -> Non
                     continue
                 derived = task_list(session, who, case_id=case_id).tasks
                 with counted(setup) as statements:
-                    found = tasks_of_case(
-                        session,
-                        who,
-                        page.case,
-                        page.person.full_name,
-                        page.deadlines,
-                        page.helpers,
-                        page.organisations,
-                    )
+                    found = tasks_of_case(session, who, page)
                 assert found == derived, (who.username, case_id)
                 assert len(statements) <= 1
                 claimed += sum(1 for t in found if t.claim is not None)

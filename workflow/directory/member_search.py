@@ -48,7 +48,7 @@ def find(
 ) -> list[Found]:
     """The visible members whose folded name holds the folded `text` (or whose number
     it is: "12", "#12"), exact names first, then those of `cell_id`, then by name."""
-    number = _number(text)
+    number = hygiene.asked_id(text)
     needle = fold(text)
     if not needle:
         return []
@@ -76,10 +76,6 @@ def find(
     return hits[:limit]
 
 
-def _number(text: str) -> int | None:
-    return hygiene.whole_number(text.strip().removeprefix("#").strip(), digits=10)
-
-
 def resolve(
     session: Session,
     actor: Actor,
@@ -93,7 +89,7 @@ def resolve(
     naming `field`: nobody by that name in the actor's sight, or several. `prefer`, the
     member a picker chose, settles a name several members share."""
     hits = find(session, actor, text, cell_id=cell_id, limit=LIMIT + 1)
-    number = _number(text)
+    number = hygiene.asked_id(text)
     exact = [f for f in hits if f.id == number or fold(f.full_name) == fold(text)]
     chosen = exact if exact else hits
     if prefer is not None and any(f.id == prefer for f in chosen):

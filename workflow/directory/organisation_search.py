@@ -66,7 +66,7 @@ def find(
     """The nameable organisations of `kinds` whose folded name (or name with the one
     above it) holds every folded word of `text`, or whose number it is: exact names
     first, then by name."""
-    number = _number(text)
+    number = hygiene.asked_id(text)
     words = fold(text).split()
     if not words:
         return []
@@ -101,10 +101,6 @@ def _exact(found: Found, needle: str, number: int | None) -> bool:
     return found.id == number or needle in (fold(found.name), fold(found.label))
 
 
-def _number(text: str) -> int | None:
-    return hygiene.whole_number(text.strip().removeprefix("#").strip(), digits=10)
-
-
 def resolve(
     session: Session,
     actor: Actor,
@@ -119,7 +115,7 @@ def resolve(
     by that name among those the actor may name, or several. `prefer`, the organisation
     a picker chose, settles a name several share."""
     hits = find(session, actor, text, kinds=kinds, limit=LIMIT + 1)
-    needle, number = fold(text), _number(text)
+    needle, number = fold(text), hygiene.asked_id(text)
     exact = [f for f in hits if _exact(f, needle, number)]
     chosen = exact if exact else hits
     if prefer is not None and any(f.id == prefer for f in chosen):

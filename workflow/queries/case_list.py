@@ -134,8 +134,24 @@ class Cursor:
         return cls(case.id, case.next_due if by_due else None)
 
 
+class Counted:
+    """A list's length counted up to COUNT_CAP + 1 (`counted`): what a page says of it."""
+
+    counted: int
+
+    @property
+    def total(self) -> int:
+        """How many match, at most COUNT_CAP."""
+        return min(self.counted, COUNT_CAP)
+
+    @property
+    def capped(self) -> bool:
+        """True when more than `total` match."""
+        return self.counted > COUNT_CAP
+
+
 @dataclass(frozen=True)
-class CaseListPage:
+class CaseListPage(Counted):
     items: list[ListedCase]
     page: int  # the page's number when asked by number (1 for a page asked by cursor)
     per_page: int
@@ -143,16 +159,6 @@ class CaseListPage:
     next: Cursor | None = None  # where the next page starts (None: this is the last)
     previous: Cursor | None = None  # where the previous page ends (None: the first)
     by_cursor: bool = False  # asked with after= / before= rather than a page number
-
-    @property
-    def total(self) -> int:
-        """How many cases match, at most COUNT_CAP."""
-        return min(self.counted, COUNT_CAP)
-
-    @property
-    def capped(self) -> bool:
-        """True when more than `total` cases match."""
-        return self.counted > COUNT_CAP
 
     @property
     def pages(self) -> int:

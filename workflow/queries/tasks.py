@@ -12,7 +12,6 @@ helpers, the organisations named, and the claims.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -32,7 +31,8 @@ from workflow.models import (
     User,
 )
 from workflow.queries import case_list
-from workflow.queries.case_list import CELL_KINDS, COUNT_CAP, Cursor
+from workflow.queries.case_list import CELL_KINDS, Counted, Cursor
+from workflow.queries.case_page import CasePage
 from workflow.text import Text
 
 Scope = list[ColumnElement[bool]]
@@ -174,26 +174,19 @@ def task_list(
     return TaskList(tasks)
 
 
-def tasks_of_case(
-    session: Session,
-    who: Actor,
-    case: Case,
-    person: str,
-    deadlines: Iterable[CaseDeadline],
-    helpers: Iterable[Member],
-    organisations: dict[int, Organisation],
-) -> list[Task]:
+def tasks_of_case(session: Session, who: Actor, page: CasePage) -> list[Task]:
     """The steps one open case waits for — `task_list(case_id=…)` from what the case's
     page has read already (its live deadlines, its helpers, its cell and every
     organisation above it): no statement but the claims', and that only when a
     committee's shared step is waited for."""
+    case, organisations = page.case, page.organisations
     waited = waiting.waited_events(case)
     if not waited:
         return []
-    live = {d.deadline: d.due for d in deadlines}
-    named = [(int(m.id or 0), m.full_name) for m in helpers]
+    live = {d.deadline: d.due for d in page.deadlines}
+    named = [(int(m.id or 0), m.full_name) for m in page.helpers]
     may_admit = {org_id: org.may_admit for org_id, org in organisations.items()}
-    context = _Context(person, live, named, organisations)
+    context = _Context(page.person.full_name, live, named, organisations)
     tasks = [_task(who, case, event, context, may_admit) for event in waited]
     if any(t.queue for t in tasks):
         claims = _claims(session, [col(Case.id) == case.id])
@@ -220,20 +213,12 @@ PAGE_CASES = 100  # the cases whose tasks one page lists
 
 
 @dataclass(frozen=True)
-class TaskPage:
+class TaskPage(Counted):
     """The tasks of one page of cases, and where the next page starts (None: the last)."""
 
     tasks: list[Task]
     next: Cursor | None
     counted: int  # the cases the whole list runs over, counted up to COUNT_CAP + 1
-
-    @property
-    def total(self) -> int:
-        return min(self.counted, COUNT_CAP)
-
-    @property
-    def capped(self) -> bool:
-        return self.counted > COUNT_CAP
 
 
 def task_page(
