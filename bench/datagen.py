@@ -31,7 +31,7 @@ from sqlmodel import SQLModel
 from werkzeug.security import generate_password_hash
 
 from bench.figures import log
-from workflow import db, history, models, process, rules, stays
+from workflow import db, history, models, process, rules, stays, tallies
 from workflow.config import RuleParameters
 from workflow.deadlines import live_deadlines
 from workflow.history import ledger
@@ -796,7 +796,7 @@ class PostgresWriter(Writer):
                 index.create(connection, checkfirst=True)
             # the load ran with triggers off (replica): the case tally is counted afresh
             connection.execute(sa.text("DELETE FROM case_tally"))
-            connection.execute(sa.text(models.TALLY_FILL))
+            connection.execute(sa.text(tallies.TALLY_FILL))
             for table in self.tables.values():
                 if "id" in table.columns and table.columns["id"].autoincrement is not False:
                     connection.execute(

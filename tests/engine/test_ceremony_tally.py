@@ -20,7 +20,7 @@ from tests.engine.conftest import BOTH, TODAY, Setup, sqlite_url
 from tests.engine.test_bulk_replay import histories
 from tests.support.postgres import temporary_database
 from workflow import db
-from workflow.models import CEREMONY_TALLY_DDL, OUTCOME_TALLY_DDL
+from workflow.tallies import CEREMONY_TALLY_DDL, OUTCOME_TALLY_DDL
 
 Rows = dict[tuple[str, int, str, str], int]
 

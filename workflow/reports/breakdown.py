@@ -20,7 +20,7 @@ from workflow.reports.scope import Subtree
 from workflow.reports.sql import AgeBand, between, ceremony_keys, in_subtree, split, tallied
 from workflow.reports.tables import share, table
 
-# The breakdown's keys, in the order of the scan's GROUP BY (models.CEREMONY_DIMENSIONS).
+# The breakdown's keys, in the order of the scan's GROUP BY (tallies.CEREMONY_DIMENSIONS).
 KEYS = ("gender", "youth", "ethnicity", "religion", "education", "occupation", "band")
 Counts = dict[str, dict[Any, int]]  # key → value as the scan reads it → ceremonies
 

@@ -21,16 +21,11 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session, col
 
-from workflow.models import (
-    CEREMONY_TALLY_MAX_PATH,
-    Case,
-    CeremonyTally,
-    Organisation,
-    OutcomeTally,
-)
+from workflow.models import Case, CeremonyTally, Organisation, OutcomeTally
 from workflow.reports.categories import AGE_BANDS
 from workflow.reports.period import Period
 from workflow.reports.scope import Subtree
+from workflow.tallies import CEREMONY_TALLY_MAX_PATH
 
 
 def in_subtree(path_column: Any, tree: Subtree) -> ColumnElement[bool]:

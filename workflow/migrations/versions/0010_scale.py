@@ -17,7 +17,7 @@ down_revision = '0009_classes'
 branch_labels = None
 depends_on = None
 
-# The triggers and the first fill, as workflow/models.py CASE_TALLY_DDL had them.
+# The triggers and the first fill, as workflow/tallies.py CASE_TALLY_DDL had them.
 TALLY_DDL = {
     "sqlite": (
         'CREATE TRIGGER case_tally_insert AFTER INSERT ON "case" BEGIN INSERT INTO case_tally (org_path, state, n) VALUES (NEW.org_path, NEW.state, 1) ON CONFLICT (org_path, state) DO UPDATE SET n = n + 1; END',

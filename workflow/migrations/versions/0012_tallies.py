@@ -17,7 +17,7 @@ down_revision = "0011_stays"
 branch_labels = None
 depends_on = None
 
-# The triggers and the first fills, as workflow/models.py CEREMONY_TALLY_DDL and
+# The triggers and the first fills, as workflow/tallies.py CEREMONY_TALLY_DDL and
 # OUTCOME_TALLY_DDL had them.
 TALLY_DDL = {
     'sqlite': (
