@@ -1,16 +1,89 @@
-"""The triggers that keep the derived tallies (models.CaseTally, CeremonyTally,
-OutcomeTally) right in the same transaction as the rows they count, per dialect, their
-first fills, and the `after_create` listeners that make them wherever the schema is
-created by create_all (a test schema, a reused benchmark dataset) — as migrations 0010
-and 0012 make them. Row triggers on SQLite; statement-level triggers over transition
-tables on PostgreSQL, tally rows written in key order (no deadlock between two writers
-of the same cells)."""
+"""The tallies the database keeps itself — cases per cell and state (CaseTally, the
+dashboard's counts) and per month under each organisation (CeremonyTally, OutcomeTally,
+the reports' whole months): their tables, the triggers that keep them right in the same
+transaction as the rows they count, per dialect, their first fills, and the
+`after_create` listeners that make those wherever the schema is created by create_all (a
+test schema, a reused benchmark dataset) — as migrations 0010 and 0012 make them. Row
+triggers on SQLite; statement-level triggers over transition tables on PostgreSQL, tally
+rows written in key order (no deadlock between two writers of the same cells). The
+models module names the tables with the others (workflow.models.CaseTally …)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import MetaData, event
+from sqlmodel import Field, SQLModel
+
+
+class CaseTally(SQLModel, table=True):
+    """How many cases each cell has in each state: the dashboard's counts, read from a
+    few thousand rows instead of counting a province's million cases at every visit.
+
+    Kept by the database itself — triggers on "case" (CASE_TALLY_DDL), so every write
+    path (the engine, the import, a copy between databases, benchmark data) keeps it
+    right, in the same transaction as the case row. Derived: never copied, never edited.
+    """
+
+    __tablename__ = "case_tally"
+    org_path: str = Field(primary_key=True)  # the cell's path (Case.org_path)
+    state: str = Field(primary_key=True)
+    n: int = 0
+
+
+# Tables the database derives from others (triggers): a copy between databases leaves
+# them to the triggers instead of copying their rows.
+DERIVED_TABLES = ("case_tally", "ceremony_tally", "outcome_tally")
+
+
+class CeremonyTally(SQLModel, table=True):
+    """Ceremonies held per month under each organisation, and their new members counted
+    by each key of the breakdown: the reports over whole months read a few thousand rows
+    of this table instead of joining a decade of ceremonies to their persons.
+
+    A case whose ceremony is recorded counts, for the month of `Case.ceremony_on`, once
+    at its cell's own path (dimension `at`, value "") and, under every organisation ABOVE
+    its cell (each strict prefix of `Case.org_path`: "/1/" and "/1/4/" for a cell
+    "/1/4/9/"), once per dimension: `ceremonies` (value ""), and from its person
+    `gender`, `youth` ("1"/"0"), `ethnicity`, `religion`, `education` (NULL as the
+    breakdown's query reads it: "Kinh", "", ""), `occupation` and `band` (the index in
+    AGE_BANDS of the age at the ceremony, as reports.sql.AgeBand computes it). So the
+    ceremonies of an organisation's subtree are its `ceremonies` plus its `at`; a cell's
+    breakdown (a few hundred cases a decade) is counted from "case".
+
+    Kept by the database itself, like CaseTally: triggers on "case" (a ceremony recorded,
+    moved, undone; a case moved to another cell, deleted) and on person (particulars
+    corrected), in the same transaction (CEREMONY_TALLY_DDL). Rows whose count returned
+    to 0 stay (read as absent). Derived: never copied, never edited.
+    """
+
+    __tablename__ = "ceremony_tally"
+    # Key order: a report reads one organisation's few dimensions over a range of months
+    org_path: str = Field(primary_key=True)  # an organisation above the cases' cells
+    dim: str = Field(primary_key=True)  # CEREMONY_DIMENSIONS
+    month: int = Field(primary_key=True)  # year × 12 + month − 1 of the ceremony
+    value: str = Field(primary_key=True)
+    n: int = 0
+
+
+class OutcomeTally(SQLModel, table=True):
+    """Confirmations as official members and removals per month under each organisation:
+    report 3 over whole months reads these rows instead of counting a decade of cases.
+
+    A case counts in `confirmed` for the month of `Case.official_on`, and in `removed`
+    for the month of `Case.closed_on` while its state is "removed": under every
+    organisation above its cell (each strict prefix of `Case.org_path`), and as
+    `confirmed_at` / `removed_at` at its cell's own path — so an organisation's subtree
+    counts its `confirmed` plus its `confirmed_at`. Kept by triggers on "case" like
+    CeremonyTally (OUTCOME_TALLY_DDL); derived: never copied, never edited.
+    """
+
+    __tablename__ = "outcome_tally"
+    org_path: str = Field(primary_key=True)
+    measure: str = Field(primary_key=True)  # confirmed | removed, each also …_at
+    month: int = Field(primary_key=True)  # year × 12 + month − 1
+    n: int = 0
+
 
 TALLY_FILL = (
     "INSERT INTO case_tally (org_path, state, n) "
@@ -436,3 +509,6 @@ def listen(metadata: MetaData) -> None:
     for name in ("ceremony_tally", "outcome_tally"):
         event.listen(metadata.tables[name], "after_create", _monthly_tally_created)
     event.listen(metadata, "after_create", _keep_the_monthly_tallies)
+
+
+listen(SQLModel.metadata)
